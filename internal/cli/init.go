@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/custoscrm/custos/internal/app"
+	"github.com/custoscrm/custos/internal/config"
+	"github.com/custoscrm/custos/internal/demo"
+	"github.com/custoscrm/custos/internal/domain"
+)
+
+const defaultAdminEmail = "admin@custos.localhost"
+
+func runInit(ctx context.Context, env *Env, args []string) int {
+	cfg := config.Defaults()
+	fs := newFlagSet(env, "init", "--data DIR [--admin-email EMAIL] [--admin-password-file FILE] [--demo]",
+		`Create a data directory: a master key file (mode 0600), a self-signed TLS
+certificate for localhost, the database, and the first administrator.
+Without --admin-password-file a random password is generated and printed
+once. Refuses, changing nothing, if DIR is already initialized.`)
+	groups := config.FlagData | config.FlagDatabase | config.FlagKeys | config.FlagLog
+	cfg.Register(fs, groups)
+	adminEmail := fs.String("admin-email", defaultAdminEmail, "the first administrator's `email` [CUSTOS_ADMIN_EMAIL]")
+	pwFile := fs.String("admin-password-file", "", "read the first administrator's password from `file` (first line); '-' reads stdin [CUSTOS_ADMIN_PASSWORD_FILE]")
+	withDemo := fs.Bool("demo", false, "load demo data: a few hundred customers with deals and visits [CUSTOS_DEMO]")
+	if ok, code := parse(env, fs, args, &cfg, groups); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return fail(env, "init takes no arguments (got %q)", fs.Arg(0))
+	}
+	log := cfg.NewLogger(env.Stderr)
+	password := ""
+	if *pwFile != "" {
+		p, err := readPasswordFile(env, *pwFile)
+		if err != nil {
+			return fail(env, "%v", err)
+		}
+		password = p
+	}
+	return initialize(ctx, env, cfg, log, *adminEmail, password, *withDemo)
+}
+
+func initialize(ctx context.Context, env *Env, cfg config.Config, log *slog.Logger, email, password string, withDemo bool) int {
+	if withDemo {
+		fmt.Fprintln(env.Stderr, "loading demo data…")
+	}
+	res, err := app.Initialize(ctx, cfg, log, app.InitOptions{AdminEmail: email, AdminPassword: password, Seed: demoSeed(env, withDemo)})
+	if errors.Is(err, app.ErrAlreadyInitialized) {
+		return fail(env, "%v; refusing to initialize again (nothing was changed)", err)
+	}
+	if err != nil {
+		return fail(env, "init: %v", err)
+	}
+	printInitResult(env, cfg, res)
+	return 0
+}
+
+// readPasswordFile reads a password from the first line of a file (or
+// stdin for "-"), dropping the line ending but no other characters.
+func readPasswordFile(env *Env, path string) (string, error) {
+	var r io.Reader = env.Stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return "", fmt.Errorf("admin password file: %w", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	b, err := io.ReadAll(io.LimitReader(r, 64<<10))
+	if err != nil {
+		return "", fmt.Errorf("admin password file: %w", err)
+	}
+	s := string(b)
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	if s == "" {
+		return "", errors.New("admin password file is empty")
+	}
+	return s, nil
+}
+
+func printInitResult(env *Env, cfg config.Config, res *app.InitResult) {
+	fmt.Fprintf(env.Stdout, "Custos initialized in %s\n", cfg.DataDir)
+	fmt.Fprintf(env.Stdout, "  master key:    %s (mode 0600; keep a copy off this disk)\n", cfg.MasterKeyFile)
+	fmt.Fprintf(env.Stdout, "  administrator: %s\n", res.Admin.Email)
+	if res.GeneratedPassword != "" {
+		fmt.Fprintf(env.Stdout, "  password:      %s\n", res.GeneratedPassword)
+		fmt.Fprintln(env.Stdout, "                 (shown once: store it in a password manager now)")
+	}
+}
+
+func demoSeed(env *Env, withDemo bool) func(ctx context.Context, a *app.App, admin *domain.User) error {
+	if !withDemo {
+		return nil
+	}
+	return func(ctx context.Context, a *app.App, _ *domain.User) error {
+		_, err := demo.Load(ctx, a.DemoServices(), app.GeneratePassword, demo.Options{Out: env.Stdout})
+		return err
+	}
+}

@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os/signal"
+	"syscall"
+
+	"github.com/custoscrm/custos/internal/app"
+	"github.com/custoscrm/custos/internal/config"
+	"github.com/custoscrm/custos/internal/server"
+	"github.com/custoscrm/custos/internal/tlscert"
+)
+
+func runServe(ctx context.Context, env *Env, args []string) int {
+	cfg := config.Defaults()
+	fs := newFlagSet(env, "serve", "--data DIR [--addr HOST:PORT] [--database-url URL] [--init [--demo]]",
+		`Serve Custos over HTTPS (TLS 1.2+, 1.3 preferred) with the self-signed
+certificate from DIR unless --tls-cert/--tls-key are given. SIGTERM or
+SIGINT drains in-flight requests and exits 0. With --init, an
+uninitialized DIR is initialized first (a random administrator password
+is printed once).`)
+	groups := config.FlagData | config.FlagServe | config.FlagDatabase | config.FlagKeys | config.FlagLog
+	cfg.Register(fs, groups)
+	doInit := fs.Bool("init", false, "initialize DIR first if it is not initialized [CUSTOS_INIT]")
+	withDemo := fs.Bool("demo", false, "with --init: load demo data [CUSTOS_DEMO]")
+	adminEmail := fs.String("admin-email", defaultAdminEmail, "with --init: the first administrator's `email` [CUSTOS_ADMIN_EMAIL]")
+	if ok, code := parse(env, fs, args, &cfg, groups); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return fail(env, "serve takes no arguments (got %q)", fs.Arg(0))
+	}
+	log := cfg.NewLogger(env.Stderr)
+	if *doInit && !app.Initialized(cfg) {
+		if code := initialize(ctx, env, cfg, log, *adminEmail, "", *withDemo); code != 0 {
+			return code
+		}
+	} else if !app.Initialized(cfg) {
+		return fail(env, "%s is not initialized; run 'custos init --data %s' first (or serve --init)", cfg.DataDir, cfg.DataDir)
+	}
+
+	certPath, keyPath := cfg.TLSPaths()
+	cert, err := tlscert.Load(certPath, keyPath)
+	if err != nil {
+		return fail(env, "%v", err)
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	a, err := app.Open(ctx, cfg, log, app.Options{})
+	if err != nil {
+		return fail(env, "%v", err)
+	}
+	defer a.Close()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fail(env, "listen on %s: %v", cfg.Addr, err)
+	}
+	srv := server.New(server.Options{
+		TLS: tlscert.ServerConfig(cert), Handler: a.Handler(), Log: log,
+		MaxBodyBytes: cfg.MaxBodyBytes, Ready: a.Store.Ping,
+	})
+	addr := ln.Addr().String()
+	fmt.Fprintf(env.Stdout, "Custos is serving https://%s\n", displayAddr(cfg.Addr, addr))
+	log.Info("serving", "addr", addr, "database", a.Store.Dialect().String())
+	if env.Ready != nil {
+		env.Ready(addr)
+	}
+	if err := srv.Serve(ctx, ln); err != nil && !errors.Is(err, context.Canceled) {
+		return fail(env, "%v", err)
+	}
+	log.Info("stopped")
+	return 0
+}
+
+// displayAddr shows the configured host with the bound port (so port 0
+// prints the real port).
+func displayAddr(configured, bound string) string {
+	host, _, err := net.SplitHostPort(configured)
+	_, port, err2 := net.SplitHostPort(bound)
+	if err != nil || err2 != nil {
+		return bound
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}

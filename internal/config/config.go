@@ -1,0 +1,225 @@
+// Package config holds Custos's typed configuration: one struct, filled
+// from command-line flags and CUSTOS_* environment variables (flags win),
+// validated once and passed down. There is no global configuration.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Config is everything a Custos process can be told.
+type Config struct {
+	// DataDir holds the SQLite database, the master key file (by default)
+	// and the TLS certificate.
+	DataDir string
+	// Addr is the HTTPS listen address.
+	Addr string
+	// DatabaseURL selects PostgreSQL (postgres://…); empty means SQLite
+	// in DataDir.
+	DatabaseURL string
+	// TLSCert and TLSKey override the self-signed certificate in DataDir.
+	TLSCert string
+	TLSKey  string
+	// MasterKeyFile is the master key file (default DataDir/master.key).
+	// Production deployments keep it off the data disk.
+	MasterKeyFile string
+
+	LogLevel  string // debug, info, warn, error
+	LogFormat string // json or text
+
+	MaxBodyBytes int64
+
+	// Argon2id parameters for password hashing.
+	Argon2MemoryKiB   uint
+	Argon2Iterations  uint
+	Argon2Parallelism uint
+	// HashConcurrency bounds simultaneous password hashes (0: CPUs).
+	HashConcurrency int
+
+	// DataKeyCacheSize bounds how many unwrapped data keys are cached.
+	DataKeyCacheSize int
+
+	// SQLiteSynchronous is FULL (every commit is fsynced; group commit
+	// keeps it cheap) or NORMAL (commits survive a crash of Custos, not of
+	// the machine).
+	SQLiteSynchronous string
+}
+
+// Defaults returns the configuration a fresh install runs with: secure
+// without tuning.
+func Defaults() Config {
+	return Config{
+		Addr:              "localhost:8443",
+		LogLevel:          "info",
+		LogFormat:         "json",
+		MaxBodyBytes:      1 << 20,
+		Argon2MemoryKiB:   19 * 1024,
+		Argon2Iterations:  2,
+		Argon2Parallelism: 1,
+		DataKeyCacheSize:  50000,
+		SQLiteSynchronous: "FULL",
+	}
+}
+
+// Flag groups, so each command registers only what it uses.
+const (
+	FlagData = 1 << iota
+	FlagServe
+	FlagDatabase
+	FlagKeys
+	FlagLog
+)
+
+// Register binds c's fields in the given groups to flags on fs.
+func (c *Config) Register(fs *flag.FlagSet, groups int) {
+	if groups&FlagData != 0 {
+		fs.StringVar(&c.DataDir, "data", c.DataDir, "data `directory` (database, keys, TLS certificate) [CUSTOS_DATA]")
+	}
+	if groups&FlagDatabase != 0 {
+		fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL `URL` (postgres://…); default: SQLite in the data directory [CUSTOS_DATABASE_URL]")
+		fs.StringVar(&c.SQLiteSynchronous, "sqlite-synchronous", c.SQLiteSynchronous, "SQLite durability: FULL or NORMAL [CUSTOS_SQLITE_SYNCHRONOUS]")
+	}
+	if groups&FlagKeys != 0 {
+		fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, "master key `file` (default DATA/master.key; keep it off the data disk in production) [CUSTOS_MASTER_KEY_FILE]")
+		fs.IntVar(&c.DataKeyCacheSize, "data-key-cache", c.DataKeyCacheSize, "how many unwrapped data keys to cache [CUSTOS_DATA_KEY_CACHE]")
+	}
+	if groups&FlagServe != 0 {
+		fs.StringVar(&c.Addr, "addr", c.Addr, "HTTPS listen `host:port` [CUSTOS_ADDR]")
+		fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "TLS certificate `file` (PEM); default: the self-signed one in the data directory [CUSTOS_TLS_CERT]")
+		fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "TLS private key `file` (PEM, mode 0600) [CUSTOS_TLS_KEY]")
+		fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest request body accepted [CUSTOS_MAX_BODY_BYTES]")
+		fs.UintVar(&c.Argon2MemoryKiB, "argon2-memory-kib", c.Argon2MemoryKiB, "argon2id memory per password hash, KiB (minimum 19456) [CUSTOS_ARGON2_MEMORY_KIB]")
+		fs.UintVar(&c.Argon2Iterations, "argon2-iterations", c.Argon2Iterations, "argon2id iterations (minimum 2) [CUSTOS_ARGON2_ITERATIONS]")
+		fs.UintVar(&c.Argon2Parallelism, "argon2-parallelism", c.Argon2Parallelism, "argon2id parallelism (minimum 1) [CUSTOS_ARGON2_PARALLELISM]")
+		fs.IntVar(&c.HashConcurrency, "hash-concurrency", c.HashConcurrency, "most password hashes at once; 0 means the number of CPUs [CUSTOS_HASH_CONCURRENCY]")
+	}
+	if groups&FlagLog != 0 {
+		fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error [CUSTOS_LOG_LEVEL]")
+		fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: json or text [CUSTOS_LOG_FORMAT]")
+	}
+}
+
+// ApplyEnv sets every flag not given on the command line from its
+// CUSTOS_* environment variable (getenv is os.Getenv outside tests).
+func ApplyEnv(fs *flag.FlagSet, getenv func(string) string) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] {
+			return
+		}
+		env := "CUSTOS_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(env); v != "" {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", env, err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// Validate checks the configuration and fills derived defaults.
+func (c *Config) Validate(groups int) error {
+	if groups&FlagData != 0 {
+		if c.DataDir == "" {
+			return errors.New("--data is required")
+		}
+		abs, err := filepath.Abs(c.DataDir)
+		if err != nil {
+			return fmt.Errorf("--data: %w", err)
+		}
+		c.DataDir = abs
+	}
+	if groups&FlagKeys != 0 {
+		if c.MasterKeyFile == "" {
+			c.MasterKeyFile = filepath.Join(c.DataDir, "master.key")
+		}
+		if c.DataKeyCacheSize < 1 {
+			return errors.New("--data-key-cache must be at least 1")
+		}
+	}
+	if groups&FlagDatabase != 0 {
+		if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+			return errors.New("--database-url must start with postgres:// or postgresql://")
+		}
+		switch strings.ToUpper(c.SQLiteSynchronous) {
+		case "FULL", "NORMAL":
+			c.SQLiteSynchronous = strings.ToUpper(c.SQLiteSynchronous)
+		default:
+			return errors.New("--sqlite-synchronous must be FULL or NORMAL")
+		}
+	}
+	if groups&FlagServe != 0 {
+		host, port, err := net.SplitHostPort(c.Addr)
+		if err != nil {
+			return fmt.Errorf("--addr %q: want host:port", c.Addr)
+		}
+		if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+			return fmt.Errorf("--addr %q: bad port", c.Addr)
+		}
+		_ = host
+		if (c.TLSCert == "") != (c.TLSKey == "") {
+			return errors.New("--tls-cert and --tls-key go together")
+		}
+		if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 1<<30 {
+			return errors.New("--max-body-bytes must be between 1 KiB and 1 GiB")
+		}
+		if c.Argon2MemoryKiB < 19*1024 || c.Argon2Iterations < 2 || c.Argon2Parallelism < 1 || c.Argon2Parallelism > 255 {
+			return errors.New("argon2id parameters below OWASP's minimum (m=19456 KiB, t=2, p=1) are refused")
+		}
+		if c.Argon2MemoryKiB > 4<<20 {
+			return errors.New("--argon2-memory-kib above 4 GiB is refused")
+		}
+		if c.HashConcurrency < 0 {
+			return errors.New("--hash-concurrency must not be negative")
+		}
+	}
+	if groups&FlagLog != 0 {
+		if _, err := c.SlogLevel(); err != nil {
+			return err
+		}
+		if c.LogFormat != "json" && c.LogFormat != "text" {
+			return errors.New("--log-format must be json or text")
+		}
+	}
+	return nil
+}
+
+// SlogLevel parses LogLevel.
+func (c *Config) SlogLevel() (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return 0, fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	return l, nil
+}
+
+// SQLitePath is the database file in the data directory.
+func (c *Config) SQLitePath() string { return filepath.Join(c.DataDir, "custos.db") }
+
+// TLSPaths returns the certificate and key to serve.
+func (c *Config) TLSPaths() (cert, key string) {
+	if c.TLSCert != "" {
+		return c.TLSCert, c.TLSKey
+	}
+	return filepath.Join(c.DataDir, "tls", "cert.pem"), filepath.Join(c.DataDir, "tls", "key.pem")
+}
+
+// NewLogger builds the process logger writing to w.
+func (c *Config) NewLogger(w io.Writer) *slog.Logger {
+	lvl, _ := c.SlogLevel()
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

@@ -1,0 +1,138 @@
+package domain
+
+import "time"
+
+// CustomerKind tells a person from a company.
+type CustomerKind string
+
+// Customer kinds.
+const (
+	CustomerPerson  CustomerKind = "person"
+	CustomerCompany CustomerKind = "company"
+)
+
+// CustomerStatus is where a customer stands with the company.
+type CustomerStatus string
+
+// Customer statuses.
+const (
+	StatusLead     CustomerStatus = "lead"
+	StatusProspect CustomerStatus = "prospect"
+	StatusActive   CustomerStatus = "active"
+	StatusInactive CustomerStatus = "inactive"
+)
+
+// ValidCustomerStatus reports whether s is a known status.
+func ValidCustomerStatus(s CustomerStatus) bool {
+	switch s {
+	case StatusLead, StatusProspect, StatusActive, StatusInactive:
+		return true
+	}
+	return false
+}
+
+// IDType tells which kind of identity document id_number holds.
+type IDType string
+
+// Identity document types.
+const (
+	IDCNResident IDType = "cn_resident" // 18-character PRC resident identity card
+	IDPassport   IDType = "passport"
+	IDOther      IDType = "other"
+)
+
+// Address is a postal address. Province, city and district are public
+// (territory scoping and regional reports need them); the street line is
+// contact PII and sealed.
+type Address struct {
+	Province string
+	City     string
+	District string
+	Street   string
+}
+
+// IsZero reports whether no part of the address is set.
+func (a Address) IsZero() bool {
+	return a.Province == "" && a.City == "" && a.District == "" && a.Street == ""
+}
+
+// Customer is a person or a company the business sells to. Sensitive fields
+// hold plaintext inside the service layer; the store seals them at its
+// boundary. A Customer returned to a caller has fields the caller may not
+// see cleared (and listed in Hidden) or masked (listed in Masked).
+type Customer struct {
+	ID          ID
+	Kind        CustomerKind
+	Name        string
+	Phone       string // E.164, e.g. +8613800138000
+	Email       string // lower-cased, IDNA domain
+	Address     Address
+	IDType      IDType
+	IDNumber    string
+	TaxID       string // unified social credit code for PRC companies
+	BankAccount string
+	Company     string // for a person: the organisation they belong to
+	Industry    string
+	Tags        []string
+	OwnerID     ID
+	TeamID      ID
+	Status      CustomerStatus
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	Version     int64
+	// Erased is true after crypto-shredding: the personal fields are gone.
+	Erased bool
+
+	// View annotations set by the service for the caller.
+	Masked []string
+	Hidden []string
+}
+
+// CustomerFilter selects customers for a list. Scope fields are set by the
+// service from the actor, never from input.
+type CustomerFilter struct {
+	OwnerID      ID
+	Status       CustomerStatus
+	Tag          string
+	Kind         CustomerKind
+	UpdatedSince time.Time
+	// Name matches a whole name or one whole word of it (for Chinese names,
+	// the full name or the surname), case-insensitively.
+	Name   string
+	Cursor ID // list customers with ids below Cursor (newest first)
+	Limit  int
+
+	Scope RecordScope
+}
+
+// RecordScope restricts queries to the records an actor may reach. The
+// zero value reaches all records.
+type RecordScope struct {
+	OwnerID     ID   // own scope
+	TeamID      ID   // team scope
+	Territories []ID // territory scope
+	Nothing     bool // reaches no records at all
+}
+
+// LookupField names a field with an exact-match blind index.
+type LookupField string
+
+// Exact-lookup fields.
+const (
+	LookupPhone    LookupField = "phone"
+	LookupEmail    LookupField = "email"
+	LookupIDNumber LookupField = "id_number"
+	LookupTaxID    LookupField = "tax_id"
+)
+
+// Page is one page of a cursor-paginated list.
+type Page[T any] struct {
+	Items      []T
+	NextCursor string
+}
+
+// DefaultPageSize and MaxPageSize bound list requests.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 200
+)

@@ -1,0 +1,73 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/custoscrm/custos/internal/domain"
+	"github.com/custoscrm/custos/internal/identity"
+)
+
+type userJSON struct {
+	ID                 domain.ID         `json:"id"`
+	Email              string            `json:"email"`
+	DisplayName        string            `json:"display_name"`
+	Role               string            `json:"role"`
+	TeamID             domain.ID         `json:"team_id,omitempty"`
+	Status             domain.UserStatus `json:"status"`
+	MustChangePassword bool              `json:"must_change_password,omitempty"`
+	CreatedAt          time.Time         `json:"created_at"`
+	UpdatedAt          time.Time         `json:"updated_at"`
+}
+
+func toUserJSON(u *domain.User) userJSON {
+	return userJSON{ID: u.ID, Email: u.Email, DisplayName: u.DisplayName, Role: u.Role, TeamID: u.TeamID,
+		Status: u.Status, MustChangePassword: u.MustChangePassword, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+}
+
+func (api *API) createUser(w http.ResponseWriter, r *http.Request) {
+	var in identity.UserInput
+	if err := decodeJSON(r, &in); err != nil {
+		api.writeError(w, r, err)
+		return
+	}
+	u, err := api.identity.CreateUser(r.Context(), &in)
+	if err != nil {
+		api.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/users/"+string(u.ID))
+	writeJSON(w, http.StatusCreated, toUserJSON(u))
+}
+
+func (api *API) getUser(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, domain.KindUser)
+	if err != nil {
+		api.writeError(w, r, err)
+		return
+	}
+	u, err := api.identity.GetUser(r.Context(), id)
+	if err != nil {
+		api.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toUserJSON(u))
+}
+
+func (api *API) listUsers(w http.ResponseWriter, r *http.Request) {
+	cursor, limit, err := pageParams(r, domain.KindUser)
+	if err != nil {
+		api.writeError(w, r, err)
+		return
+	}
+	page, err := api.identity.ListUsers(r.Context(), cursor, limit)
+	if err != nil {
+		api.writeError(w, r, err)
+		return
+	}
+	items := make([]userJSON, len(page.Items))
+	for i, u := range page.Items {
+		items[i] = toUserJSON(u)
+	}
+	writeJSON(w, http.StatusOK, listJSON[userJSON]{Items: items, NextCursor: encodeCursor(page.NextCursor)})
+}

@@ -1,0 +1,100 @@
+// Package policy decides what an actor may do: which functions their role
+// grants, which records their scope reaches, and how each field class is
+// shown to them (hidden, masked, in full, writable). Services call it for
+// every request; nothing else makes these decisions.
+package policy
+
+import (
+	"time"
+
+	"github.com/custoscrm/custos/internal/domain"
+)
+
+// Session policy defaults.
+const (
+	DefaultIdleTimeout     = 30 * time.Minute
+	DefaultAbsoluteTimeout = 12 * time.Hour
+	DefaultMaxSessions     = 5
+)
+
+func fns(list ...domain.Function) map[domain.Function]bool {
+	m := make(map[domain.Function]bool, len(list))
+	for _, f := range list {
+		m[f] = true
+	}
+	return m
+}
+
+func role(name string, scope domain.Scope, functions map[domain.Function]bool, fields map[domain.FieldClass]domain.Access) *domain.Role {
+	return &domain.Role{
+		Name: name, Builtin: true, Scope: scope, Functions: functions, Fields: fields,
+		IdleTimeout: DefaultIdleTimeout, AbsoluteTimeout: DefaultAbsoluteTimeout, MaxSessions: DefaultMaxSessions,
+	}
+}
+
+// BuiltinRoles returns fresh copies of the built-in roles. The defaults
+// follow who uses Custos:
+//
+//   - admin manages users, roles, teams, keys and the audit log, and every
+//     record, but sees personal data masked unless revealed;
+//   - sales_manager works the team's customers in full;
+//   - sales_rep works their own customers, reads their contact data, sees
+//     identity documents masked and no financial identifiers;
+//   - finance reads and writes financial fields and amounts everywhere,
+//     sees contact data masked and cannot change visits;
+//   - service answers any customer with contact data masked (reveal on
+//     need);
+//   - auditor reads the audit log and no personal data.
+func BuiltinRoles() map[string]*domain.Role {
+	A := func(pairs ...any) map[domain.FieldClass]domain.Access {
+		m := map[domain.FieldClass]domain.Access{}
+		for i := 0; i < len(pairs); i += 2 {
+			m[pairs[i].(domain.FieldClass)] = pairs[i+1].(domain.Access)
+		}
+		return m
+	}
+	const (
+		none   = domain.AccessNone
+		masked = domain.AccessMasked
+		read   = domain.AccessRead
+		write  = domain.AccessWrite
+	)
+	pub, con, idt, fin, amt, note, loc := domain.ClassPublic, domain.ClassContact, domain.ClassIdentity,
+		domain.ClassFinancial, domain.ClassAmount, domain.ClassNote, domain.ClassLocation
+
+	roles := []*domain.Role{
+		role(domain.RoleAdmin, domain.ScopeAll, fns(domain.AllFunctions...),
+			A(pub, write, con, masked, idt, masked, fin, masked, amt, write, note, masked, loc, masked)),
+		role(domain.RoleSalesManager, domain.ScopeTeam, fns(
+			domain.FnCustomersRead, domain.FnCustomersCreate, domain.FnCustomersUpdate, domain.FnCustomersDelete,
+			domain.FnCustomersExport, domain.FnDealsRead, domain.FnDealsWrite, domain.FnVisitsRead,
+			domain.FnVisitsWrite, domain.FnNotesRead, domain.FnNotesWrite, domain.FnReveal),
+			A(pub, write, con, write, idt, masked, fin, masked, amt, write, note, write, loc, read)),
+		role(domain.RoleSalesRep, domain.ScopeOwn, fns(
+			domain.FnCustomersRead, domain.FnCustomersCreate, domain.FnCustomersUpdate,
+			domain.FnDealsRead, domain.FnDealsWrite, domain.FnVisitsRead, domain.FnVisitsWrite,
+			domain.FnNotesRead, domain.FnNotesWrite),
+			A(pub, write, con, write, idt, masked, fin, none, amt, write, note, write, loc, write)),
+		role(domain.RoleFinance, domain.ScopeAll, fns(
+			domain.FnCustomersRead, domain.FnCustomersUpdate, domain.FnCustomersExport,
+			domain.FnDealsRead, domain.FnDealsWrite, domain.FnVisitsRead, domain.FnNotesRead, domain.FnReveal),
+			A(pub, read, con, masked, idt, masked, fin, write, amt, write, note, read, loc, none)),
+		role(domain.RoleService, domain.ScopeAll, fns(
+			domain.FnCustomersRead, domain.FnDealsRead, domain.FnVisitsRead,
+			domain.FnNotesRead, domain.FnNotesWrite, domain.FnReveal),
+			A(pub, read, con, masked, idt, masked, fin, none, amt, read, note, write, loc, none)),
+		role(domain.RoleAuditor, domain.ScopeAll, fns(domain.FnAuditRead),
+			A(pub, none, con, none, idt, none, fin, none, amt, none, note, none, loc, none)),
+	}
+	out := make(map[string]*domain.Role, len(roles))
+	for _, r := range roles {
+		out[r.Name] = r
+	}
+	return out
+}
+
+// BuiltinRoleNames lists the built-in roles in a stable order.
+var BuiltinRoleNames = []string{
+	domain.RoleAdmin, domain.RoleSalesManager, domain.RoleSalesRep,
+	domain.RoleFinance, domain.RoleService, domain.RoleAuditor,
+}

@@ -1,0 +1,370 @@
+// Package store persists Custos's records in SQLite or PostgreSQL. It is
+// the storage boundary: services hand it plaintext values with their field
+// class, it seals sealed classes with the record's data key before they
+// reach SQL and opens them on the way out, and it computes blind indexes
+// for exact-match lookups. All SQL is parameterized and written once for
+// both dialects.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"github.com/custoscrm/custos/internal/vault"
+)
+
+// Dialect is the SQL database in use.
+type Dialect int
+
+// Supported dialects.
+const (
+	SQLite Dialect = iota
+	Postgres
+)
+
+func (d Dialect) String() string {
+	if d == Postgres {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// Options configure Open.
+type Options struct {
+	// SQLitePath is the database file (used when DatabaseURL is empty).
+	SQLitePath string
+	// DatabaseURL is a postgres:// URL; it selects PostgreSQL.
+	DatabaseURL string
+	// Vault seals and opens field values; required for record access.
+	Vault *vault.Vault
+	// Index computes blind indexes; LoadIndexKeys fills it.
+	Index *vault.BlindIndex
+	// Now is the clock (defaults to time.Now).
+	Now func() time.Time
+	// Logger receives operational messages (never personal data).
+	Logger *slog.Logger
+	// ReadConns bounds the reader pool (default 2×CPUs, at least 4).
+	ReadConns int
+	// MaxBatch bounds how many writes share one SQLite transaction.
+	MaxBatch int
+	// SynchronousFull makes every SQLite commit fsync the WAL (default
+	// true via Open's caller): group commit keeps that cheap.
+	SynchronousNormal bool
+}
+
+// Store is a handle on the database.
+type Store struct {
+	dialect Dialect
+	reader  *sql.DB
+	writer  *sql.DB
+	batch   *batcher // SQLite only
+	pool    *pgxpool.Pool
+
+	vault *vault.Vault
+	index *vault.BlindIndex
+	now   func() time.Time
+	log   *slog.Logger
+
+	rebound sync.Map // query with ? → query with $n
+}
+
+var registerOnce sync.Once
+
+const sqliteDriver = "custos_sqlite3"
+
+func registerSQLite() {
+	registerOnce.Do(func() {
+		sql.Register(sqliteDriver, &sqlite3.SQLiteDriver{
+			ConnectHook: func(c *sqlite3.SQLiteConn) error {
+				for _, p := range []string{
+					"PRAGMA busy_timeout = 10000",
+					"PRAGMA foreign_keys = ON",
+					"PRAGMA temp_store = MEMORY",
+					"PRAGMA cache_size = -65536", // 64 MiB per connection
+					"PRAGMA mmap_size = 268435456",
+				} {
+					if _, err := c.Exec(p, nil); err != nil {
+						return fmt.Errorf("%s: %w", p, err)
+					}
+				}
+				return nil
+			},
+		})
+	})
+}
+
+// Open connects to the database named by opts and applies pending
+// migrations. It does not load keys; see LoadIndexKeys.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	s := &Store{vault: opts.Vault, index: opts.Index, now: opts.Now, log: opts.Logger}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	readConns := opts.ReadConns
+	if readConns <= 0 {
+		readConns = max(4, 2*runtime.NumCPU())
+	}
+	var err error
+	if opts.DatabaseURL != "" {
+		err = s.openPostgres(ctx, opts.DatabaseURL, readConns)
+	} else {
+		err = s.openSQLite(ctx, opts, readConns)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) openSQLite(ctx context.Context, opts Options, readConns int) error {
+	registerSQLite()
+	if opts.SQLitePath == "" {
+		return errors.New("store: no SQLite path and no database URL")
+	}
+	if err := os.MkdirAll(filepath.Dir(opts.SQLitePath), 0o700); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	sync := "FULL"
+	if opts.SynchronousNormal {
+		sync = "NORMAL"
+	}
+	base := "file:" + opts.SQLitePath + "?_journal_mode=WAL&_synchronous=" + sync
+	w, err := sql.Open(sqliteDriver, base+"&_txlock=immediate")
+	if err != nil {
+		return fmt.Errorf("store: open sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		_ = w.Close()
+		return fmt.Errorf("store: open sqlite %s: %w", opts.SQLitePath, err)
+	}
+	if err := os.Chmod(opts.SQLitePath, 0o600); err != nil {
+		_ = w.Close()
+		return fmt.Errorf("store: %w", err)
+	}
+	r, err := sql.Open(sqliteDriver, base+"&_query_only=1")
+	if err != nil {
+		_ = w.Close()
+		return fmt.Errorf("store: open sqlite reader: %w", err)
+	}
+	r.SetMaxOpenConns(readConns)
+	r.SetMaxIdleConns(readConns)
+	r.SetConnMaxIdleTime(0)
+	s.dialect = SQLite
+	s.writer, s.reader = w, r
+	maxBatch := opts.MaxBatch
+	if maxBatch <= 0 {
+		maxBatch = 256
+	}
+	s.batch = newBatcher(w, maxBatch, s.log)
+	return nil
+}
+
+func (s *Store) openPostgres(ctx context.Context, url string, conns int) error {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return fmt.Errorf("store: parse database URL: %s", redactURLError(err))
+	}
+	if cfg.MaxConns < int32(conns) {
+		cfg.MaxConns = int32(conns)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("store: connect to postgres: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return fmt.Errorf("store: connect to postgres: %w", err)
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	db.SetMaxOpenConns(int(cfg.MaxConns))
+	db.SetMaxIdleConns(int(cfg.MaxConns))
+	s.dialect = Postgres
+	s.pool = pool
+	s.reader, s.writer = db, db
+	return nil
+}
+
+// redactURLError keeps a password in a malformed URL out of the message.
+func redactURLError(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "://"); i >= 0 {
+		return "malformed database URL"
+	}
+	return msg
+}
+
+// Dialect returns the database in use.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Close flushes pending writes and closes the database.
+func (s *Store) Close() error {
+	if s.batch != nil {
+		s.batch.close()
+	}
+	var errs []error
+	if s.reader != nil && s.reader != s.writer {
+		errs = append(errs, s.reader.Close())
+	}
+	if s.writer != nil {
+		errs = append(errs, s.writer.Close())
+	}
+	if s.pool != nil {
+		s.pool.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.reader.PingContext(ctx)
+}
+
+// q rewrites a query written with ? placeholders for the dialect.
+func (s *Store) q(query string) string {
+	if s.dialect != Postgres {
+		return query
+	}
+	if v, ok := s.rebound.Load(query); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	n := 0
+	inStr := false
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		if c == '\'' {
+			inStr = !inStr
+		}
+		if c == '?' && !inStr {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	out := b.String()
+	s.rebound.Store(query, out)
+	return out
+}
+
+// Tx is a write transaction. Its methods take queries written with ?
+// placeholders.
+type Tx struct {
+	tx *sql.Tx
+	s  *Store
+}
+
+// Exec runs a statement in the transaction.
+func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, t.s.q(query), args...)
+}
+
+// Query runs a query in the transaction.
+func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, t.s.q(query), args...)
+}
+
+// QueryRow runs a single-row query in the transaction.
+func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, t.s.q(query), args...)
+}
+
+// Write runs fn in a write transaction. On SQLite, writes from many
+// goroutines are group-committed by one writer: each fn runs inside its
+// own savepoint of a shared transaction, so one failing fn rolls back only
+// its own changes, and all share one commit (and one fsync). Write returns
+// once the transaction holding fn's changes is durable, or with fn's error.
+// fn may run more than once on PostgreSQL (serialization retries) and must
+// not have side effects outside the transaction.
+func (s *Store) Write(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+	if s.batch != nil {
+		return s.batch.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			return fn(ctx, &Tx{tx: tx, s: s})
+		})
+	}
+	for attempt := 0; ; attempt++ {
+		err := s.writePostgres(ctx, fn)
+		if err == nil || attempt >= 4 || !isRetryable(err) {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+	}
+}
+
+func (s *Store) writePostgres(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(ctx, &Tx{tx: tx, s: s}); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// queryRow runs a single-row read on the reader pool.
+func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return s.reader.QueryRowContext(ctx, s.q(query), args...)
+}
+
+// query runs a read on the reader pool.
+func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return s.reader.QueryContext(ctx, s.q(query), args...)
+}
+
+// micros converts a time to the stored form (Unix microseconds, UTC); the
+// zero time is stored as NULL.
+func micros(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+// fromMicros converts a stored time back.
+func fromMicros(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMicro(v.Int64).UTC()
+}
+
+// nullString stores "" as NULL (for optional references).
+func nullString[T ~string](v T) any {
+	if v == "" {
+		return nil
+	}
+	return string(v)
+}
+
+func nullInt(v int64) sql.NullInt64 { return sql.NullInt64{Int64: v, Valid: true} }

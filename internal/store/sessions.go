@@ -1,0 +1,150 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/custoscrm/custos/internal/domain"
+)
+
+// CreateSession stores a session with the audit event ev. When maxPerUser
+// is positive, the user's oldest live sessions beyond maxPerUser-1 are
+// revoked in the same transaction, so at most maxPerUser stay alive.
+func (s *Store) CreateSession(ctx context.Context, se *domain.Session, maxPerUser int, evs ...*domain.AuditEvent) ([]domain.ID, error) {
+	var evicted []domain.ID
+	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		evicted = evicted[:0]
+		now := se.CreatedAt.UnixMicro()
+		if maxPerUser > 0 {
+			rows, err := tx.Query(ctx, `SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?
+				ORDER BY created_at DESC, id DESC`, string(se.UserID), now)
+			if err != nil {
+				return err
+			}
+			var live []string
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return err
+				}
+				live = append(live, id)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			for i := maxPerUser - 1; i < len(live); i++ {
+				if _, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = ? WHERE id = ?`, now, live[i]); err != nil {
+					return err
+				}
+				evicted = append(evicted, domain.ID(live[i]))
+			}
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO sessions (id, secret_hash, user_id, created_at, last_seen_at, expires_at,
+			auth_at, source_ip, user_agent, device_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			string(se.ID), se.SecretHash, string(se.UserID), now, se.LastSeenAt.UnixMicro(), se.ExpiresAt.UnixMicro(),
+			se.AuthAt.UnixMicro(), se.SourceIP, se.UserAgent, nullString(se.DeviceID))
+		if err != nil {
+			return fmt.Errorf("insert session: %w", err)
+		}
+		return insertAudit(ctx, tx, evs...)
+	})
+	return evicted, err
+}
+
+// GetSessionUser returns a session with its user, for authenticating a
+// request. It reads both in one query so every request sees the user's
+// current role and status.
+func (s *Store) GetSessionUser(ctx context.Context, id domain.ID) (*domain.SessionUser, error) {
+	var r userRow
+	var su domain.SessionUser
+	var sid, uid string
+	var created, lastSeen, expires, authAt, revoked sql.NullInt64
+	var device sql.NullString
+	dest := append([]any{&sid, &su.Session.SecretHash, &uid, &created, &lastSeen, &expires, &authAt,
+		&su.Session.SourceIP, &su.Session.UserAgent, &device, &revoked}, r.dest()...)
+	err := s.queryRow(ctx, `SELECT s.id, s.secret_hash, s.user_id, s.created_at, s.last_seen_at, s.expires_at,
+		s.auth_at, s.source_ip, s.user_agent, s.device_id, s.revoked_at, `+userColumns+`
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`, string(id)).Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, domain.NotFound("session")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get session: %w", err)
+	}
+	su.Session.ID = domain.ID(sid)
+	su.Session.UserID = domain.ID(uid)
+	su.Session.CreatedAt = fromMicros(created)
+	su.Session.LastSeenAt = fromMicros(lastSeen)
+	su.Session.ExpiresAt = fromMicros(expires)
+	su.Session.AuthAt = fromMicros(authAt)
+	su.Session.RevokedAt = fromMicros(revoked)
+	su.Session.DeviceID = domain.ID(device.String)
+	su.User = r.user()
+	return &su, nil
+}
+
+// TouchSession records activity on a session (for the idle timeout).
+func (s *Store) TouchSession(ctx context.Context, id domain.ID, at time.Time) error {
+	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?`,
+			at.UnixMicro(), string(id), at.UnixMicro())
+		return err
+	})
+}
+
+// RevokeSession ends a session with the audit event ev.
+func (s *Store) RevokeSession(ctx context.Context, id domain.ID, at time.Time, evs ...*domain.AuditEvent) error {
+	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, at.UnixMicro(), string(id))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return domain.NotFound("session")
+		}
+		return insertAudit(ctx, tx, evs...)
+	})
+}
+
+// RevokeUserSessions ends every live session of a user.
+func (s *Store) RevokeUserSessions(ctx context.Context, userID domain.ID, at time.Time, evs ...*domain.AuditEvent) error {
+	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`,
+			at.UnixMicro(), string(userID)); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, evs...)
+	})
+}
+
+// ListSessions returns a user's live sessions, newest first.
+func (s *Store) ListSessions(ctx context.Context, userID domain.ID, now time.Time) ([]*domain.Session, error) {
+	rows, err := s.query(ctx, `SELECT id, created_at, last_seen_at, expires_at, auth_at, source_ip, user_agent, device_id
+		FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at DESC, id DESC`,
+		string(userID), now.UnixMicro())
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []*domain.Session
+	for rows.Next() {
+		var se domain.Session
+		var id string
+		var created, lastSeen, expires, authAt sql.NullInt64
+		var device sql.NullString
+		if err := rows.Scan(&id, &created, &lastSeen, &expires, &authAt, &se.SourceIP, &se.UserAgent, &device); err != nil {
+			return nil, err
+		}
+		se.ID, se.UserID = domain.ID(id), userID
+		se.CreatedAt, se.LastSeenAt = fromMicros(created), fromMicros(lastSeen)
+		se.ExpiresAt, se.AuthAt = fromMicros(expires), fromMicros(authAt)
+		se.DeviceID = domain.ID(device.String)
+		out = append(out, &se)
+	}
+	return out, rows.Err()
+}
