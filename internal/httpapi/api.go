@@ -42,21 +42,13 @@ type API struct {
 // New returns the API over the services.
 func New(crmSvc *crm.Service, id *identity.Service, log *slog.Logger) *API {
 	api := &API{crm: crmSvc, identity: id, log: log}
-	api.routes = []Route{
-		{"POST", "/api/v1/auth/login", Public, api.login},
-		{"POST", "/api/v1/auth/logout", Authenticated, api.logout},
-		{"GET", "/api/v1/auth/me", Authenticated, api.me},
-
-		{"POST", "/api/v1/users", Authenticated, api.createUser},
-		{"GET", "/api/v1/users", Authenticated, api.listUsers},
-		{"GET", "/api/v1/users/{id}", Authenticated, api.getUser},
-
-		{"POST", "/api/v1/customers", Authenticated, api.createCustomer},
-		{"GET", "/api/v1/customers", Authenticated, api.listCustomers},
-		{"POST", "/api/v1/customers/search", Authenticated, api.searchCustomers},
-		{"GET", "/api/v1/customers/{id}", Authenticated, api.getCustomer},
-		{"PATCH", "/api/v1/customers/{id}", Authenticated, api.updateCustomer},
-		{"DELETE", "/api/v1/customers/{id}", Authenticated, api.deleteCustomer},
+	// Each capability lists its endpoints in its own file.
+	for _, group := range [][]Route{
+		api.authRoutes(),
+		api.userRoutes(),
+		api.customerRoutes(),
+	} {
+		api.routes = append(api.routes, group...)
 	}
 	return api
 }

@@ -8,6 +8,14 @@ import (
 	"github.com/custoscrm/custos/internal/policy"
 )
 
+func (api *API) authRoutes() []Route {
+	return []Route{
+		{"POST", "/api/v1/auth/login", Public, api.login},
+		{"POST", "/api/v1/auth/logout", Authenticated, api.logout},
+		{"GET", "/api/v1/auth/me", Authenticated, api.me},
+	}
+}
+
 type loginRequest struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`

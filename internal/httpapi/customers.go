@@ -7,6 +7,17 @@ import (
 	"github.com/custoscrm/custos/internal/domain"
 )
 
+func (api *API) customerRoutes() []Route {
+	return []Route{
+		{"POST", "/api/v1/customers", Authenticated, api.createCustomer},
+		{"GET", "/api/v1/customers", Authenticated, api.listCustomers},
+		{"POST", "/api/v1/customers/search", Authenticated, api.searchCustomers},
+		{"GET", "/api/v1/customers/{id}", Authenticated, api.getCustomer},
+		{"PATCH", "/api/v1/customers/{id}", Authenticated, api.updateCustomer},
+		{"DELETE", "/api/v1/customers/{id}", Authenticated, api.deleteCustomer},
+	}
+}
+
 type addressJSON struct {
 	Province string `json:"province,omitempty"`
 	City     string `json:"city,omitempty"`

@@ -8,6 +8,14 @@ import (
 	"github.com/custoscrm/custos/internal/identity"
 )
 
+func (api *API) userRoutes() []Route {
+	return []Route{
+		{"POST", "/api/v1/users", Authenticated, api.createUser},
+		{"GET", "/api/v1/users", Authenticated, api.listUsers},
+		{"GET", "/api/v1/users/{id}", Authenticated, api.getUser},
+	}
+}
+
 type userJSON struct {
 	ID                 domain.ID         `json:"id"`
 	Email              string            `json:"email"`
