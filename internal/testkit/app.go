@@ -1,0 +1,179 @@
+package testkit
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/custoscrm/custos/internal/app"
+	"github.com/custoscrm/custos/internal/config"
+	"github.com/custoscrm/custos/internal/domain"
+	"github.com/custoscrm/custos/internal/identity"
+)
+
+// FastArgon2 keeps password hashing cheap in tests. Production refuses
+// anything below identity.OWASPMinimum.
+var FastArgon2 = identity.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
+
+// AdminEmail and AdminPassword are the first administrator of a test app.
+const (
+	AdminEmail    = "admin@test.custos.localhost"
+	AdminPassword = "correct horse battery staple"
+)
+
+// Clock is a settable clock for tests that must not sleep.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock at t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock forward.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// Set moves the clock to t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+// AppOptions tune NewApp.
+type AppOptions struct {
+	Now    func() time.Time
+	Config func(*config.Config)
+	Log    *slog.Logger
+	// Dir reuses an existing data directory (to reopen an app).
+	Dir string
+	// DatabaseURL reuses a PostgreSQL schema (to reopen an app).
+	DatabaseURL string
+}
+
+// TestApp is an initialized, opened Custos for a test.
+type TestApp struct {
+	*app.App
+	Dir         string
+	DatabaseURL string
+}
+
+// NewApp initializes a data directory on dialect d with the test
+// administrator and opens it. Everything is removed when the test ends.
+func NewApp(t testing.TB, d Dialect, o AppOptions) *TestApp {
+	t.Helper()
+	cfg := config.Defaults()
+	cfg.DataDir = o.Dir
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
+	cfg.DatabaseURL = o.DatabaseURL
+	if d == Postgres && cfg.DatabaseURL == "" {
+		cfg.DatabaseURL = PostgresURL(t)
+	}
+	cfg.SQLiteSynchronous = "NORMAL"
+	if o.Config != nil {
+		o.Config(&cfg)
+	}
+	if err := cfg.Validate(config.FlagData | config.FlagKeys | config.FlagDatabase); err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	log := o.Log
+	if log == nil {
+		log = Logger(t)
+	}
+	opts := app.Options{Now: o.Now, Argon2: &FastArgon2}
+	ctx := context.Background()
+	if !app.Initialized(cfg) {
+		if _, err := app.Initialize(ctx, cfg, log, app.InitOptions{AdminEmail: AdminEmail, AdminPassword: AdminPassword, Options: opts}); err != nil {
+			t.Fatalf("initialize: %v", err)
+		}
+	}
+	a, err := app.Open(ctx, cfg, log, opts)
+	if err != nil {
+		t.Fatalf("open app: %v", err)
+	}
+	t.Cleanup(func() { _ = a.Close() })
+	return &TestApp{App: a, Dir: cfg.DataDir, DatabaseURL: cfg.DatabaseURL}
+}
+
+// System returns a context acting as the system actor.
+func (a *TestApp) System() context.Context {
+	return a.SystemContext(context.Background())
+}
+
+// CreateUser creates a user with role (and team) through the service and
+// returns it; the password is the email reversed plus a suffix, so tests
+// can sign in without bookkeeping (see PasswordFor).
+func (a *TestApp) CreateUser(t testing.TB, email, role string, team domain.ID) *domain.User {
+	t.Helper()
+	u, err := a.Identity.CreateUser(a.System(), &identity.UserInput{
+		Email: email, Password: PasswordFor(email), Role: role, DisplayName: email, TeamID: team,
+	})
+	if err != nil {
+		t.Fatalf("create user %s: %v", email, err)
+	}
+	return u
+}
+
+// PasswordFor returns the password CreateUser gave email.
+func PasswordFor(email string) string { return "pw-" + email + "-0123456789" }
+
+// CreateTeam creates a team.
+func (a *TestApp) CreateTeam(t testing.TB, name string) domain.ID {
+	t.Helper()
+	id, err := a.Identity.CreateTeam(a.System(), name)
+	if err != nil {
+		t.Fatalf("create team: %v", err)
+	}
+	return id
+}
+
+// ActAs returns a context acting as the user with email (signing in
+// through the identity service).
+func (a *TestApp) ActAs(t testing.TB, email string) context.Context {
+	t.Helper()
+	pw := PasswordFor(email)
+	if email == AdminEmail {
+		pw = AdminPassword
+	}
+	res, err := a.Identity.Login(context.Background(), email, pw)
+	if err != nil {
+		t.Fatalf("login %s: %v", email, err)
+	}
+	actor, err := a.Identity.Authenticate(context.Background(), res.Token)
+	if err != nil {
+		t.Fatalf("authenticate %s: %v", email, err)
+	}
+	return domain.WithActor(context.Background(), actor)
+}
+
+// Logger returns a logger writing to the test log (debug level when
+// CUSTOS_TEST_VERBOSE is set).
+func Logger(t testing.TB) *slog.Logger {
+	if os.Getenv("CUSTOS_TEST_VERBOSE") == "" {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(string(b))
+	return len(b), nil
+}
