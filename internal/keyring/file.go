@@ -1,6 +1,7 @@
 package keyring
 
 import (
+	"bytes"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
@@ -14,6 +15,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -23,6 +25,8 @@ const keyFileFormat = "custos-master-key/v1"
 type keyFile struct {
 	Format string        `json:"format"`
 	Keys   []keyFileItem `json:"keys"`
+	// State is the provider's key state (the sealed erasure tree), base64.
+	State string `json:"erasure_state,omitempty"`
 }
 
 type keyFileItem struct {
@@ -37,8 +41,9 @@ type keyFileItem struct {
 type FileProvider struct {
 	path string
 
-	mu   sync.RWMutex
-	keys map[int]cipher.AEAD
+	mu    sync.RWMutex
+	keys  map[int]cipher.AEAD
+	state []byte
 }
 
 // CreateKeyFile writes a new key file holding version 1 at path with mode
@@ -82,29 +87,9 @@ func OpenFile(path string) (*FileProvider, error) {
 }
 
 func (p *FileProvider) load() error {
-	st, err := os.Stat(p.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("master key file %s does not exist", p.path)
-	}
+	kf, err := readKeyFile(p.path)
 	if err != nil {
-		return fmt.Errorf("master key file: %w", err)
-	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return fmt.Errorf("master key file %s has mode %04o; it must not be accessible to group or others (chmod 600)", p.path, st.Mode().Perm())
-	}
-	b, err := os.ReadFile(p.path)
-	if err != nil {
-		return fmt.Errorf("read master key file: %w", err)
-	}
-	var kf keyFile
-	if err := json.Unmarshal(b, &kf); err != nil {
-		return fmt.Errorf("master key file %s is malformed or truncated: %w", p.path, err)
-	}
-	if kf.Format != keyFileFormat {
-		return fmt.Errorf("master key file %s has format %q, want %q", p.path, kf.Format, keyFileFormat)
-	}
-	if len(kf.Keys) == 0 {
-		return fmt.Errorf("master key file %s holds no key", p.path)
+		return err
 	}
 	keys := make(map[int]cipher.AEAD, len(kf.Keys))
 	for _, it := range kf.Keys {
@@ -112,22 +97,117 @@ func (p *FileProvider) load() error {
 		if err != nil || len(raw) != 32 {
 			return fmt.Errorf("master key file %s: version %d is not a 32-byte base64 key", p.path, it.Version)
 		}
-		if it.Version < 1 {
-			return fmt.Errorf("master key file %s: version %d is invalid", p.path, it.Version)
-		}
-		if _, dup := keys[it.Version]; dup {
-			return fmt.Errorf("master key file %s: version %d appears twice", p.path, it.Version)
-		}
 		aead, err := newGCM(raw)
+		clear(raw)
 		if err != nil {
 			return err
 		}
 		keys[it.Version] = aead
 	}
+	state, err := base64.StdEncoding.DecodeString(kf.State)
+	if err != nil {
+		return fmt.Errorf("master key file %s: erasure_state is not base64", p.path)
+	}
 	p.mu.Lock()
-	p.keys = keys
+	p.keys, p.state = keys, state
 	p.mu.Unlock()
 	return nil
+}
+
+// maxKeyFileSize bounds what is read: a key file holds a few keys and the
+// erasure tree (about 2 KiB per erasure since the tree began).
+const maxKeyFileSize = 256 << 20
+
+// readKeyFile reads and checks the key file at path: it must exist, be a
+// regular file that neither group nor others may access, and hold a
+// well-formed key list.
+func readKeyFile(path string) (*keyFile, error) {
+	b, err := readPrivateFile(path, "master key file", maxKeyFileSize)
+	if err != nil {
+		return nil, err
+	}
+	kf, err := parseKeyFile(b)
+	if err != nil {
+		return nil, fmt.Errorf("master key file %s: %w", path, err)
+	}
+	return kf, nil
+}
+
+// readPrivateFile reads a key-holding file: it must exist, be a regular
+// file (not a link) that neither group nor others may access, and be at
+// most max bytes.
+func readPrivateFile(path, what string, max int64) ([]byte, error) {
+	st, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s %s does not exist", what, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s %s is not a regular file", what, path)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("%s %s has mode %04o; it must not be accessible to group or others (chmod 600)", what, path, st.Mode().Perm())
+	}
+	if st.Size() > max {
+		return nil, fmt.Errorf("%s %s is %d bytes, larger than any such file", what, path, st.Size())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	return b, nil
+}
+
+// DecodeStrictJSON decodes exactly one JSON object, refusing unknown
+// fields and trailing data.
+func DecodeStrictJSON(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("malformed or truncated: %w", err)
+	}
+	if dec.More() {
+		return errors.New("malformed: data after the JSON object")
+	}
+	return nil
+}
+
+// parseKeyFile decodes and validates a key file's contents.
+func parseKeyFile(b []byte) (*keyFile, error) {
+	if len(b) == 0 {
+		return nil, errors.New("the file is empty (truncated?)")
+	}
+	var kf keyFile
+	if err := DecodeStrictJSON(b, &kf); err != nil {
+		return nil, err
+	}
+	if kf.Format != keyFileFormat {
+		return nil, fmt.Errorf("format %q, want %q", kf.Format, keyFileFormat)
+	}
+	if len(kf.Keys) == 0 {
+		return nil, errors.New("holds no key")
+	}
+	seen := map[int]bool{}
+	for _, it := range kf.Keys {
+		if it.Version < 1 {
+			return nil, fmt.Errorf("version %d is invalid", it.Version)
+		}
+		if seen[it.Version] {
+			return nil, fmt.Errorf("version %d appears twice", it.Version)
+		}
+		seen[it.Version] = true
+		raw, err := base64.StdEncoding.DecodeString(it.Key)
+		if err != nil || len(raw) != 32 {
+			return nil, fmt.Errorf("version %d is not a 32-byte base64 key", it.Version)
+		}
+		clear(raw)
+	}
+	if _, err := base64.StdEncoding.DecodeString(kf.State); err != nil {
+		return nil, errors.New("erasure_state is not base64")
+	}
+	return &kf, nil
 }
 
 func newGCM(key []byte) (cipher.AEAD, error) {
@@ -222,7 +302,7 @@ func (p *FileProvider) Create(_ context.Context, v int) error {
 	return p.rewrite(func(kf *keyFile) error {
 		for _, it := range kf.Keys {
 			if it.Version == v {
-				return fmt.Errorf("master key version %d already exists", v)
+				return fmt.Errorf("%w: version %d", ErrVersionExists, v)
 			}
 		}
 		key := make([]byte, 32)
@@ -254,26 +334,55 @@ func (p *FileProvider) Destroy(_ context.Context, v int) error {
 	})
 }
 
-func (p *FileProvider) rewrite(edit func(*keyFile) error) error {
+// LoadState implements Provider: the erasure_state field of the file.
+func (p *FileProvider) LoadState(context.Context) ([]byte, error) {
 	if err := p.load(); err != nil {
-		return err
+		return nil, err
 	}
-	b, err := os.ReadFile(p.path)
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return append([]byte(nil), p.state...), nil
+}
+
+// StoreState implements Provider: it replaces the erasure_state field,
+// rewriting the file atomically.
+func (p *FileProvider) StoreState(_ context.Context, state []byte) error {
+	return p.rewrite(func(kf *keyFile) error {
+		kf.State = base64.StdEncoding.EncodeToString(state)
+		return nil
+	})
+}
+
+// rewrite edits the key file under an exclusive lock (so a rotation and
+// an erasure in two processes never lose each other's change) and
+// replaces it atomically: a crash leaves the old or the new file.
+func (p *FileProvider) rewrite(edit func(*keyFile) error) error {
+	unlock, err := lockFile(p.path + ".lock")
 	if err != nil {
 		return err
 	}
-	var kf keyFile
-	if err := json.Unmarshal(b, &kf); err != nil {
+	defer unlock()
+	kf, err := readKeyFile(p.path)
+	if err != nil {
 		return err
 	}
-	if err := edit(&kf); err != nil {
+	if err := edit(kf); err != nil {
 		return err
 	}
 	nb, err := json.MarshalIndent(kf, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p.path), ".master-key-*")
+	if err := writeFileAtomic(p.path, append(nb, '\n')); err != nil {
+		return fmt.Errorf("rewrite master key file: %w", err)
+	}
+	return p.load()
+}
+
+// writeFileAtomic writes b to a temporary file (mode 0600) beside path,
+// syncs it and renames it over path, then syncs the directory.
+func writeFileAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".custos-key-*")
 	if err != nil {
 		return err
 	}
@@ -282,7 +391,7 @@ func (p *FileProvider) rewrite(edit func(*keyFile) error) error {
 		_ = tmp.Close()
 		return err
 	}
-	if _, err := tmp.Write(append(nb, '\n')); err != nil {
+	if _, err := tmp.Write(b); err != nil {
 		_ = tmp.Close()
 		return err
 	}
@@ -293,10 +402,30 @@ func (p *FileProvider) rewrite(edit func(*keyFile) error) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp.Name(), p.path); err != nil {
+	if err := os.Rename(tmp.Name(), path); err != nil {
 		return err
 	}
-	return p.load()
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+	return nil
+}
+
+// lockFile takes an exclusive advisory lock on path (created 0600).
+func lockFile(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return func() {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		_ = f.Close()
+	}, nil
 }
 
 // Close implements Provider.

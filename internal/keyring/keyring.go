@@ -1,7 +1,8 @@
 // Package keyring owns Custos's master keys (key-encryption keys): where
-// they live (a file, a passphrase, an HSM), their versions, and wrapping
-// and unwrapping data keys under them. Master key material never leaves a
-// Provider; callers hand it data keys to wrap.
+// they live (a file, a passphrase, an HSM), their versions, wrapping and
+// unwrapping data keys under them, and the erasure tree that gives every
+// data key its own destroyable wrapping key. Master key material never
+// leaves a Provider; callers hand it data keys to wrap.
 package keyring
 
 import (
@@ -27,51 +28,65 @@ type Provider interface {
 	Create(ctx context.Context, v int) error
 	// Destroy deletes version v for good.
 	Destroy(ctx context.Context, v int) error
+	// LoadState returns the opaque key state the provider keeps beside its
+	// keys (the sealed erasure tree), or nil when there is none.
+	LoadState(ctx context.Context) ([]byte, error)
+	// StoreState replaces the key state; a crash leaves the old or the new
+	// state, never a mix.
+	StoreState(ctx context.Context, state []byte) error
 	// Close releases the provider's resources.
 	Close() error
 }
 
 // ErrUnknownVersion is returned for a master key version the provider
 // does not hold (never created, or destroyed).
-var ErrUnknownVersion = errors.New("keyring: master key version not held by the provider")
+var ErrUnknownVersion = errors.New("keyring: master key version not held by the provider (destroyed, or the wrong master key for this installation)")
+
+// ErrVersionExists is returned by Create for a version the provider
+// already holds.
+var ErrVersionExists = errors.New("keyring: master key version already exists")
 
 // ErrUnwrap is returned when a wrapped key does not open: the wrong master
 // key, or a tampered or misplaced value.
 var ErrUnwrap = errors.New("keyring: data key does not unwrap (wrong master key or tampered value)")
 
-// Keyring fronts a Provider and tracks which version new keys use.
+// Keyring fronts a Provider: it tracks which version new keys use (the
+// database says which; see SetActive) and holds the erasure tree.
 type Keyring struct {
 	p Provider
 
 	mu     sync.RWMutex
 	active int
+
+	tree erasureTree
 }
 
-// New returns a keyring over p whose active version is the newest p holds.
+// New returns a keyring over p whose active version is, until SetActive
+// says otherwise, the newest p holds.
 func New(ctx context.Context, p Provider) (*Keyring, error) {
 	k := &Keyring{p: p}
-	if err := k.Refresh(ctx); err != nil {
+	vs, err := k.versions(ctx)
+	if err != nil {
 		return nil, err
 	}
+	k.active = vs[len(vs)-1]
 	return k, nil
 }
 
-// Refresh re-reads the provider's versions (after a rotation by another
-// process) and makes the newest active.
-func (k *Keyring) Refresh(ctx context.Context) error {
+func (k *Keyring) versions(ctx context.Context) ([]int, error) {
 	vs, err := k.p.Versions(ctx)
 	if err != nil {
-		return fmt.Errorf("list master key versions: %w", err)
+		return nil, fmt.Errorf("list master key versions: %w", err)
 	}
 	if len(vs) == 0 {
-		return fmt.Errorf("the %s master key provider holds no key", k.p.Name())
+		return nil, fmt.Errorf("the %s master key provider holds no key", k.p.Name())
 	}
 	sort.Ints(vs)
-	k.mu.Lock()
-	k.active = vs[len(vs)-1]
-	k.mu.Unlock()
-	return nil
+	return vs, nil
 }
+
+// Versions lists the versions the provider holds, ascending.
+func (k *Keyring) Versions(ctx context.Context) ([]int, error) { return k.versions(ctx) }
 
 // SetActive makes version v the one new keys are wrapped with.
 func (k *Keyring) SetActive(v int) {
@@ -106,18 +121,15 @@ func (k *Keyring) WrapVersion(ctx context.Context, v int, plaintext, aad []byte)
 	return k.p.Wrap(ctx, v, plaintext, aad)
 }
 
-// Unwrap opens a key wrapped under version v. A version the provider does
-// not hold is retried once after a refresh, for a rotation made by another
-// process.
+// Unwrap opens a key wrapped under version v. Providers reload their
+// keys themselves when asked for a version they do not know (a rotation
+// made by another process).
 func (k *Keyring) Unwrap(ctx context.Context, v int, wrapped, aad []byte) ([]byte, error) {
-	pt, err := k.p.Unwrap(ctx, v, wrapped, aad)
-	if errors.Is(err, ErrUnknownVersion) {
-		if rerr := k.Refresh(ctx); rerr == nil {
-			pt, err = k.p.Unwrap(ctx, v, wrapped, aad)
-		}
-	}
-	return pt, err
+	return k.p.Unwrap(ctx, v, wrapped, aad)
 }
 
-// Close closes the provider.
-func (k *Keyring) Close() error { return k.p.Close() }
+// Close wipes the erasure tree and closes the provider.
+func (k *Keyring) Close() error {
+	k.tree.wipe()
+	return k.p.Close()
+}

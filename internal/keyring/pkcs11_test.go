@@ -1,0 +1,99 @@
+package keyring_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/custoscrm/custos/internal/keyring"
+	"github.com/custoscrm/custos/internal/keyring/providertest"
+	"github.com/custoscrm/custos/internal/testkit"
+)
+
+func TestPKCS11ProviderConformance(t *testing.T) {
+	hsm := testkit.SoftHSM(t)
+	label := uniqueLabel()
+	first, err := keyring.OpenPKCS11(keyring.PKCS11Config{Module: hsm.Module, TokenLabel: hsm.Token, PIN: hsm.PIN, KeyLabel: label})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Create(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cleanupToken(t, first) })
+	providertest.Run(t, func(t *testing.T) keyring.Provider {
+		p, err := keyring.OpenPKCS11(keyring.PKCS11Config{Module: hsm.Module, TokenLabel: hsm.Token, PIN: hsm.PIN, KeyLabel: label})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = p.Close() })
+		return p
+	})
+}
+
+// cleanupToken removes a test's objects from the shared token.
+func cleanupToken(t *testing.T, p *keyring.PKCS11Provider) {
+	ctx := context.Background()
+	vs, _ := p.Versions(ctx)
+	if len(vs) > 0 {
+		_ = p.Create(ctx, vs[len(vs)-1]+1000)
+		for _, v := range vs {
+			_ = p.Destroy(ctx, v)
+		}
+	}
+	_ = p.StoreState(ctx, nil)
+	_ = p.Close()
+}
+
+func uniqueLabel() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return "custos-test-" + hex.EncodeToString(b[:])
+}
+
+func TestPKCS11ProviderBadInput(t *testing.T) {
+	hsm := testkit.SoftHSM(t)
+	notLib := filepath.Join(t.TempDir(), "libnot.so")
+	_ = os.WriteFile(notLib, []byte("not a library"), 0o600)
+	for _, c := range []struct {
+		name string
+		cfg  keyring.PKCS11Config
+		want string
+	}{
+		{"no module", keyring.PKCS11Config{TokenLabel: hsm.Token, PIN: hsm.PIN}, "no module"},
+		{"missing module", keyring.PKCS11Config{Module: "/nonexistent/libpkcs11.so", TokenLabel: hsm.Token, PIN: hsm.PIN}, "not a readable file"},
+		{"not a library", keyring.PKCS11Config{Module: notLib, TokenLabel: hsm.Token, PIN: hsm.PIN}, "cannot load module"},
+		{"missing token", keyring.PKCS11Config{Module: hsm.Module, TokenLabel: "no-such-token", PIN: hsm.PIN}, "no token labelled"},
+		{"wrong PIN", keyring.PKCS11Config{Module: hsm.Module, TokenLabel: hsm.Token, PIN: "0000-wrong"}, "wrong PIN"},
+		{"no PIN", keyring.PKCS11Config{Module: hsm.Module, TokenLabel: hsm.Token}, "no PIN"},
+		{"bad label", keyring.PKCS11Config{Module: hsm.Module, TokenLabel: hsm.Token, PIN: hsm.PIN, KeyLabel: "a/b"}, "key label"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := keyring.OpenPKCS11(c.cfg)
+			if err == nil {
+				_ = p.Close()
+				t.Fatal("opened")
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, c.want)
+			}
+			if c.cfg.PIN != "" && strings.Contains(err.Error(), c.cfg.PIN) {
+				t.Fatalf("error echoes the PIN: %v", err)
+			}
+		})
+	}
+	// A token with no Custos key opens but holds no version; the keyring
+	// says so.
+	p, err := keyring.OpenPKCS11(keyring.PKCS11Config{Module: hsm.Module, TokenLabel: hsm.Token, PIN: hsm.PIN, KeyLabel: uniqueLabel()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, err := keyring.New(context.Background(), p); err == nil || !strings.Contains(err.Error(), "holds no key") {
+		t.Fatalf("empty token: %v", err)
+	}
+}
