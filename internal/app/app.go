@@ -19,6 +19,7 @@ import (
 	"github.com/custoscrm/custos/internal/httpapi"
 	"github.com/custoscrm/custos/internal/identity"
 	"github.com/custoscrm/custos/internal/keyring"
+	"github.com/custoscrm/custos/internal/keys"
 	"github.com/custoscrm/custos/internal/policy"
 	"github.com/custoscrm/custos/internal/store"
 	"github.com/custoscrm/custos/internal/vault"
@@ -37,6 +38,10 @@ type App struct {
 	Identity *identity.Service
 	API      *httpapi.API
 	Roles    map[string]*domain.Role
+	// Keys runs key rotation, erasure punctures and the key refresh.
+	Keys *keys.Service
+
+	stopKeys func()
 }
 
 // Options tune assembly beyond the configuration (tests and benchmarks).
@@ -48,6 +53,9 @@ type Options struct {
 	Argon2 *identity.Argon2Params
 	// Provider overrides the master key provider.
 	Provider keyring.Provider
+	// PassphraseArgon2 overrides the argon2id parameters of a new
+	// passphrase file (tests use cheaper ones).
+	PassphraseArgon2 *keyring.Argon2Params
 }
 
 // Open assembles Custos from cfg (already validated).
@@ -65,14 +73,15 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 
 	p := opts.Provider
 	if p == nil {
-		fp, err := keyring.OpenFile(cfg.MasterKeyFile)
+		op, err := OpenProvider(cfg)
 		if err != nil {
 			return nil, err
 		}
-		p = fp
+		p = op
 	}
 	kr, err := keyring.New(ctx, p)
 	if err != nil {
+		_ = p.Close()
 		return nil, err
 	}
 	a.Keyring = kr
@@ -92,9 +101,18 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if err != nil {
 		return nil, err
 	}
+	if err := a.openErasureTree(ctx); err != nil {
+		return nil, err
+	}
 	if err := a.Store.LoadIndexKeys(ctx, kr.Active()); err != nil {
 		return nil, err
 	}
+	active, err := a.Store.ActiveMasterVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kr.SetActive(active)
+	a.startKeys(ctx, opts.Now)
 	a.Audit = audit.NewRecorder(a.Store, log, 2)
 	a.Roles = policy.BuiltinRoles()
 	params := identity.Argon2Params{MemoryKiB: uint32(cfg.Argon2MemoryKiB), Iterations: uint32(cfg.Argon2Iterations), Parallelism: uint8(cfg.Argon2Parallelism)}
@@ -108,6 +126,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		Now:    opts.Now,
 		Log:    log,
 	})
+	a.CRM.SetShredder(a.Keys)
 	a.API = httpapi.New(a.CRM, a.Identity, log)
 	ok = true
 	return a, nil
@@ -129,6 +148,9 @@ func (a *App) SystemContext(ctx context.Context) context.Context {
 // Close flushes the audit log and closes the store and key provider.
 func (a *App) Close() error {
 	var errs []error
+	if a.stopKeys != nil {
+		a.stopKeys()
+	}
 	if a.Audit != nil {
 		a.Audit.Close()
 	}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/custoscrm/custos/internal/config"
 	"github.com/custoscrm/custos/internal/domain"
-	"github.com/custoscrm/custos/internal/keyring"
 	"github.com/custoscrm/custos/internal/tlscert"
 )
 
@@ -42,7 +41,10 @@ type InitResult struct {
 
 // Initialized reports whether cfg's data directory holds an installation.
 func Initialized(cfg config.Config) bool {
-	for _, p := range []string{cfg.SQLitePath(), cfg.MasterKeyFile, filepath.Join(cfg.DataDir, "tls")} {
+	for _, p := range []string{cfg.SQLitePath(), cfg.MasterKeyFile, cfg.PassphraseKeyFile, filepath.Join(cfg.DataDir, "tls")} {
+		if p == "" {
+			continue
+		}
 		if _, err := os.Stat(p); err == nil {
 			return true
 		}
@@ -92,10 +94,11 @@ func Initialize(ctx context.Context, cfg config.Config, log *slog.Logger, o Init
 		return nil, err
 	}
 	if o.Options.Provider == nil {
-		if err := keyring.CreateKeyFile(cfg.MasterKeyFile); err != nil {
+		paths, err := createProvider(ctx, cfg, o.Options)
+		if err != nil {
 			return nil, err
 		}
-		created = append(created, cfg.MasterKeyFile)
+		created = append(created, paths...)
 	}
 	tlsDir := filepath.Join(cfg.DataDir, "tls")
 	if err := os.Mkdir(tlsDir, 0o700); err != nil {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is everything a Custos process can be told.
@@ -31,6 +32,36 @@ type Config struct {
 	// MasterKeyFile is the master key file (default DataDir/master.key).
 	// Production deployments keep it off the data disk.
 	MasterKeyFile string
+
+	// MasterKeyProvider selects where master keys live: "file" (the
+	// default), "passphrase" or "pkcs11".
+	MasterKeyProvider string
+	// PassphraseKeyFile holds the argon2id salt, parameters and key-check
+	// values of the passphrase provider (default DataDir/master.passphrase).
+	PassphraseKeyFile string
+	// MasterPassphraseFile names a file whose first line is the
+	// passphrase; otherwise CUSTOS_MASTER_PASSPHRASE, otherwise a prompt.
+	MasterPassphraseFile string
+	// MasterPassphrase is loaded by LoadSecrets, never from a flag.
+	MasterPassphrase string `json:"-"`
+
+	// PKCS#11: module library, token label, label prefix of Custos's
+	// objects, and a file holding the PIN (else CUSTOS_PKCS11_PIN).
+	PKCS11Module   string
+	PKCS11Token    string
+	PKCS11KeyLabel string
+	PKCS11PINFile  string
+	// PKCS11PIN is loaded by LoadSecrets, never from a flag.
+	PKCS11PIN string `json:"-"`
+
+	// KeyRefresh is how often a running process re-reads key state (the
+	// active master key version, index keys, the erasure tree), so a
+	// rotation or erasure made elsewhere takes effect within it.
+	KeyRefresh time.Duration
+	// MasterKeyRotationDays and IndexKeyRotationDays are the rotation
+	// policy key status reports against.
+	MasterKeyRotationDays int
+	IndexKeyRotationDays  int
 
 	LogLevel  string // debug, info, warn, error
 	LogFormat string // json or text
@@ -66,6 +97,12 @@ func Defaults() Config {
 		Argon2Parallelism: 1,
 		DataKeyCacheSize:  50000,
 		SQLiteSynchronous: "FULL",
+
+		MasterKeyProvider:     "file",
+		PKCS11KeyLabel:        "custos",
+		KeyRefresh:            2 * time.Second,
+		MasterKeyRotationDays: 365,
+		IndexKeyRotationDays:  730,
 	}
 }
 
@@ -90,6 +127,16 @@ func (c *Config) Register(fs *flag.FlagSet, groups int) {
 	if groups&FlagKeys != 0 {
 		fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, "master key `file` (default DATA/master.key; keep it off the data disk in production) [CUSTOS_MASTER_KEY_FILE]")
 		fs.IntVar(&c.DataKeyCacheSize, "data-key-cache", c.DataKeyCacheSize, "how many unwrapped data keys to cache [CUSTOS_DATA_KEY_CACHE]")
+		fs.StringVar(&c.MasterKeyProvider, "master-key-provider", c.MasterKeyProvider, "where master keys live: file, passphrase or pkcs11 [CUSTOS_MASTER_KEY_PROVIDER]")
+		fs.StringVar(&c.PassphraseKeyFile, "passphrase-key-file", c.PassphraseKeyFile, "passphrase provider: salt and key-check `file` (default DATA/master.passphrase) [CUSTOS_PASSPHRASE_KEY_FILE]")
+		fs.StringVar(&c.MasterPassphraseFile, "master-passphrase-file", c.MasterPassphraseFile, "passphrase provider: read the passphrase from `file` (first line); else CUSTOS_MASTER_PASSPHRASE, else a prompt [CUSTOS_MASTER_PASSPHRASE_FILE]")
+		fs.StringVar(&c.PKCS11Module, "pkcs11-module", c.PKCS11Module, "PKCS#11: the token's module `library` (e.g. /usr/lib/softhsm/libsofthsm2.so) [CUSTOS_PKCS11_MODULE]")
+		fs.StringVar(&c.PKCS11Token, "pkcs11-token", c.PKCS11Token, "PKCS#11: token `label` [CUSTOS_PKCS11_TOKEN]")
+		fs.StringVar(&c.PKCS11KeyLabel, "pkcs11-key-label", c.PKCS11KeyLabel, "PKCS#11: label prefix of Custos's keys on the token [CUSTOS_PKCS11_KEY_LABEL]")
+		fs.StringVar(&c.PKCS11PINFile, "pkcs11-pin-file", c.PKCS11PINFile, "PKCS#11: read the user PIN from `file` (first line); else CUSTOS_PKCS11_PIN [CUSTOS_PKCS11_PIN_FILE]")
+		fs.DurationVar(&c.KeyRefresh, "key-refresh", c.KeyRefresh, "how often to pick up key changes made by other processes [CUSTOS_KEY_REFRESH]")
+		fs.IntVar(&c.MasterKeyRotationDays, "master-key-rotation-days", c.MasterKeyRotationDays, "rotation policy for the master key, in days [CUSTOS_MASTER_KEY_ROTATION_DAYS]")
+		fs.IntVar(&c.IndexKeyRotationDays, "index-key-rotation-days", c.IndexKeyRotationDays, "rotation policy for the blind-index key, in days [CUSTOS_INDEX_KEY_ROTATION_DAYS]")
 	}
 	if groups&FlagServe != 0 {
 		fs.StringVar(&c.Addr, "addr", c.Addr, "HTTPS listen `host:port` [CUSTOS_ADDR]")
@@ -145,6 +192,9 @@ func (c *Config) Validate(groups int) error {
 		}
 		if c.DataKeyCacheSize < 1 {
 			return errors.New("--data-key-cache must be at least 1")
+		}
+		if err := c.validateKeys(); err != nil {
+			return err
 		}
 	}
 	if groups&FlagDatabase != 0 {

@@ -170,7 +170,11 @@ func (s *Service) DeleteCustomer(ctx context.Context, id domain.ID, cascade bool
 	if cascade {
 		ev.Reason = "cascade"
 	}
-	return s.store.DeleteCustomer(ctx, id, cascade, ev)
+	if err := s.store.DeleteCustomer(ctx, id, cascade, ev); err != nil {
+		return err
+	}
+	s.shred(ctx)
+	return nil
 }
 
 // ListCustomers returns a page of customers in the caller's scope matching

@@ -22,6 +22,7 @@ type Store interface {
 	GetCustomer(ctx context.Context, id domain.ID) (*domain.Customer, error)
 	UpdateCustomer(ctx context.Context, c *domain.Customer, changed []string, evs ...*domain.AuditEvent) error
 	DeleteCustomer(ctx context.Context, id domain.ID, cascade bool, evs ...*domain.AuditEvent) error
+	EraseCustomer(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error
 	ListCustomers(ctx context.Context, f domain.CustomerFilter) (domain.Page[*domain.Customer], error)
 	FindCustomers(ctx context.Context, field domain.LookupField, value string, scope domain.RecordScope) ([]*domain.Customer, error)
 	GetUser(ctx context.Context, id domain.ID) (*domain.User, error)
@@ -29,10 +30,11 @@ type Store interface {
 
 // Service implements the CRM use cases.
 type Service struct {
-	store Store
-	audit domain.Auditor
-	now   func() time.Time
-	log   *slog.Logger
+	store    Store
+	audit    domain.Auditor
+	now      func() time.Time
+	log      *slog.Logger
+	shredder Shredder
 }
 
 // New returns a service over store, recording audit events with auditor.

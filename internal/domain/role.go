@@ -13,6 +13,7 @@ const (
 	FnCustomersDelete Function = "customers.delete"
 	FnCustomersExport Function = "customers.export"
 	FnCustomersImport Function = "customers.import"
+	FnCustomersErase  Function = "customers.erase" // crypto-shredding: cannot be undone
 	FnDealsRead       Function = "deals.read"
 	FnDealsWrite      Function = "deals.write"
 	FnVisitsRead      Function = "visits.read"
@@ -30,7 +31,7 @@ const (
 // AllFunctions lists every function, in a stable order.
 var AllFunctions = []Function{
 	FnCustomersRead, FnCustomersCreate, FnCustomersUpdate, FnCustomersDelete,
-	FnCustomersExport, FnCustomersImport, FnDealsRead, FnDealsWrite,
+	FnCustomersExport, FnCustomersImport, FnCustomersErase, FnDealsRead, FnDealsWrite,
 	FnVisitsRead, FnVisitsWrite, FnNotesRead, FnNotesWrite, FnReveal,
 	FnUsersManage, FnRolesManage, FnTeamsManage, FnAuditRead, FnKeysManage,
 }

@@ -47,6 +47,7 @@ func New(crmSvc *crm.Service, id *identity.Service, log *slog.Logger) *API {
 		api.authRoutes(),
 		api.userRoutes(),
 		api.customerRoutes(),
+		api.eraseRoutes(),
 	} {
 		api.routes = append(api.routes, group...)
 	}

@@ -66,7 +66,7 @@ var scopeFunctions = map[string][]domain.Function{
 	"import":          {domain.FnCustomersImport},
 	"reveal":          {domain.FnReveal},
 	"audit:read":      {domain.FnAuditRead},
-	"admin":           {domain.FnUsersManage, domain.FnRolesManage, domain.FnTeamsManage, domain.FnKeysManage},
+	"admin":           {domain.FnUsersManage, domain.FnRolesManage, domain.FnTeamsManage, domain.FnKeysManage, domain.FnCustomersErase},
 }
 
 // TokenScopes lists every scope a token may carry, sorted.

@@ -165,8 +165,14 @@ type indexEntry struct {
 // customerIndexEntries computes the blind-index rows of c for every loaded
 // index key version (during a key rotation both old and new are written).
 func (s *Store) customerIndexEntries(c *domain.Customer) ([]indexEntry, error) {
+	return s.customerIndexEntriesFor(c, s.index.Versions())
+}
+
+// customerIndexEntriesFor computes the blind-index rows of c under the
+// given index key versions.
+func (s *Store) customerIndexEntriesFor(c *domain.Customer, versions []int) ([]indexEntry, error) {
 	var out []indexEntry
-	for _, v := range s.index.Versions() {
+	for _, v := range versions {
 		add := func(f vault.IndexField, value string) error {
 			if value == "" {
 				return nil
@@ -427,8 +433,10 @@ func (s *Store) DeleteCustomer(ctx context.Context, id domain.ID, cascade bool, 
 				return fmt.Errorf("delete customer: %w", err)
 			}
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM data_keys WHERE id = ?`, dekID); err != nil {
-			return fmt.Errorf("delete data key: %w", err)
+		// The data key is destroyed, not deleted: its erasure-tree leaf is
+		// punctured next (see PendingShreds), so backups lose it too.
+		if _, err := tx.Exec(ctx, `UPDATE data_keys SET wrapped = NULL, destroyed_at = ? WHERE id = ?`, s.now().UnixMicro(), dekID); err != nil {
+			return fmt.Errorf("destroy data key: %w", err)
 		}
 		s.vault.Forget(domain.ID(dekID))
 		return insertAudit(ctx, tx, evs...)

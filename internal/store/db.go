@@ -130,6 +130,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.verifyKeys(ctx); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
 	if err := s.migrate(ctx); err != nil {
 		_ = s.Close()
 		return nil, err

@@ -20,10 +20,19 @@ const (
 
 func indexKeyName(v int) string { return "blind-index-root/" + strconv.Itoa(v) }
 
-// LoadIndexKeys unwraps every blind-index root key into the store's index.
-// On a fresh database it first records master key version kekVersion as
-// active and creates index key version 1. A master key that does not
-// unwrap the stored index key is reported as the wrong master key.
+// IndexKeyName is the name a blind-index root key is wrapped under.
+func IndexKeyName(v int) string { return indexKeyName(v) }
+
+// Index key states beyond the master key states: a new index key is
+// "building" while its entries are written for every customer.
+const KeyBuilding = "building"
+
+// LoadIndexKeys unwraps the blind-index root keys in use into the store's
+// index and sets the active one. On a fresh database it first records
+// master key version kekVersion as active and creates index key version
+// 1. A master key that does not unwrap the stored index key is reported
+// as the wrong master key. Called again (the key refresh), it loads only
+// versions it does not have yet and drops retired ones.
 func (s *Store) LoadIndexKeys(ctx context.Context, kekVersion int) error {
 	if s.vault == nil || s.index == nil {
 		return errors.New("store: no vault or blind index configured")
@@ -31,39 +40,90 @@ func (s *Store) LoadIndexKeys(ctx context.Context, kekVersion int) error {
 	if err := s.bootstrapKeys(ctx, kekVersion); err != nil {
 		return err
 	}
+	return s.RefreshIndexKeys(ctx)
+}
+
+// RefreshIndexKeys re-reads the index keys: new versions (a rotation
+// begun by another process) are loaded, retired ones dropped, and the
+// active one follows the database.
+func (s *Store) RefreshIndexKeys(ctx context.Context) error {
 	rows, err := s.query(ctx, `SELECT version, kek_version, wrapped, state FROM index_keys ORDER BY version`)
 	if err != nil {
 		return fmt.Errorf("read index keys: %w", err)
 	}
-	defer rows.Close()
-	active := 0
-	for rows.Next() {
-		var v, kv int
-		var wrapped []byte
-		var state string
-		if err := rows.Scan(&v, &kv, &wrapped, &state); err != nil {
-			return err
-		}
-		raw, err := s.vault.UnwrapNamed(ctx, indexKeyName(v), kv, wrapped)
-		if err != nil {
-			return fmt.Errorf("blind index key v%d does not unwrap under master key v%d: is this the right master key for this database? %w", v, kv, err)
-		}
-		if err := s.index.AddVersion(v, raw); err != nil {
-			return err
-		}
-		clear(raw)
-		if state == KeyActive {
-			active = v
-		}
+	type row struct {
+		v, kv   int
+		wrapped []byte
+		state   string
 	}
+	var all []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.v, &r.kv, &r.wrapped, &r.state); err != nil {
+			rows.Close()
+			return err
+		}
+		all = append(all, r)
+	}
+	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
+	}
+	active := 0
+	for _, r := range all {
+		switch r.state {
+		case KeyRetired, KeyDestroyed:
+			s.index.RemoveVersion(r.v)
+			continue
+		case KeyActive:
+			active = r.v
+		}
+		if s.index.Has(r.v) {
+			continue
+		}
+		raw, err := s.vault.UnwrapNamed(ctx, indexKeyName(r.v), r.kv, r.wrapped)
+		if err != nil {
+			return fmt.Errorf("blind index key v%d does not unwrap under master key v%d: is this the right master key for this database? %w", r.v, r.kv, err)
+		}
+		err = s.index.AddVersion(r.v, raw)
+		clear(raw)
+		if err != nil {
+			return err
+		}
 	}
 	if active == 0 {
 		return errors.New("store: no active blind index key")
 	}
 	s.index.SetActive(active)
 	return nil
+}
+
+// verifyKeys checks, before anything is written, that the master key
+// opens this database's index keys: the wrong key file, passphrase or
+// token is refused with the database untouched. A fresh database has
+// nothing to check.
+func (s *Store) verifyKeys(ctx context.Context) error {
+	if s.vault == nil {
+		return nil
+	}
+	rows, err := s.query(ctx, `SELECT version, kek_version, wrapped FROM index_keys WHERE state <> ?`, KeyDestroyed)
+	if err != nil {
+		return nil // no schema yet
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v, kv int
+		var wrapped []byte
+		if err := rows.Scan(&v, &kv, &wrapped); err != nil {
+			return err
+		}
+		raw, err := s.vault.UnwrapNamed(ctx, indexKeyName(v), kv, wrapped)
+		if err != nil {
+			return fmt.Errorf("the master key does not open this database (blind index key v%d under master key v%d): is this the right master key for this database? %w", v, kv, err)
+		}
+		clear(raw)
+	}
+	return rows.Err()
 }
 
 func (s *Store) bootstrapKeys(ctx context.Context, kekVersion int) error {
@@ -101,7 +161,15 @@ func (s *Store) bootstrapKeys(ctx context.Context, kekVersion int) error {
 
 // insertDataKey stores a new wrapped data key.
 func insertDataKey(ctx context.Context, tx *Tx, wk vault.WrappedKey, now int64) error {
-	_, err := tx.Exec(ctx, `INSERT INTO data_keys (id, kek_version, wrapped, created_at) VALUES (?, ?, ?, ?)`,
-		string(wk.ID), wk.KEKVersion, wk.Wrapped, now)
+	_, err := tx.Exec(ctx, `INSERT INTO data_keys (id, kek_version, wrapped, leaf, created_at) VALUES (?, ?, ?, ?, ?)`,
+		string(wk.ID), wk.KEKVersion, wk.Wrapped, int64(wk.Leaf), now)
 	return err
+}
+
+// NoKeysYet reports whether the database holds no data key and no index
+// key: a fresh installation.
+func (s *Store) NoKeysYet(ctx context.Context) (bool, error) {
+	var n int
+	err := s.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM data_keys) + (SELECT COUNT(*) FROM index_keys)`).Scan(&n)
+	return n == 0, err
 }

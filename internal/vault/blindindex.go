@@ -78,6 +78,21 @@ func (b *BlindIndex) AddVersion(v int, root []byte) error {
 	return nil
 }
 
+// Has reports whether version v is installed.
+func (b *BlindIndex) Has(v int) bool {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.roots[v] != nil
+}
+
+// RemoveVersion uninstalls version v (retired by an index key rotation):
+// no more entries are written with it.
+func (b *BlindIndex) RemoveVersion(v int) {
+	b.mu.Lock()
+	delete(b.roots, v)
+	b.mu.Unlock()
+}
+
 // SetActive makes version v the one new entries are written with.
 func (b *BlindIndex) SetActive(v int) {
 	b.mu.Lock()

@@ -10,6 +10,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
@@ -17,29 +18,107 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/custoscrm/custos/internal/domain"
+	"github.com/custoscrm/custos/internal/keyring"
 )
 
-// Wrapper wraps and unwraps data keys under versioned master keys; the
-// keyring implements it.
+// Wrapper wraps and unwraps data keys under versioned master keys and
+// derives their per-key wrapping keys from the erasure tree; the keyring
+// implements it.
 type Wrapper interface {
 	Wrap(ctx context.Context, plaintext, aad []byte) (int, []byte, error)
 	Unwrap(ctx context.Context, v int, wrapped, aad []byte) ([]byte, error)
+	// LeafKey derives the wrapping key of an erasure-tree leaf, or
+	// keyring.ErrErased once the leaf is punctured.
+	LeafKey(leaf uint64) ([32]byte, error)
 }
 
 // ErrErased is returned for a record whose data key has been destroyed:
-// its sealed fields are gone for good.
-var ErrErased = errors.New("vault: data key destroyed (record erased)")
+// its sealed fields are gone for good. It is the keyring's error for a
+// punctured leaf too, so a database copy made before an erasure reads the
+// customer as erased.
+var ErrErased = keyring.ErrErased
 
 // ErrOpen is returned when a sealed value does not open: it was tampered
 // with, or moved to another row, column or key.
 var ErrOpen = errors.New("vault: sealed value does not open (tampered or misplaced)")
 
 // WrappedKey is a data key as stored: its id, the master key version it is
-// wrapped under and the wrapped bytes.
+// wrapped under, the wrapped bytes and its erasure-tree leaf.
+//
+// A data key is wrapped twice. The inner layer is AES-256-GCM under the
+// key of its own erasure-tree leaf (random 64-bit leaf number): format
+// byte 1, leaf (8 bytes, big-endian), nonce (12), ciphertext and tag. The
+// outer layer wraps that under the master key (inside the HSM with
+// PKCS#11). Rotation rewraps only the outer layer; erasure punctures the
+// leaf, which no copy of the database can undo.
 type WrappedKey struct {
 	ID         domain.ID
 	KEKVersion int
 	Wrapped    []byte
+	Leaf       uint64
+}
+
+const innerFormat = 1
+
+func leafAAD(id domain.ID, leaf uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte("custos/dek-leaf/v1\x00"+string(id)+"\x00"), leaf)
+}
+
+// sealInner wraps raw under a fresh random leaf.
+func (v *Vault) sealInner(id domain.ID, raw []byte) ([]byte, uint64, error) {
+	var lb [8]byte
+	if _, err := rand.Read(lb[:]); err != nil {
+		return nil, 0, err
+	}
+	leaf := binary.BigEndian.Uint64(lb[:])
+	lk, err := v.w.LeafKey(leaf)
+	if err != nil {
+		return nil, 0, fmt.Errorf("derive leaf key: %w", err)
+	}
+	aead, err := newAEAD(lk[:])
+	clear(lk[:])
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]byte, 9, 9+aead.NonceSize()+len(raw)+aead.Overhead())
+	out[0] = innerFormat
+	copy(out[1:], lb[:])
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, 0, err
+	}
+	out = append(out, nonce...)
+	return aead.Seal(out, nonce, raw, leafAAD(id, leaf)), leaf, nil
+}
+
+// openInner opens an inner layer, returning the data key and its leaf.
+func (v *Vault) openInner(id domain.ID, inner []byte) ([]byte, uint64, error) {
+	if len(inner) < 9+12+16 || inner[0] != innerFormat {
+		return nil, 0, fmt.Errorf("data key %s: unknown wrapped key format", id)
+	}
+	leaf := binary.BigEndian.Uint64(inner[1:9])
+	lk, err := v.w.LeafKey(leaf)
+	if err != nil {
+		return nil, leaf, err
+	}
+	aead, err := newAEAD(lk[:])
+	clear(lk[:])
+	if err != nil {
+		return nil, leaf, err
+	}
+	raw, err := aead.Open(nil, inner[9:21], inner[21:], leafAAD(id, leaf))
+	if err != nil {
+		return nil, leaf, fmt.Errorf("data key %s: inner layer does not open: %w", id, ErrOpen)
+	}
+	return raw, leaf, nil
+}
+
+func newAEAD(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
 }
 
 // Vault creates and opens data keys.
@@ -72,8 +151,13 @@ func (v *Vault) NewKey(ctx context.Context) (*Key, WrappedKey, error) {
 	if _, err := rand.Read(raw); err != nil {
 		return nil, WrappedKey{}, fmt.Errorf("generate data key: %w", err)
 	}
+	defer clear(raw)
 	id := domain.NewID(domain.KindDataKey)
-	ver, wrapped, err := v.w.Wrap(ctx, raw, wrapAAD(id))
+	inner, leaf, err := v.sealInner(id, raw)
+	if err != nil {
+		return nil, WrappedKey{}, fmt.Errorf("wrap data key: %w", err)
+	}
+	ver, wrapped, err := v.w.Wrap(ctx, inner, wrapAAD(id))
 	if err != nil {
 		return nil, WrappedKey{}, fmt.Errorf("wrap data key: %w", err)
 	}
@@ -82,7 +166,7 @@ func (v *Vault) NewKey(ctx context.Context) (*Key, WrappedKey, error) {
 		return nil, WrappedKey{}, err
 	}
 	v.cache.Add(id, k)
-	return k, WrappedKey{ID: id, KEKVersion: ver, Wrapped: wrapped}, nil
+	return k, WrappedKey{ID: id, KEKVersion: ver, Wrapped: wrapped, Leaf: leaf}, nil
 }
 
 // Key returns the unwrapped data key for wk, from the cache when present.
@@ -94,10 +178,15 @@ func (v *Vault) Key(ctx context.Context, wk WrappedKey) (*Key, error) {
 	if k, ok := v.cache.Get(wk.ID); ok {
 		return k, nil
 	}
-	raw, err := v.w.Unwrap(ctx, wk.KEKVersion, wk.Wrapped, wrapAAD(wk.ID))
+	inner, err := v.w.Unwrap(ctx, wk.KEKVersion, wk.Wrapped, wrapAAD(wk.ID))
 	if err != nil {
 		return nil, fmt.Errorf("unwrap data key %s (master key v%d): %w", wk.ID, wk.KEKVersion, err)
 	}
+	raw, _, err := v.openInner(wk.ID, inner)
+	if err != nil {
+		return nil, fmt.Errorf("unwrap data key %s: %w", wk.ID, err)
+	}
+	defer clear(raw)
 	k, err := newKey(wk.ID, raw)
 	if err != nil {
 		return nil, err
@@ -106,19 +195,65 @@ func (v *Vault) Key(ctx context.Context, wk WrappedKey) (*Key, error) {
 	return k, nil
 }
 
-// Rewrap unwraps wk and wraps it again under the active master key (key
-// rotation: the data key and the data stay the same).
+// Releaf moves a data key to a fresh erasure-tree leaf (when another key
+// shares the leaf about to be punctured), wrapping it under the active
+// master key.
+func (v *Vault) Releaf(ctx context.Context, wk WrappedKey) (WrappedKey, error) {
+	inner, err := v.w.Unwrap(ctx, wk.KEKVersion, wk.Wrapped, wrapAAD(wk.ID))
+	if err != nil {
+		return WrappedKey{}, fmt.Errorf("unwrap data key %s: %w", wk.ID, err)
+	}
+	raw, _, err := v.openInner(wk.ID, inner)
+	if err != nil {
+		return WrappedKey{}, err
+	}
+	defer clear(raw)
+	fresh, leaf, err := v.sealInner(wk.ID, raw)
+	if err != nil {
+		return WrappedKey{}, err
+	}
+	ver, w, err := v.w.Wrap(ctx, fresh, wrapAAD(wk.ID))
+	if err != nil {
+		return WrappedKey{}, err
+	}
+	return WrappedKey{ID: wk.ID, KEKVersion: ver, Wrapped: w, Leaf: leaf}, nil
+}
+
+// Rewrap unwraps the outer layer of wk and wraps it again under the
+// active master key (key rotation: the data key, its leaf and the data
+// stay the same; the erasure tree is not consulted).
 func (v *Vault) Rewrap(ctx context.Context, wk WrappedKey) (WrappedKey, error) {
-	raw, err := v.w.Unwrap(ctx, wk.KEKVersion, wk.Wrapped, wrapAAD(wk.ID))
+	inner, err := v.w.Unwrap(ctx, wk.KEKVersion, wk.Wrapped, wrapAAD(wk.ID))
 	if err != nil {
 		return WrappedKey{}, fmt.Errorf("unwrap data key %s (master key v%d): %w", wk.ID, wk.KEKVersion, err)
 	}
-	ver, wrapped, err := v.w.Wrap(ctx, raw, wrapAAD(wk.ID))
-	clear(raw)
+	ver, wrapped, err := v.w.Wrap(ctx, inner, wrapAAD(wk.ID))
+	clear(inner)
 	if err != nil {
 		return WrappedKey{}, fmt.Errorf("rewrap data key %s: %w", wk.ID, err)
 	}
-	return WrappedKey{ID: wk.ID, KEKVersion: ver, Wrapped: wrapped}, nil
+	return WrappedKey{ID: wk.ID, KEKVersion: ver, Wrapped: wrapped, Leaf: wk.Leaf}, nil
+}
+
+// RewrapTo is Rewrap under master key version ver rather than the active
+// one (a rotation names its target version explicitly).
+func (v *Vault) RewrapTo(ctx context.Context, wk WrappedKey, ver int) (WrappedKey, error) {
+	vw, ok := v.w.(interface {
+		WrapVersion(ctx context.Context, v int, plaintext, aad []byte) ([]byte, error)
+	})
+	if !ok {
+		return WrappedKey{}, errors.New("vault: the wrapper cannot wrap under a chosen version")
+	}
+	inner, err := v.w.Unwrap(ctx, wk.KEKVersion, wk.Wrapped, wrapAAD(wk.ID))
+	if err != nil {
+		return WrappedKey{}, fmt.Errorf("unwrap data key %s (master key v%d): %w", wk.ID, wk.KEKVersion, err)
+	}
+	wrapped, err := vw.WrapVersion(ctx, ver, inner, wrapAAD(wk.ID))
+	clear(inner)
+	if err != nil {
+		return WrappedKey{}, fmt.Errorf("rewrap data key %s: %w", wk.ID, err)
+	}
+	return WrappedKey{ID: wk.ID, KEKVersion: ver, Wrapped: wrapped, Leaf: wk.Leaf}, nil
 }
 
 // Forget drops a data key from the cache (after it is destroyed).
@@ -134,11 +269,7 @@ type Key struct {
 }
 
 func newKey(id domain.ID, raw []byte) (*Key, error) {
-	block, err := aes.NewCipher(raw)
-	if err != nil {
-		return nil, err
-	}
-	aead, err := cipher.NewGCM(block)
+	aead, err := newAEAD(raw)
 	if err != nil {
 		return nil, err
 	}
@@ -200,6 +331,9 @@ func (k *Key) Open(p Place, sealed []byte) (string, error) {
 	}
 	return string(pt), nil
 }
+
+// NamedAAD is the associated data binding a named secret to its name.
+func NamedAAD(name string) []byte { return namedAAD(name) }
 
 func namedAAD(name string) []byte {
 	return []byte("custos/named-key/v1\x00" + name)

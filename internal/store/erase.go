@@ -1,0 +1,163 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/custoscrm/custos/internal/domain"
+	"github.com/custoscrm/custos/internal/vault"
+)
+
+// EraseCustomer crypto-shreds a customer in one transaction: its data key
+// is destroyed (the wrapped form deleted; its erasure-tree leaf is queued
+// for puncturing, see PendingShreds), its sealed and identifying columns,
+// tags, blind indexes, contacts, notes and tasks are deleted, its visits
+// keep their times and status but lose their sealed locations and notes,
+// and its deals stay as they are, attached to a customer record that now
+// holds no personal data. evs are audited in the same transaction. An
+// erased customer cannot be erased again (conflict).
+func (s *Store) EraseCustomer(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error {
+	now := s.now().UnixMicro()
+	var dekID string
+	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		var erased sql.NullInt64
+		err := tx.QueryRow(ctx, `SELECT dek_id, erased_at FROM customers WHERE id = ?`, string(id)).Scan(&dekID, &erased)
+		if errors.Is(err, sql.ErrNoRows) {
+			return domain.NotFound("customer")
+		}
+		if err != nil {
+			return err
+		}
+		if erased.Valid {
+			return domain.Conflict("", "the customer has already been erased")
+		}
+		if _, err := tx.Exec(ctx, `UPDATE data_keys SET wrapped = NULL, destroyed_at = ? WHERE id = ?`, now, dekID); err != nil {
+			return fmt.Errorf("destroy data key: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE customers SET name_public = NULL, name_sealed = NULL, phone_sealed = NULL,
+			email_sealed = NULL, street_sealed = NULL, id_type = '', id_number_sealed = NULL, tax_id_sealed = NULL,
+			bank_account_sealed = NULL, district = '', company = '', erased_at = ?, updated_at = ?, version = version + 1
+			WHERE id = ?`, now, now, string(id)); err != nil {
+			return fmt.Errorf("erase customer: %w", err)
+		}
+		for _, q := range []string{
+			`DELETE FROM customer_tags WHERE customer_id = ?`,
+			`DELETE FROM blind_index WHERE customer_id = ?`,
+			`DELETE FROM contacts WHERE customer_id = ?`,
+			`DELETE FROM notes WHERE customer_id = ?`,
+			`DELETE FROM tasks WHERE customer_id = ?`,
+			`UPDATE visits SET checkin_loc_sealed = NULL, checkout_loc_sealed = NULL, notes_sealed = NULL WHERE customer_id = ?`,
+		} {
+			if _, err := tx.Exec(ctx, q, string(id)); err != nil {
+				return fmt.Errorf("erase customer: %w", err)
+			}
+		}
+		return insertAudit(ctx, tx, evs...)
+	})
+	if err == nil {
+		s.vault.Forget(domain.ID(dekID))
+	}
+	return err
+}
+
+// PendingShred is a destroyed data key whose leaf is not yet punctured.
+type PendingShred struct {
+	DataKeyID domain.ID
+	Leaf      uint64
+}
+
+// PendingShreds returns up to limit destroyed data keys whose leaves
+// still need puncturing.
+func (s *Store) PendingShreds(ctx context.Context, limit int) ([]PendingShred, error) {
+	rows, err := s.query(ctx, `SELECT id, leaf FROM data_keys WHERE destroyed_at IS NOT NULL AND shredded_at IS NULL AND leaf IS NOT NULL LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read pending erasures: %w", err)
+	}
+	defer rows.Close()
+	var out []PendingShred
+	for rows.Next() {
+		var p PendingShred
+		var leaf int64
+		if err := rows.Scan(&p.DataKeyID, &leaf); err != nil {
+			return nil, err
+		}
+		p.Leaf = uint64(leaf)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// CountPendingShreds counts destroyed data keys not yet punctured.
+func (s *Store) CountPendingShreds(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.queryRow(ctx, `SELECT COUNT(*) FROM data_keys WHERE destroyed_at IS NOT NULL AND shredded_at IS NULL AND leaf IS NOT NULL`).Scan(&n)
+	return n, err
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// LiveKeysOnLeaves returns the live data keys whose leaf is one of leaves
+// (another key that shares a leaf about to be punctured must move first).
+func (s *Store) LiveKeysOnLeaves(ctx context.Context, leaves []uint64) ([]vault.WrappedKey, error) {
+	if len(leaves) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(leaves))
+	for i, l := range leaves {
+		args[i] = int64(l)
+	}
+	rows, err := s.query(ctx, `SELECT id, kek_version, wrapped, leaf FROM data_keys WHERE wrapped IS NOT NULL AND leaf IN (`+placeholders(len(leaves))+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read data keys by leaf: %w", err)
+	}
+	defer rows.Close()
+	var out []vault.WrappedKey
+	for rows.Next() {
+		var wk vault.WrappedKey
+		var leaf int64
+		if err := rows.Scan(&wk.ID, &wk.KEKVersion, &wk.Wrapped, &leaf); err != nil {
+			return nil, err
+		}
+		wk.Leaf = uint64(leaf)
+		out = append(out, wk)
+	}
+	return out, rows.Err()
+}
+
+// ReplaceDataKey stores fresh (a data key moved to a new leaf) in place of
+// old, if old is still what is stored.
+func (s *Store) ReplaceDataKey(ctx context.Context, old, fresh vault.WrappedKey) error {
+	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE data_keys SET kek_version = ?, wrapped = ?, leaf = ? WHERE id = ? AND wrapped = ?`,
+			fresh.KEKVersion, fresh.Wrapped, int64(fresh.Leaf), string(old.ID), old.Wrapped)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return domain.Conflict("", "data key %s changed meanwhile", old.ID)
+		}
+		return nil
+	})
+}
+
+// MarkShredded records that the leaves of the given destroyed data keys
+// are punctured.
+func (s *Store) MarkShredded(ctx context.Context, ids []domain.ID) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	now := s.now().UnixMicro()
+	args := []any{now}
+	for _, id := range ids {
+		args = append(args, string(id))
+	}
+	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE data_keys SET shredded_at = ? WHERE id IN (`+placeholders(len(ids))+`)`, args...)
+		return err
+	})
+}

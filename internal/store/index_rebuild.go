@@ -1,0 +1,182 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/custoscrm/custos/internal/domain"
+)
+
+// BeginIndexRotation stores a new blind-index key (version to, wrapped
+// under master key kekVersion) in the building state and opens a rotation
+// record, in one transaction. Processes that refresh their keys start
+// writing entries under it at once; searches keep using the active key.
+func (s *Store) BeginIndexRotation(ctx context.Context, to, kekVersion int, wrapped []byte, total int64, evs ...*domain.AuditEvent) (*Rotation, error) {
+	now := s.now().UnixMicro()
+	var rot *Rotation
+	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		var from, newest int
+		if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(CASE WHEN state = 'active' THEN version END), 0), COALESCE(MAX(version), 0) FROM index_keys`).Scan(&from, &newest); err != nil {
+			return err
+		}
+		if to <= newest {
+			return domain.Conflict("", "index key version %d is not newer than version %d", to, newest)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO index_keys (version, kek_version, wrapped, state, created_at) VALUES (?, ?, ?, ?, ?)`,
+			to, kekVersion, wrapped, KeyBuilding, now); err != nil {
+			return err
+		}
+		var err error
+		if rot, err = insertRotation(ctx, tx, RotationIndex, from, to, PhaseBuild, total, now); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, evs...)
+	})
+	return rot, err
+}
+
+// NewestIndexKeyVersion returns the highest index key version.
+func (s *Store) NewestIndexKeyVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.queryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM index_keys`).Scan(&v)
+	return v, err
+}
+
+// CountLiveCustomers counts customers not erased.
+func (s *Store) CountLiveCustomers(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.queryRow(ctx, `SELECT COUNT(*) FROM customers WHERE erased_at IS NULL`).Scan(&n)
+	return n, err
+}
+
+// CustomersAfter returns up to limit live customers with ids above after,
+// in id order, with their fields opened (for an index rebuild).
+func (s *Store) CustomersAfter(ctx context.Context, after domain.ID, limit int) ([]*domain.Customer, error) {
+	rows, err := s.query(ctx, `SELECT `+s.customerColumns()+`
+		FROM customers c JOIN data_keys k ON k.id = c.dek_id
+		WHERE c.id > ? AND c.erased_at IS NULL ORDER BY c.id LIMIT ?`, string(after), limit)
+	if err != nil {
+		return nil, fmt.Errorf("read customers: %w", err)
+	}
+	defer rows.Close()
+	var out []*domain.Customer
+	for rows.Next() {
+		var r customerRow
+		if err := rows.Scan(r.dest()...); err != nil {
+			return nil, err
+		}
+		c, err := s.openCustomer(ctx, &r)
+		if err != nil {
+			return nil, err
+		}
+		if !c.Erased {
+			out = append(out, c)
+		}
+	}
+	return out, rows.Err()
+}
+
+// WriteIndexEntries writes the entries of cs under index key version v.
+// A customer changed since it was read (its version moved) is skipped and
+// returned as stale, to be read again; the change itself wrote entries
+// under every version its process had loaded.
+func (s *Store) WriteIndexEntries(ctx context.Context, v int, cs []*domain.Customer) (stale []*domain.Customer, err error) {
+	entries := make([][]indexEntry, len(cs))
+	for i, c := range cs {
+		if entries[i], err = s.customerIndexEntriesFor(c, []int{v}); err != nil {
+			return nil, err
+		}
+	}
+	err = s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		stale = stale[:0]
+		for i, c := range cs {
+			var ver int64
+			err := tx.QueryRow(ctx, `SELECT version FROM customers WHERE id = ? AND erased_at IS NULL`, string(c.ID)).Scan(&ver)
+			if err != nil || ver != c.Version {
+				stale = append(stale, c)
+				continue
+			}
+			for _, e := range entries[i] {
+				if _, err := tx.Exec(ctx, `INSERT INTO blind_index (field, key_version, hash, customer_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+					e.field.Code, e.version, e.hash, string(c.ID)); err != nil {
+					return fmt.Errorf("insert blind index: %w", err)
+				}
+			}
+		}
+		return nil
+	})
+	return stale, err
+}
+
+// ActivateIndexKey makes index key version to active and the previously
+// active one retiring (still written, no longer searched).
+func (s *Store) ActivateIndexKey(ctx context.Context, to int) error {
+	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE index_keys SET state = ? WHERE state = ? AND version <> ?`, KeyRetiring, KeyActive, to); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE index_keys SET state = ? WHERE version = ?`, KeyActive, to)
+		return err
+	})
+}
+
+// RetireIndexKeys marks retiring index keys retired: processes stop
+// writing entries under them at their next key refresh.
+func (s *Store) RetireIndexKeys(ctx context.Context) error {
+	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE index_keys SET state = ? WHERE state = ?`, KeyRetired, KeyRetiring)
+		return err
+	})
+}
+
+// DeleteIndexEntries deletes up to limit entries under index key version
+// v and returns how many it deleted.
+func (s *Store) DeleteIndexEntries(ctx context.Context, v, limit int) (int64, error) {
+	var n int64
+	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		res, err := tx.Exec(ctx, `DELETE FROM blind_index WHERE key_version = ? AND customer_id IN
+			(SELECT customer_id FROM blind_index WHERE key_version = ? LIMIT ?)`, v, v, limit)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return n, err
+}
+
+// FinishIndexRotation destroys the retired index keys (their wrapped form
+// is overwritten) and closes the rotation, with evs audited.
+func (s *Store) FinishIndexRotation(ctx context.Context, r *Rotation, evs ...*domain.AuditEvent) error {
+	now := s.now().UnixMicro()
+	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE index_keys SET state = ?, wrapped = ? WHERE state = ?`, KeyDestroyed, []byte{}, KeyRetired); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE key_rotations SET phase = ?, done = ?, updated_at = ?, finished_at = ? WHERE id = ?`,
+			PhaseDone, r.Done, now, now, r.ID); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, evs...)
+	})
+}
+
+// IndexKeyCreated returns when each index key version was created.
+func (s *Store) IndexKeyCreated(ctx context.Context) (map[int]time.Time, error) {
+	rows, err := s.query(ctx, `SELECT version, created_at FROM index_keys`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int]time.Time{}
+	for rows.Next() {
+		var v int
+		var t int64
+		if err := rows.Scan(&v, &t); err != nil {
+			return nil, err
+		}
+		out[v] = time.UnixMicro(t).UTC()
+	}
+	return out, rows.Err()
+}
