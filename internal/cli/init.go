@@ -35,6 +35,9 @@ once. Refuses, changing nothing, if DIR is already initialized.`)
 	if fs.NArg() > 0 {
 		return fail(env, "init takes no arguments (got %q)", fs.Arg(0))
 	}
+	if err := loadSecrets(env, &cfg); err != nil {
+		return fail(env, "%v", err)
+	}
 	log := cfg.NewLogger(env.Stderr)
 	password := ""
 	if *pwFile != "" {
@@ -90,7 +93,14 @@ func readPasswordFile(env *Env, path string) (string, error) {
 
 func printInitResult(env *Env, cfg config.Config, res *app.InitResult) {
 	fmt.Fprintf(env.Stdout, "Custos initialized in %s\n", cfg.DataDir)
-	fmt.Fprintf(env.Stdout, "  master key:    %s (mode 0600; keep a copy off this disk)\n", cfg.MasterKeyFile)
+	switch cfg.MasterKeyProvider {
+	case config.ProviderPassphrase:
+		fmt.Fprintf(env.Stdout, "  master key:    derived from the passphrase; salt and check values in %s\n", cfg.PassphraseKeyFile)
+	case config.ProviderPKCS11:
+		fmt.Fprintf(env.Stdout, "  master key:    in PKCS#11 token %q, labelled %s/master/v1\n", cfg.PKCS11Token, cfg.PKCS11KeyLabel)
+	default:
+		fmt.Fprintf(env.Stdout, "  master key:    %s (mode 0600; keep a copy off this disk)\n", cfg.MasterKeyFile)
+	}
 	fmt.Fprintf(env.Stdout, "  administrator: %s\n", res.Admin.Email)
 	if res.GeneratedPassword != "" {
 		fmt.Fprintf(env.Stdout, "  password:      %s\n", res.GeneratedPassword)

@@ -33,6 +33,9 @@ is printed once).`)
 	if fs.NArg() > 0 {
 		return fail(env, "serve takes no arguments (got %q)", fs.Arg(0))
 	}
+	if err := loadSecrets(env, &cfg); err != nil {
+		return fail(env, "%v", err)
+	}
 	log := cfg.NewLogger(env.Stderr)
 	if *doInit && !app.Initialized(cfg) {
 		if code := initialize(ctx, env, cfg, log, *adminEmail, "", *withDemo); code != 0 {
