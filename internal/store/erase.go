@@ -161,3 +161,26 @@ func (s *Store) MarkShredded(ctx context.Context, ids []domain.ID) error {
 		return err
 	})
 }
+
+// DataKeyOfCustomer returns a customer's wrapped data key as stored.
+func (s *Store) DataKeyOfCustomer(ctx context.Context, id domain.ID) (vault.WrappedKey, error) {
+	var wk vault.WrappedKey
+	var leaf sql.NullInt64
+	err := s.queryRow(ctx, `SELECT k.id, k.kek_version, k.wrapped, k.leaf FROM customers c JOIN data_keys k ON k.id = c.dek_id WHERE c.id = ?`,
+		string(id)).Scan(&wk.ID, &wk.KEKVersion, &wk.Wrapped, &leaf)
+	if errors.Is(err, sql.ErrNoRows) {
+		return wk, domain.NotFound("customer")
+	}
+	wk.Leaf = uint64(leaf.Int64)
+	return wk, err
+}
+
+// ReplaceDataKeyForTest overwrites a stored data key unconditionally.
+// Only tests call it (to play a row restored from an old backup).
+func (s *Store) ReplaceDataKeyForTest(ctx context.Context, wk vault.WrappedKey) error {
+	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE data_keys SET kek_version = ?, wrapped = ?, leaf = ? WHERE id = ?`,
+			wk.KEKVersion, wk.Wrapped, int64(wk.Leaf), string(wk.ID))
+		return err
+	})
+}

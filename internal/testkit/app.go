@@ -12,6 +12,7 @@ import (
 	"github.com/custoscrm/custos/internal/config"
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/identity"
+	"github.com/custoscrm/custos/internal/keyring"
 )
 
 // FastArgon2 keeps password hashing cheap in tests. Production refuses
@@ -63,6 +64,9 @@ type AppOptions struct {
 	Dir string
 	// DatabaseURL reuses a PostgreSQL schema (to reopen an app).
 	DatabaseURL string
+	// Provider, when set, is the master key provider (tests of the
+	// passphrase and PKCS#11 providers set Config instead).
+	Provider keyring.Provider
 }
 
 // TestApp is an initialized, opened Custos for a test.
@@ -70,7 +74,11 @@ type TestApp struct {
 	*app.App
 	Dir         string
 	DatabaseURL string
+	Options     AppOptions
 }
+
+// CheapPassphraseArgon2 keeps passphrase-provider tests fast.
+var CheapPassphraseArgon2 = keyring.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
 
 // NewApp initializes a data directory on dialect d with the test
 // administrator and opens it. Everything is removed when the test ends.
@@ -96,7 +104,7 @@ func NewApp(t testing.TB, d Dialect, o AppOptions) *TestApp {
 	if log == nil {
 		log = Logger(t)
 	}
-	opts := app.Options{Now: o.Now, Argon2: &FastArgon2}
+	opts := app.Options{Now: o.Now, Argon2: &FastArgon2, PassphraseArgon2: &CheapPassphraseArgon2, Provider: o.Provider}
 	ctx := context.Background()
 	if !app.Initialized(cfg) {
 		if _, err := app.Initialize(ctx, cfg, log, app.InitOptions{AdminEmail: AdminEmail, AdminPassword: AdminPassword, Options: opts}); err != nil {
@@ -108,7 +116,7 @@ func NewApp(t testing.TB, d Dialect, o AppOptions) *TestApp {
 		t.Fatalf("open app: %v", err)
 	}
 	t.Cleanup(func() { _ = a.Close() })
-	return &TestApp{App: a, Dir: cfg.DataDir, DatabaseURL: cfg.DatabaseURL}
+	return &TestApp{App: a, Dir: cfg.DataDir, DatabaseURL: cfg.DatabaseURL, Options: o}
 }
 
 // System returns a context acting as the system actor.
