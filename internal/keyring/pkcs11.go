@@ -3,6 +3,8 @@ package keyring
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -103,7 +105,16 @@ func OpenPKCS11(cfg PKCS11Config) (_ *PKCS11Provider, err error) {
 		}
 		p.all = append(p.all, sh)
 		if i == 0 {
-			if err := ctx.Login(sh, pkcs11.CKU_USER, cfg.PIN); err != nil && !isCKR(err, pkcs11.CKR_USER_ALREADY_LOGGED_IN) {
+			err := ctx.Login(sh, pkcs11.CKU_USER, cfg.PIN)
+			if isCKR(err, pkcs11.CKR_USER_ALREADY_LOGGED_IN) {
+				// Another provider in this process logged the token in;
+				// this one must still know the PIN.
+				if !samePIN(cfg.Module, p.slot, cfg.PIN) {
+					return nil, fmt.Errorf("pkcs11: wrong PIN for token %q", cfg.TokenLabel)
+				}
+				err = nil
+			}
+			if err != nil {
 				if isCKR(err, pkcs11.CKR_PIN_INCORRECT) || isCKR(err, pkcs11.CKR_PIN_INVALID) || isCKR(err, pkcs11.CKR_PIN_LEN_RANGE) {
 					return nil, fmt.Errorf("pkcs11: wrong PIN for token %q", cfg.TokenLabel)
 				}
@@ -112,6 +123,7 @@ func OpenPKCS11(cfg PKCS11Config) (_ *PKCS11Provider, err error) {
 				}
 				return nil, fmt.Errorf("pkcs11: log in to token %q: %w", cfg.TokenLabel, err)
 			}
+			rememberPIN(cfg.Module, p.slot, cfg.PIN)
 		}
 		p.sessions <- sh
 	}
@@ -483,6 +495,31 @@ var modules = struct {
 type moduleRef struct {
 	ctx *pkcs11.Ctx
 	n   int
+	// pins holds a hash of the PIN each slot was logged in with.
+	pins map[uint][32]byte
+}
+
+func rememberPIN(module string, slot uint, pin string) {
+	modules.Lock()
+	defer modules.Unlock()
+	if r := modules.m[module]; r != nil {
+		if r.pins == nil {
+			r.pins = map[uint][32]byte{}
+		}
+		r.pins[slot] = sha256.Sum256([]byte(pin))
+	}
+}
+
+func samePIN(module string, slot uint, pin string) bool {
+	modules.Lock()
+	defer modules.Unlock()
+	r := modules.m[module]
+	if r == nil {
+		return false
+	}
+	want, ok := r.pins[slot]
+	got := sha256.Sum256([]byte(pin))
+	return ok && subtle.ConstantTimeCompare(want[:], got[:]) == 1
 }
 
 func acquireModule(path string) (*pkcs11.Ctx, error) {

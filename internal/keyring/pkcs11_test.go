@@ -86,6 +86,19 @@ func TestPKCS11ProviderBadInput(t *testing.T) {
 			}
 		})
 	}
+	// A wrong PIN is refused even while another provider in this process
+	// has the token logged in.
+	good, err := keyring.OpenPKCS11(keyring.PKCS11Config{Module: hsm.Module, TokenLabel: hsm.Token, PIN: hsm.PIN, KeyLabel: uniqueLabel()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer good.Close()
+	if p, err := keyring.OpenPKCS11(keyring.PKCS11Config{Module: hsm.Module, TokenLabel: hsm.Token, PIN: "0000-wrong"}); err == nil || !strings.Contains(err.Error(), "wrong PIN") {
+		if p != nil {
+			_ = p.Close()
+		}
+		t.Fatalf("wrong PIN beside a logged-in provider: %v", err)
+	}
 	// A token with no Custos key opens but holds no version; the keyring
 	// says so.
 	p, err := keyring.OpenPKCS11(keyring.PKCS11Config{Module: hsm.Module, TokenLabel: hsm.Token, PIN: hsm.PIN, KeyLabel: uniqueLabel()})
