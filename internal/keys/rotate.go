@@ -80,7 +80,7 @@ func (s *Service) RotateMaster(ctx context.Context, o RotateOptions) (*store.Rot
 	s.o.Keyring.SetActive(rot.To)
 	o.Progress(store.PhaseRewrap, rot.Done, rot.Total)
 
-	if err := s.rewrapDataKeys(ctx, rot, o); err != nil {
+	if err := s.rewrapDataKeys(ctx, rot, o, domain.ID(rot.Cursor)); err != nil {
 		return rot, err
 	}
 	if err := s.rewrapIndexKeys(ctx, rot.To); err != nil {
@@ -94,7 +94,7 @@ func (s *Service) RotateMaster(ctx context.Context, o RotateOptions) (*store.Rot
 	if err := sleep(ctx, s.o.Grace); err != nil {
 		return rot, err
 	}
-	if err := s.rewrapDataKeys(ctx, rot, o); err != nil {
+	if err := s.rewrapDataKeys(ctx, rot, o, ""); err != nil {
 		return rot, err
 	}
 	ev := domain.NewAuditEvent(ctx, s.o.Now(), "key.rotate.finish", "master_key", strconv.Itoa(rot.To))
@@ -133,14 +133,17 @@ func (s *Service) beginMaster(ctx context.Context) (*store.Rotation, error) {
 	return rot, nil
 }
 
-// rewrapDataKeys rewraps, batch by batch, every live data key under a
-// version older than rot.To.
-func (s *Service) rewrapDataKeys(ctx context.Context, rot *store.Rotation, o RotateOptions) error {
+// rewrapDataKeys rewraps, batch by batch in id order from after, every
+// live data key under a version older than rot.To, recording the last id
+// done as the rotation's cursor (where a resumed rotation starts; keys
+// created behind it under an old version are caught by the final sweep,
+// which starts from the beginning).
+func (s *Service) rewrapDataKeys(ctx context.Context, rot *store.Rotation, o RotateOptions, after domain.ID) error {
 	for {
 		if err := context.Cause(ctx); err != nil {
 			return err
 		}
-		old, err := s.o.Store.DataKeysBelow(ctx, rot.To, o.BatchSize)
+		old, err := s.o.Store.DataKeysBelow(ctx, rot.To, after, o.BatchSize)
 		if err != nil {
 			return err
 		}
@@ -156,6 +159,8 @@ func (s *Service) rewrapDataKeys(ctx context.Context, rot *store.Rotation, o Rot
 		if _, err := s.o.Store.SaveRewrapped(ctx, old, fresh); err != nil {
 			return err
 		}
+		after = old[len(old)-1].ID
+		rot.Cursor = string(after)
 		rot.Done += int64(len(old))
 		if rot.Done > rot.Total {
 			rot.Total = rot.Done

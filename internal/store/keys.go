@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/custoscrm/custos/internal/vault"
 )
@@ -172,4 +173,25 @@ func (s *Store) NoKeysYet(ctx context.Context) (bool, error) {
 	var n int
 	err := s.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM data_keys) + (SELECT COUNT(*) FROM index_keys)`).Scan(&n)
 	return n == 0, err
+}
+
+// InsertDataKeys stores wrapped data keys in bulk (imports and
+// benchmarks), 500 rows per statement, in one transaction.
+func (s *Store) InsertDataKeys(ctx context.Context, wks []vault.WrappedKey) error {
+	now := s.now().UnixMicro()
+	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		for start := 0; start < len(wks); start += rewrapChunk {
+			end := min(start+rewrapChunk, len(wks))
+			q := `INSERT INTO data_keys (id, kek_version, wrapped, leaf, created_at) VALUES ` +
+				strings.TrimSuffix(strings.Repeat(`(?, ?, ?, ?, ?),`, end-start), ",")
+			args := make([]any, 0, 5*(end-start))
+			for _, wk := range wks[start:end] {
+				args = append(args, string(wk.ID), wk.KEKVersion, wk.Wrapped, int64(wk.Leaf), now)
+			}
+			if _, err := tx.Exec(ctx, q, args...); err != nil {
+				return fmt.Errorf("insert data keys: %w", err)
+			}
+		}
+		return nil
+	})
 }

@@ -204,10 +204,11 @@ func (s *Store) CountDataKeysBelow(ctx context.Context, v int) (int64, error) {
 	return n, err
 }
 
-// DataKeysBelow returns up to limit live data keys wrapped under a
-// version older than v.
-func (s *Store) DataKeysBelow(ctx context.Context, v, limit int) ([]vault.WrappedKey, error) {
-	rows, err := s.query(ctx, `SELECT id, kek_version, wrapped FROM data_keys WHERE kek_version < ? AND wrapped IS NOT NULL LIMIT ?`, v, limit)
+// DataKeysBelow returns, in id order, up to limit live data keys with ids
+// above after that are wrapped under a version older than v.
+func (s *Store) DataKeysBelow(ctx context.Context, v int, after domain.ID, limit int) ([]vault.WrappedKey, error) {
+	rows, err := s.query(ctx, `SELECT id, kek_version, wrapped FROM data_keys
+		WHERE id > ? AND kek_version < ? AND wrapped IS NOT NULL ORDER BY id LIMIT ?`, string(after), v, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read data keys: %w", err)
 	}
@@ -240,6 +241,29 @@ func (s *Store) SaveRewrapped(ctx context.Context, old, fresh []vault.WrappedKey
 	to := fresh[0].KEKVersion
 	blob := s.blobType()
 	var total int64
+	if s.dialect == SQLite {
+		// SQLite: one prepared statement per row inside the transaction
+		// is a primary-key update each, cheaper than a join.
+		err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+			total = 0
+			st, err := tx.tx.PrepareContext(ctx, `UPDATE data_keys SET kek_version = ?, wrapped = ?
+				WHERE id = ? AND kek_version = ? AND wrapped IS NOT NULL`)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			for i := range fresh {
+				res, err := st.ExecContext(ctx, to, fresh[i].Wrapped, string(fresh[i].ID), old[i].KEKVersion)
+				if err != nil {
+					return fmt.Errorf("save rewrapped data keys: %w", err)
+				}
+				n, _ := res.RowsAffected()
+				total += n
+			}
+			return nil
+		})
+		return total, err
+	}
 	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		total = 0
 		for start := 0; start < len(fresh); start += rewrapChunk {

@@ -140,6 +140,10 @@ func New(w Wrapper, cacheSize int) (*Vault, error) {
 	return &Vault{w: w, cache: c}, nil
 }
 
+// DataKeyAAD is the associated data binding a wrapped data key's outer
+// layer to its id.
+func DataKeyAAD(id domain.ID) []byte { return wrapAAD(id) }
+
 func wrapAAD(id domain.ID) []byte {
 	return []byte("custos/dek/v1\x00" + string(id))
 }
