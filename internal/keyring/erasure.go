@@ -167,7 +167,7 @@ func (k *Keyring) LeafKey(leaf uint64) ([shred.SeedSize]byte, error) {
 // provider's tree, punctures it, seals it under the active version and
 // stores it. Callers serialize changes to the tree across processes.
 func (k *Keyring) Puncture(ctx context.Context, leaves ...uint64) error {
-	return k.mutate(ctx, k.Active(), func(t *shred.Tree) {
+	return k.mutate(ctx, -k.Active(), func(t *shred.Tree) {
 		for _, l := range leaves {
 			t.Puncture(l)
 		}
@@ -179,10 +179,16 @@ func (k *Keyring) ResealErasureTree(ctx context.Context, v int) error {
 	return k.mutate(ctx, v, func(*shred.Tree) {})
 }
 
+// mutate re-reads the tree, edits it and seals it under version v. A
+// negative v means "at least -v": a puncture by a process that has not yet
+// noticed a rotation keeps the newer version a rotation sealed it under.
 func (k *Keyring) mutate(ctx context.Context, v int, edit func(*shred.Tree)) error {
-	t, _, _, err := k.readState(ctx)
+	t, sealed, _, err := k.readState(ctx)
 	if err != nil {
 		return err
+	}
+	if v < 0 {
+		v = max(-v, sealed)
 	}
 	edit(t)
 	raw, err := k.writeState(ctx, t, v)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/store"
@@ -20,7 +21,9 @@ func (s *Service) Shred(ctx context.Context) (int, error) {
 	if err != nil || len(pending) == 0 {
 		return 0, err
 	}
-	lctx, release, err := s.acquire(ctx, store.LeaseErasureTree, 10*s.o.LeaseTTL)
+	// Wait briefly: an erasure request should not hang behind a long
+	// holder; a puncture left pending completes at the next refresh.
+	lctx, release, err := s.acquire(ctx, store.LeaseErasureTree, 5*time.Second)
 	if err != nil {
 		return 0, err
 	}
