@@ -110,3 +110,52 @@ func TestPKCS11ProviderBadInput(t *testing.T) {
 		t.Fatalf("empty token: %v", err)
 	}
 }
+
+// BenchmarkRewrapOne measures one rotation step (unwrap under one
+// version, wrap under another) with the key file and with SoftHSM.
+func BenchmarkRewrapOne(b *testing.B) {
+	ctx := context.Background()
+	inner := make([]byte, 61)
+	aad := []byte("custos/dek/v1\x00dek_bench")
+	run := func(b *testing.B, p keyring.Provider) {
+		if err := p.Create(ctx, 2); err != nil {
+			b.Fatal(err)
+		}
+		w, err := p.Wrap(ctx, 1, inner, aad)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			pt, err := p.Unwrap(ctx, 1, w, aad)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := p.Wrap(ctx, 2, pt, aad); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("file", func(b *testing.B) {
+		path := filepath.Join(b.TempDir(), "k")
+		if err := keyring.CreateKeyFile(path); err != nil {
+			b.Fatal(err)
+		}
+		p, err := keyring.OpenFile(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		run(b, p)
+	})
+	b.Run("pkcs11", func(b *testing.B) {
+		hsm := testkit.SoftHSM(b)
+		p, err := keyring.OpenPKCS11(keyring.PKCS11Config{Module: hsm.Module, TokenLabel: hsm.Token, PIN: hsm.PIN, KeyLabel: uniqueLabel()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer p.Close()
+		if err := p.Create(ctx, 1); err != nil {
+			b.Fatal(err)
+		}
+		run(b, p)
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custoscrm/custos/internal/config"
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/keys"
 	"github.com/custoscrm/custos/internal/testkit"
@@ -21,6 +22,7 @@ import (
 // progress recorded, exactly as `custos keys rotate` does. The keys are
 // inserted in bulk first (not timed); their inner layer is one shared
 // realistic-size blob, which rotation never opens.
+// CUSTOS_BENCH_PROVIDER=pkcs11 runs it against SoftHSM.
 //
 //	go test ./internal/keys -run '^$' -bench RewrapMillion -benchtime 1x -timeout 30m
 func BenchmarkRewrapMillion(b *testing.B) {
@@ -30,7 +32,16 @@ func BenchmarkRewrapMillion(b *testing.B) {
 	}
 	for _, d := range testkit.Dialects(b) {
 		b.Run(string(d), func(b *testing.B) {
-			a := testkit.NewApp(b, d, testkit.AppOptions{Config: fastKeys})
+			cfg := fastKeys
+			if os.Getenv("CUSTOS_BENCH_PROVIDER") == "pkcs11" {
+				hsm := testkit.SoftHSM(b)
+				cfg = func(c *config.Config) {
+					fastKeys(c)
+					c.MasterKeyProvider = config.ProviderPKCS11
+					c.PKCS11Module, c.PKCS11Token, c.PKCS11PIN, c.PKCS11KeyLabel = hsm.Module, hsm.Token, hsm.PIN, testkit.UniqueLabel()
+				}
+			}
+			a := testkit.NewApp(b, d, testkit.AppOptions{Config: cfg})
 			ctx := context.Background()
 			inner := make([]byte, 1+8+12+32+16)
 			_, _ = rand.Read(inner)

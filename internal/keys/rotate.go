@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strconv"
+	"sync"
 
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/keyring"
@@ -150,11 +152,9 @@ func (s *Service) rewrapDataKeys(ctx context.Context, rot *store.Rotation, o Rot
 		if len(old) == 0 {
 			return nil
 		}
-		fresh := make([]vault.WrappedKey, len(old))
-		for i, wk := range old {
-			if fresh[i], err = s.o.Vault.RewrapTo(ctx, wk, rot.To); err != nil {
-				return err
-			}
+		fresh, err := s.rewrapBatch(ctx, old, rot.To)
+		if err != nil {
+			return err
 		}
 		if _, err := s.o.Store.SaveRewrapped(ctx, old, fresh); err != nil {
 			return err
@@ -170,6 +170,33 @@ func (s *Service) rewrapDataKeys(ctx context.Context, rot *store.Rotation, o Rot
 		}
 		o.Progress(store.PhaseRewrap, rot.Done, rot.Total)
 	}
+}
+
+// rewrapBatch rewraps keys on a few goroutines: with an HSM each wrap is
+// a round trip to the token, and the provider has several sessions.
+func (s *Service) rewrapBatch(ctx context.Context, old []vault.WrappedKey, to int) ([]vault.WrappedKey, error) {
+	fresh := make([]vault.WrappedKey, len(old))
+	workers := min(4, max(1, runtime.GOMAXPROCS(0)), len(old))
+	var wg sync.WaitGroup
+	errs := make([]error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(old); i += workers {
+				var err error
+				if fresh[i], err = s.o.Vault.RewrapTo(ctx, old[i], to); err != nil {
+					errs[w] = err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return fresh, nil
 }
 
 func (s *Service) rewrapIndexKeys(ctx context.Context, to int) error {
