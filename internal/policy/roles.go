@@ -37,11 +37,13 @@ func role(name string, scope domain.Scope, functions map[domain.Function]bool, f
 //
 //   - admin manages users, roles, teams, keys and the audit log, and every
 //     record, but sees personal data masked unless revealed;
-//   - sales_manager works the team's customers in full;
-//   - sales_rep works their own customers, reads their contact data, sees
-//     identity documents masked and no financial identifiers;
+//   - sales_manager works the team's customers in full, including
+//     identity documents, and sees financial identifiers masked;
+//   - sales_rep works their own customers, reads and writes their contact
+//     data, sees identity documents masked and no financial identifiers;
 //   - finance reads and writes financial fields and amounts everywhere,
-//     sees contact data masked and cannot change visits;
+//     reads identity documents (invoices, tax filings), sees contact data
+//     masked and cannot change visits;
 //   - service answers any customer with contact data masked (reveal on
 //     need);
 //   - auditor reads the audit log and no personal data.
@@ -69,16 +71,16 @@ func BuiltinRoles() map[string]*domain.Role {
 			domain.FnCustomersRead, domain.FnCustomersCreate, domain.FnCustomersUpdate, domain.FnCustomersDelete,
 			domain.FnCustomersExport, domain.FnDealsRead, domain.FnDealsWrite, domain.FnVisitsRead,
 			domain.FnVisitsWrite, domain.FnNotesRead, domain.FnNotesWrite, domain.FnReveal),
-			A(pub, write, con, write, idt, masked, fin, masked, amt, write, note, write, loc, read)),
+			A(pub, write, con, write, idt, write, fin, masked, amt, write, note, write, loc, read)),
 		role(domain.RoleSalesRep, domain.ScopeOwn, fns(
-			domain.FnCustomersRead, domain.FnCustomersCreate, domain.FnCustomersUpdate,
+			domain.FnCustomersRead, domain.FnCustomersCreate, domain.FnCustomersUpdate, domain.FnCustomersDelete,
 			domain.FnDealsRead, domain.FnDealsWrite, domain.FnVisitsRead, domain.FnVisitsWrite,
 			domain.FnNotesRead, domain.FnNotesWrite),
 			A(pub, write, con, write, idt, masked, fin, none, amt, write, note, write, loc, write)),
 		role(domain.RoleFinance, domain.ScopeAll, fns(
 			domain.FnCustomersRead, domain.FnCustomersUpdate, domain.FnCustomersExport,
 			domain.FnDealsRead, domain.FnDealsWrite, domain.FnVisitsRead, domain.FnNotesRead, domain.FnReveal),
-			A(pub, read, con, masked, idt, masked, fin, write, amt, write, note, read, loc, none)),
+			A(pub, read, con, masked, idt, read, fin, write, amt, write, note, read, loc, none)),
 		role(domain.RoleService, domain.ScopeAll, fns(
 			domain.FnCustomersRead, domain.FnDealsRead, domain.FnVisitsRead,
 			domain.FnNotesRead, domain.FnNotesWrite, domain.FnReveal),
