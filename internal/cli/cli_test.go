@@ -2,10 +2,12 @@ package cli_test
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -30,7 +32,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "custos")
-	build := exec.Command("go", "build", "-o", binary, "github.com/custoscrm/custos/cmd/custos")
+	build := exec.CommandContext(context.Background(), "go", "build", "-o", binary, "github.com/custoscrm/custos/cmd/custos")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		panic(err)
@@ -42,13 +44,14 @@ func TestMain(m *testing.M) {
 
 func run(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	cmd := exec.CommandContext(context.Background(), binary, args...)
 	cmd.Env = append(os.Environ(), "CUSTOS_LOG_LEVEL=warn")
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
 		code = ee.ExitCode()
 	} else if err != nil {
 		t.Fatal(err)
@@ -164,7 +167,7 @@ func TestInitBadInputChangesNothing(t *testing.T) {
 // against the API; only TLS 1.2+ is accepted; SIGTERM exits 0.
 func TestServeHTTPSAndSIGTERM(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	cmd := exec.Command(binary, "serve", "--data", dir, "--addr", "127.0.0.1:0", "--init", "--log-level", "warn")
+	cmd := exec.CommandContext(context.Background(), binary, "serve", "--data", dir, "--addr", "127.0.0.1:0", "--init", "--log-level", "warn")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -213,13 +216,20 @@ func TestServeHTTPSAndSIGTERM(t *testing.T) {
 	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pem)
+	get := func(c *http.Client, u string) (*http.Response, error) {
+		req, err := http.NewRequestWithContext(context.Background(), "GET", u, nil)
+		if err != nil {
+			return nil, err
+		}
+		return c.Do(req)
+	}
 	client := func(maxVersion uint16) *http.Client {
-		return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
-			RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS10, MaxVersion: maxVersion,
-		}}}
+		// The client deliberately offers old versions: the server must refuse them.
+		cfg := &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS10, MaxVersion: maxVersion} //nolint:gosec // see above
+		return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg}}
 	}
 	url = strings.Replace(url, "localhost", "127.0.0.1", 1)
-	resp, err := client(0).Get(url + "/healthz")
+	resp, err := get(client(0), url+"/healthz")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,20 +241,25 @@ func TestServeHTTPSAndSIGTERM(t *testing.T) {
 	if resp.Header.Get("Strict-Transport-Security") == "" {
 		t.Error("no HSTS header")
 	}
-	if _, err := client(tls.VersionTLS11).Get(url + "/healthz"); err == nil {
+	if resp, err := get(client(tls.VersionTLS11), url+"/healthz"); err == nil {
+		resp.Body.Close()
 		t.Error("a TLS 1.1 client was served")
 	}
-	if resp, err := client(tls.VersionTLS12).Get(url + "/healthz"); err != nil {
+	if resp, err := get(client(tls.VersionTLS12), url+"/healthz"); err != nil {
 		t.Errorf("TLS 1.2 client refused: %v", err)
 	} else {
 		resp.Body.Close()
 	}
-	if resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(strings.Replace(url, "https://", "http://", 1) + "/healthz"); err == nil && resp.StatusCode == 200 {
-		t.Error("plain HTTP was served")
+	if resp, err := get(&http.Client{Timeout: 5 * time.Second}, strings.Replace(url, "https://", "http://", 1)+"/healthz"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			t.Error("plain HTTP was served")
+		}
 	}
 
 	body := fmt.Sprintf(`{"email":"admin@custos.localhost","password":%q}`, password)
-	resp, err = client(0).Post(url+"/api/v1/auth/login", "application/json", strings.NewReader(body))
+	req, _ := http.NewRequestWithContext(context.Background(), "POST", url+"/api/v1/auth/login", strings.NewReader(body))
+	resp, err = client(0).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +271,7 @@ func TestServeHTTPSAndSIGTERM(t *testing.T) {
 	if resp.StatusCode != 200 || login.Token == "" {
 		t.Fatalf("login with the printed password: %d", resp.StatusCode)
 	}
-	req, _ := http.NewRequest("POST", url+"/api/v1/users", strings.NewReader(`{"email":"rep@example.com","password":"another long password","role":"sales_rep","display_name":"Rep"}`))
+	req, _ = http.NewRequestWithContext(context.Background(), "POST", url+"/api/v1/users", strings.NewReader(`{"email":"rep@example.com","password":"another long password","role":"sales_rep","display_name":"Rep"}`))
 	req.Header.Set("Authorization", "Bearer "+login.Token)
 	resp, err = client(0).Do(req)
 	if err != nil {

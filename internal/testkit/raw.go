@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"context"
 	"database/sql"
 	"net/url"
 	"os"
@@ -32,7 +33,7 @@ func RawDB(t testing.TB, a *TestApp) *Raw {
 		db, err = sql.Open("pgx", base)
 		if err == nil {
 			db.SetMaxOpenConns(1)
-			_, err = db.Exec("SET search_path TO " + schema)
+			_, err = db.ExecContext(context.Background(), "SET search_path TO "+schema)
 		}
 	} else {
 		db, err = sql.Open("sqlite3", "file:"+a.Config.SQLitePath()+"?_busy_timeout=10000")
@@ -64,7 +65,7 @@ func (r *Raw) rebind(q string) string {
 // Exec runs a statement, failing the test on error.
 func (r *Raw) Exec(t testing.TB, q string, args ...any) sql.Result {
 	t.Helper()
-	res, err := r.DB.Exec(r.rebind(q), args...)
+	res, err := r.DB.ExecContext(context.Background(), r.rebind(q), args...)
 	if err != nil {
 		t.Fatalf("raw exec %q: %v", q, err)
 	}
@@ -73,7 +74,7 @@ func (r *Raw) Exec(t testing.TB, q string, args ...any) sql.Result {
 
 // QueryRow runs a single-row query.
 func (r *Raw) QueryRow(q string, args ...any) *sql.Row {
-	return r.DB.QueryRow(r.rebind(q), args...)
+	return r.DB.QueryRowContext(context.Background(), r.rebind(q), args...)
 }
 
 // Int returns the single integer a query yields.
@@ -116,7 +117,7 @@ func StoredBytes(t testing.TB, a *TestApp) []byte {
 		return all
 	}
 	base, schema := splitSchema(t, a.DatabaseURL)
-	out, err := exec.Command(pgDump(t), "--no-owner", "--schema="+schema, "--dbname="+base).Output()
+	out, err := exec.CommandContext(context.Background(), pgDump(t), "--no-owner", "--schema="+schema, "--dbname="+base).Output()
 	if err != nil {
 		t.Fatalf("pg_dump: %v", err)
 	}
