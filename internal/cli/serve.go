@@ -63,6 +63,13 @@ is printed once).`)
 		TLS: tlscert.ServerConfig(cert), Handler: a.Handler(), Log: log,
 		MaxBodyBytes: cfg.MaxBodyBytes, Ready: a.Store.Ping,
 	})
+	if cfg.PprofAddr != "" {
+		stopPprof, err := servePprof(ctx, cfg.PprofAddr)
+		if err != nil {
+			return fail(env, "pprof: %v", err)
+		}
+		defer stopPprof()
+	}
 	addr := ln.Addr().String()
 	fmt.Fprintf(env.Stdout, "Custos is serving https://%s\n", displayAddr(cfg.Addr, addr))
 	log.Info("serving", "addr", addr, "database", a.Store.Dialect().String())
