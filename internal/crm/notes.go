@@ -2,14 +2,25 @@ package crm
 
 import (
 	"context"
+	"time"
 
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/policy"
 )
 
-func noteParent(n *domain.Note) domain.ParentRef           { return n.Parent }
-func shapeNote(v *policy.View, n *domain.Note)             { v.Note(n) }
-func shapeNoteID(v *policy.View, n *domain.Note) domain.ID { v.Note(n); return n.ID }
+func (s *Service) notes() records[*domain.Note] {
+	return records[*domain.Note]{
+		s: s, kind: "note", sealed: true, classOf: policy.NoteFieldClass, shape: (*policy.View).Note,
+		get: s.store.GetNote, del: s.store.DeleteNote,
+		parent: func(n *domain.Note) domain.ParentRef { return n.Parent },
+		id:     func(n *domain.Note) domain.ID { return n.ID },
+		clone:  func(n *domain.Note) *domain.Note { x := *n; return &x },
+		touch:  func(n *domain.Note, t time.Time) { n.UpdatedAt = t },
+		save: func(ctx context.Context, n, before *domain.Note, evs ...*domain.AuditEvent) error {
+			return s.store.UpdateNote(ctx, n, before.UpdatedAt, evs...)
+		},
+	}
+}
 
 // CreateNote writes a note about a customer; the caller is its author.
 //
@@ -38,13 +49,7 @@ func (s *Service) CreateNote(ctx context.Context, in *domain.NoteInput) (*domain
 	if !a.System {
 		n.AuthorID = a.UserID
 	}
-	ev := domain.NewAuditEvent(ctx, now, "note.create", "note", string(n.ID))
-	ev.Fields = changed
-	if err := s.store.CreateNote(ctx, n, ev); err != nil {
-		return nil, err
-	}
-	policy.NewView(a).Note(n)
-	return n, nil
+	return s.notes().created(ctx, a, n, now, changed, s.store.CreateNote)
 }
 
 // GetNote returns one note as the caller may see it.
@@ -52,7 +57,7 @@ func (s *Service) CreateNote(ctx context.Context, in *domain.NoteInput) (*domain
 // Authorization: notes.read and the customer in scope (else not found).
 // An unmasked body is audited first (fail-closed).
 func (s *Service) GetNote(ctx context.Context, id domain.ID) (*domain.Note, error) {
-	return readChild(ctx, s, domain.FnNotesRead, id, "note", s.store.GetNote, noteParent, shapeNote)
+	return s.notes().read(ctx, domain.FnNotesRead, id)
 }
 
 // UpdateNote rewrites a note's body.
@@ -60,46 +65,15 @@ func (s *Service) GetNote(ctx context.Context, id domain.ID) (*domain.Note, erro
 // Authorization: notes.write, the customer in scope, and write access to
 // notes. Errors: invalid, forbidden, not found, conflict.
 func (s *Service) UpdateNote(ctx context.Context, id domain.ID, p *domain.NotePatch) (*domain.Note, error) {
-	a, err := policy.Require(ctx, domain.FnNotesWrite)
-	if err != nil {
-		return nil, err
-	}
-	n, err := getChild(ctx, s, a, id, "note", "note.update", s.store.GetNote, noteParent)
-	if err != nil {
-		return nil, err
-	}
-	if n.Parent.Erased {
-		return nil, errErased
-	}
-	prev := n.UpdatedAt
-	changed, err := p.Apply(n)
-	if err != nil {
-		return nil, err
-	}
-	if err := policy.CheckWrite(a, changed, policy.NoteFieldClass); err != nil {
-		return nil, err
-	}
-	now := s.stamp()
-	if len(changed) > 0 {
-		n.UpdatedAt = now
-	}
-	view := *n
-	v := policy.NewView(a)
-	v.Note(&view)
-	err = s.saveChange(ctx, now, "note.update", "note", id, changed, v.Revealed, func(evs ...*domain.AuditEvent) error {
-		return s.store.UpdateNote(ctx, n, prev, evs...)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &view, nil
+	return s.notes().update(ctx, domain.FnNotesWrite, id, "note.update",
+		func(_ *domain.Actor, n *domain.Note, _ time.Time) ([]string, error) { return p.Apply(n) })
 }
 
 // DeleteNote deletes a note.
 //
 // Authorization: notes.write and the customer in scope.
 func (s *Service) DeleteNote(ctx context.Context, id domain.ID) error {
-	return deleteChild(ctx, s, domain.FnNotesWrite, id, "note", s.store.GetNote, noteParent, s.store.DeleteNote)
+	return s.notes().remove(ctx, domain.FnNotesWrite, id)
 }
 
 // ListNotes returns a page of notes on customers in the caller's scope
@@ -108,17 +82,8 @@ func (s *Service) DeleteNote(ctx context.Context, id domain.ID) error {
 // Authorization: notes.read; notes on customers out of scope are never
 // listed. Unmasked bodies on the page are audited first.
 func (s *Service) ListNotes(ctx context.Context, f domain.ActivityFilter) (domain.Page[*domain.Note], error) {
-	var page domain.Page[*domain.Note]
-	a, err := policy.Require(ctx, domain.FnNotesRead)
-	if err != nil {
-		return page, err
-	}
-	f.Scope = policy.RecordScope(a)
-	if page, err = s.store.ListNotes(ctx, f); err != nil {
-		return page, err
-	}
-	if err := auditPage(ctx, s, a, "note", page.Items, shapeNoteID); err != nil {
-		return domain.Page[*domain.Note]{}, err
-	}
-	return page, nil
+	return s.notes().list(ctx, domain.FnNotesRead, func(sc domain.RecordScope) (domain.Page[*domain.Note], error) {
+		f.Scope = sc
+		return s.store.ListNotes(ctx, f)
+	})
 }

@@ -48,6 +48,12 @@ func TestDealsCRUDAndAmounts(t *testing.T) {
 		w.must(t, "service", "PATCH", "/api/v1/deals/"+id, map[string]any{"stage": "lost"}, http.StatusForbidden)
 		w.must(t, "auditor", "GET", "/api/v1/deals/"+id, nil, http.StatusForbidden)
 		w.must(t, "finance", "PATCH", "/api/v1/deals/"+id, map[string]any{"amount": "20000"}, http.StatusOK)
+		// The largest amount survives both dialects' integer columns.
+		big := w.id(t, w.must(t, "rep1", "POST", "/api/v1/deals", map[string]any{"customer_id": w.company1, "title": "max", "amount": "10000000000000.00"}, http.StatusCreated))
+		if g := w.must(t, "rep1", "GET", "/api/v1/deals/"+big, nil, http.StatusOK).Map(t); g["amount"] != "10000000000000.00" {
+			t.Fatalf("max amount read back as %v", g["amount"])
+		}
+		w.must(t, "rep1", "DELETE", "/api/v1/deals/"+big, nil, http.StatusNoContent)
 		w.must(t, "rep1", "DELETE", "/api/v1/deals/"+id, nil, http.StatusNoContent)
 		w.must(t, "rep1", "GET", "/api/v1/deals/"+id, nil, http.StatusNotFound)
 		w.must(t, "rep1", "DELETE", "/api/v1/deals/"+id, nil, http.StatusNotFound)
