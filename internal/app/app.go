@@ -97,7 +97,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	}
 	a.Audit = audit.NewRecorder(a.Store, log, 2)
 	a.Roles = policy.BuiltinRoles()
-	params := identity.Argon2Params{MemoryKiB: uint32(cfg.Argon2MemoryKiB), Iterations: uint32(cfg.Argon2Iterations), Parallelism: uint8(cfg.Argon2Parallelism)}
+	// Validate bounds these (memory ≤ 4 GiB, parallelism ≤ 255).
+	params := identity.Argon2Params{
+		MemoryKiB:   uint32(min(cfg.Argon2MemoryKiB, 4<<20)),  //nolint:gosec // bounded on the line itself
+		Iterations:  uint32(min(cfg.Argon2Iterations, 1<<16)), //nolint:gosec // bounded on the line itself
+		Parallelism: uint8(min(cfg.Argon2Parallelism, 255)),   //nolint:gosec // bounded on the line itself
+	}
 	if opts.Argon2 != nil {
 		params = *opts.Argon2
 	}

@@ -55,7 +55,7 @@ is printed once).`)
 	}
 	defer a.Close()
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
 		return fail(env, "listen on %s: %v", cfg.Addr, err)
 	}

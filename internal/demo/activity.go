@@ -67,7 +67,7 @@ type Activity struct {
 }
 
 func (g *Generator) activityRNG(i int) *rand.Rand {
-	return rand.New(rand.NewPCG(g.seed^0x5eed_ac71, uint64(i)*0x9e3779b97f4a7c15+7))
+	return rand.New(rand.NewPCG(g.seed^0x5eed_ac71, uint64(max(i, 0))*0x9e3779b97f4a7c15+7)) //nolint:gosec // reproducible demo data, not secrets
 }
 
 // Activity returns the i-th customer's deals, visits, contacts (for

@@ -18,8 +18,8 @@ func TestLoadCreatesActivity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		raw := a.Raw(t)
-		for table, least := range map[string]int{"customers": 40, "deals": 20, "visits": 20, "notes": 10, "tasks": 10, "contacts": 1} {
+		raw := testkit.RawDB(t, a)
+		for table, least := range map[string]int64{"customers": 40, "deals": 20, "visits": 20, "notes": 10, "tasks": 10, "contacts": 1} {
 			if n := raw.Int(t, "SELECT COUNT(*) FROM "+table); n < least {
 				t.Errorf("%d %s, want at least %d", n, table, least)
 			}

@@ -80,7 +80,7 @@ func TestNewDealRules(t *testing.T) {
 		"stage":          {CustomerID: cid, Title: "x", Stage: "closed"},
 		"expected_close": {CustomerID: cid, Title: "x", ExpectedClose: "2026-02-30"},
 		"currency":       {CustomerID: cid, Title: "x", Currency: "BTC"},
-		"owner_id":       {CustomerID: cid, Title: "x", OwnerID: ID(cid)},
+		"owner_id":       {CustomerID: cid, Title: "x", OwnerID: cid},
 	} {
 		_, _, err := NewDeal(in)
 		if de := AsError(err); de.Code != CodeInvalid || de.Field != field {

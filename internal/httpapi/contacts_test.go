@@ -58,7 +58,7 @@ func TestContactsScopeAndClasses(t *testing.T) {
 		stored := func() string {
 			var name []byte
 			var title string
-			w.raw.Row(t, "SELECT name_sealed, title FROM contacts WHERE id = ?", []any{id}, &name, &title)
+			w.row(t, "SELECT name_sealed, title FROM contacts WHERE id = ?", []any{id}, &name, &title)
 			return fmt.Sprintf("%x/%s", name, title)
 		}
 		before := stored()

@@ -37,7 +37,7 @@ func TestDeleteCustomerWithRecords(t *testing.T) {
 		w.populate(t, "rep1", w.company1)
 		w.populate(t, "rep2", w.company2)
 		var dek string
-		w.raw.Row(t, "SELECT dek_id FROM customers WHERE id = ?", []any{w.company1}, &dek)
+		w.row(t, "SELECT dek_id FROM customers WHERE id = ?", []any{w.company1}, &dek)
 		before := w.rowsOf(t, w.company1)
 		for table, n := range before {
 			if n == 0 {

@@ -24,7 +24,7 @@ func TestDealsCRUDAndAmounts(t *testing.T) {
 		}
 		var minor int64
 		var cur string
-		w.raw.Row(t, "SELECT amount_minor, currency FROM deals WHERE id = ?", []any{id}, &minor, &cur)
+		w.row(t, "SELECT amount_minor, currency FROM deals WHERE id = ?", []any{id}, &minor, &cur)
 		if minor != 1234567 || cur != "CNY" {
 			t.Fatalf("stored %d %s", minor, cur)
 		}
@@ -175,7 +175,7 @@ func TestDealsScope(t *testing.T) {
 		w.must(t, "rep2", "DELETE", "/api/v1/deals/"+id, nil, http.StatusNotFound)
 		var minor int64
 		var title string
-		w.raw.Row(t, "SELECT amount_minor, title FROM deals WHERE id = ?", []any{id}, &minor, &title)
+		w.row(t, "SELECT amount_minor, title FROM deals WHERE id = ?", []any{id}, &minor, &title)
 		if minor != 50000 || title != "Q3 order" || w.count(t, "deals", "") != 1 {
 			t.Fatalf("stored deal changed: %d %q", minor, title)
 		}
@@ -246,7 +246,7 @@ func TestDealsBadInput(t *testing.T) {
 		}
 		var minor int64
 		var title, stage string
-		w.raw.Row(t, "SELECT amount_minor, title, stage FROM deals WHERE id = ?", []any{id}, &minor, &title, &stage)
+		w.row(t, "SELECT amount_minor, title, stage FROM deals WHERE id = ?", []any{id}, &minor, &title, &stage)
 		if n := w.count(t, "deals", ""); n != 1 || minor != 50000 || title != "Q3 order" || stage != "qualification" {
 			t.Fatalf("stored deals changed: %d deals, %d %q %q", n, minor, title, stage)
 		}

@@ -122,7 +122,7 @@ func TestTasks(t *testing.T) {
 			})
 		}
 		var status string
-		w.raw.Row(t, "SELECT status FROM tasks WHERE id = ?", []any{id}, &status)
+		w.row(t, "SELECT status FROM tasks WHERE id = ?", []any{id}, &status)
 		if status != "done" || w.count(t, "tasks", "") != 3 || w.count(t, "tasks", "due_at IS NULL") != 3 {
 			t.Fatalf("stored tasks changed: %s", status)
 		}

@@ -13,7 +13,7 @@ func (w *world) visitState(t *testing.T, id string) string {
 	t.Helper()
 	var status string
 	var checkedIn, checkedOut int
-	w.raw.Row(t, `SELECT status, CASE WHEN checkin_loc_sealed IS NULL THEN 0 ELSE 1 END,
+	w.row(t, `SELECT status, CASE WHEN checkin_loc_sealed IS NULL THEN 0 ELSE 1 END,
 		CASE WHEN checkout_at IS NULL THEN 0 ELSE 1 END FROM visits WHERE id = ?`, []any{id}, &status, &checkedIn, &checkedOut)
 	return status + map[int]string{0: "", 1: "+in"}[checkedIn] + map[int]string{0: "", 1: "+out"}[checkedOut]
 }
@@ -67,7 +67,7 @@ func TestVisitLifecycle(t *testing.T) {
 			t.Fatalf("manager's read audited %d times", n)
 		}
 		var fields string
-		w.raw.Row(t, "SELECT fields FROM audit_events WHERE action = 'visit.read' AND target_id = ? AND actor_user = ?",
+		w.row(t, "SELECT fields FROM audit_events WHERE action = 'visit.read' AND target_id = ? AND actor_user = ?",
 			[]any{id, string(w.ids["manager"])}, &fields)
 		if fields != "notes,location" {
 			t.Fatalf("audited fields %q", fields)

@@ -15,7 +15,7 @@ import (
 type world struct {
 	a   *testkit.TestApp
 	s   *testkit.Server
-	raw *testkit.RawDB
+	raw *testkit.Raw
 	ids map[string]domain.ID // user ids by name
 	tok map[string]string    // bearer tokens by name
 
@@ -43,7 +43,7 @@ func newWorld(t *testing.T, d testkit.Dialect) *world {
 // worldOn builds the world on an app (one with a test clock, say).
 func worldOn(t *testing.T, a *testkit.TestApp) *world {
 	t.Helper()
-	w := &world{a: a, s: testkit.Serve(t, a), raw: a.Raw(t), ids: map[string]domain.ID{}, tok: map[string]string{}}
+	w := &world{a: a, s: testkit.Serve(t, a), raw: testkit.RawDB(t, a), ids: map[string]domain.ID{}, tok: map[string]string{}}
 	team := a.CreateTeam(t, "South")
 	for _, u := range worldUsers {
 		email := u.name + "@x.example.com"
@@ -103,7 +103,15 @@ func (w *world) count(t *testing.T, table, where string, args ...any) int {
 	if where != "" {
 		q += " WHERE " + where
 	}
-	return w.raw.Int(t, q, args...)
+	return int(w.raw.Int(t, q, args...))
+}
+
+// row runs a one-row query beneath the store and scans it into dest.
+func (w *world) row(t *testing.T, query string, args []any, dest ...any) {
+	t.Helper()
+	if err := w.raw.QueryRow(query, args...).Scan(dest...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
 }
 
 // audited counts audit events of action on target with outcome (Record

@@ -519,29 +519,11 @@ func (s *Store) ListCustomers(ctx context.Context, f domain.CustomerFilter) (dom
 			qargs = append(qargs, string(cursor))
 		}
 		qargs = append(qargs, limit+1)
-		rows, err := s.query(ctx, `SELECT `+s.customerColumns()+`
+		batch, err := s.queryCustomers(ctx, `SELECT `+s.customerColumns()+`
 			FROM customers c JOIN data_keys k ON k.id = c.dek_id
 			WHERE `+strings.Join(qwhere, " AND ")+` ORDER BY c.id DESC LIMIT ?`, qargs...)
 		if err != nil {
 			return page, fmt.Errorf("list customers: %w", err)
-		}
-		var batch []*domain.Customer
-		for rows.Next() {
-			var r customerRow
-			if err := rows.Scan(r.dest()...); err != nil {
-				rows.Close()
-				return page, err
-			}
-			c, err := s.openCustomer(ctx, &r)
-			if err != nil {
-				rows.Close()
-				return page, err
-			}
-			batch = append(batch, c)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return page, err
 		}
 		more := len(batch) > limit
 		if more {
@@ -592,23 +574,15 @@ func (s *Store) FindCustomers(ctx context.Context, field domain.LookupField, val
 	}
 	sc, sargs := scopeClause(scope)
 	args := append([]any{f.Code, v, h}, sargs...)
-	rows, err := s.query(ctx, `SELECT `+s.customerColumns()+`
+	found, err := s.queryCustomers(ctx, `SELECT `+s.customerColumns()+`
 		FROM blind_index b JOIN customers c ON c.id = b.customer_id JOIN data_keys k ON k.id = c.dek_id
 		WHERE b.field = ? AND b.key_version = ? AND b.hash = ? AND `+sc+` ORDER BY c.id DESC LIMIT 100`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find customers: %w", err)
 	}
-	defer rows.Close()
-	var out []*domain.Customer
-	for rows.Next() {
-		var r customerRow
-		if err := rows.Scan(r.dest()...); err != nil {
-			return nil, err
-		}
-		c, err := s.openCustomer(ctx, &r)
-		if err != nil {
-			return nil, err
-		}
+	// A blind-index tag is a truncated HMAC: confirm each match.
+	out := found[:0]
+	for _, c := range found {
 		var got string
 		switch field {
 		case domain.LookupPhone:
@@ -623,6 +597,28 @@ func (s *Store) FindCustomers(ctx context.Context, field domain.LookupField, val
 		if got == value {
 			out = append(out, c)
 		}
+	}
+	return out, nil
+}
+
+// queryCustomers runs a query selecting customerColumns and opens each row.
+func (s *Store) queryCustomers(ctx context.Context, query string, args ...any) ([]*domain.Customer, error) {
+	rows, err := s.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*domain.Customer
+	for rows.Next() {
+		var r customerRow
+		if err := rows.Scan(r.dest()...); err != nil {
+			return nil, err
+		}
+		c, err := s.openCustomer(ctx, &r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
 	}
 	return out, rows.Err()
 }

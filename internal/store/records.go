@@ -270,3 +270,12 @@ func (s *Store) deleteChild(ctx context.Context, table, what string, id domain.I
 		return insertAudit(ctx, tx, evs...)
 	})
 }
+
+// micros converts an optional time to the stored form (Unix microseconds,
+// UTC); the zero time is stored as NULL.
+func micros(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
+}
