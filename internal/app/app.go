@@ -149,20 +149,20 @@ func (a *App) Close() error {
 	return nil
 }
 
-// demoServices adapts the services to what demo data loading needs.
-type demoServices struct{ a *App }
+// demoServices adapts the services to what demo data loading needs: the
+// CRM service as it is, and user and team creation from identity.
+type demoServices struct {
+	*crm.Service
+	id *identity.Service
+}
 
 func (d demoServices) CreateUser(ctx context.Context, in *identity.UserInput) (*domain.User, error) {
-	return d.a.Identity.CreateUser(ctx, in)
+	return d.id.CreateUser(ctx, in)
 }
 
 func (d demoServices) CreateTeam(ctx context.Context, name string) (domain.ID, error) {
-	return d.a.Identity.CreateTeam(ctx, name)
-}
-
-func (d demoServices) CreateCustomer(ctx context.Context, in *domain.CustomerInput) (*domain.Customer, error) {
-	return d.a.CRM.CreateCustomer(ctx, in)
+	return d.id.CreateTeam(ctx, name)
 }
 
 // DemoServices returns the services demo data is loaded through.
-func (a *App) DemoServices() demo.Services { return demoServices{a} }
+func (a *App) DemoServices() demo.Services { return demoServices{Service: a.CRM, id: a.Identity} }
