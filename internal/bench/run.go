@@ -341,7 +341,7 @@ func (f *fixture) seedAPI(ctx context.Context, n, conns int) error {
 				b, _ := json.Marshal(in)
 				st, body, err := f.c.do(ctx, "POST", "/api/v1/customers", f.manager, b)
 				if err != nil || st != 201 {
-					once.Do(func() { firstErr = fmt.Errorf("create customer %d: %d %v %s", i, st, err, body) })
+					once.Do(func() { firstErr = fmt.Errorf("create customer %d: status %d: %w: %s", i, st, err, body) })
 					return
 				}
 				var c struct {
@@ -374,7 +374,7 @@ func (f *fixture) collect(ctx context.Context, n int) error {
 		}
 		st, body, err := f.c.do(ctx, "GET", path, f.service, nil)
 		if err != nil || st != 200 {
-			return fmt.Errorf("list customers: %d %v", st, err)
+			return fmt.Errorf("list customers: status %d: %w", st, err)
 		}
 		var page struct {
 			Items []struct {

@@ -77,7 +77,7 @@ func startServer(ctx context.Context, binary, dataDir, databaseURL, adminEmail, 
 		p.url = strings.Replace(p.url, "localhost", "127.0.0.1", 1)
 		return p, nil
 	case err := <-p.done:
-		return nil, fmt.Errorf("custos serve exited before serving: %v", err)
+		return nil, fmt.Errorf("custos serve exited before serving: %w", err)
 	case <-time.After(2 * time.Minute):
 		_ = cmd.Process.Kill()
 		return nil, errors.New("custos serve did not start within 2 minutes")
