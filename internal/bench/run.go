@@ -341,7 +341,7 @@ func (f *fixture) seedAPI(ctx context.Context, n, conns int) error {
 				b, _ := json.Marshal(in)
 				st, body, err := f.c.do(ctx, "POST", "/api/v1/customers", f.manager, b)
 				if err != nil || st != 201 {
-					once.Do(func() { firstErr = fmt.Errorf("create customer %d: status %d: %w: %s", i, st, err, body) })
+					once.Do(func() { firstErr = callError(fmt.Sprintf("create customer %d", i), st, body, err) })
 					return
 				}
 				var c struct {
@@ -374,7 +374,7 @@ func (f *fixture) collect(ctx context.Context, n int) error {
 		}
 		st, body, err := f.c.do(ctx, "GET", path, f.service, nil)
 		if err != nil || st != 200 {
-			return fmt.Errorf("list customers: status %d: %w", st, err)
+			return callError("list customers", st, body, err)
 		}
 		var page struct {
 			Items []struct {
@@ -419,4 +419,13 @@ func searchName(in *domain.CustomerInput) string {
 func managerInput(in *domain.CustomerInput) *domain.CustomerInput {
 	in.TaxID, in.BankAccount = "", ""
 	return in
+}
+
+// callError describes a failed call: a transport error, or an unexpected
+// status with the server's answer.
+func callError(what string, status int, body []byte, err error) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return fmt.Errorf("%s: status %d: %s", what, status, body)
 }
