@@ -21,17 +21,13 @@ import (
 // parentKeyColumns add its data key for records with sealed fields.
 const (
 	parentColumns    = `c.owner_id, c.team_id, c.kind, c.erased_at`
-	parentKeyColumns = parentColumns + `, c.dek_id, k.kek_version, k.wrapped`
+	parentKeyColumns = parentColumns + `, c.dek_id`
 )
 
-// parentJoin joins the customer of the child table aliased x, and its data
-// key when withKey is set.
-func parentJoin(withKey bool) string {
-	j := ` JOIN customers c ON c.id = x.customer_id`
-	if withKey {
-		j += ` JOIN data_keys k ON k.id = c.dek_id`
-	}
-	return j
+// parentJoin joins the customer of the child table aliased x. Its data key
+// comes from the vault's cache or data_keys (see dataKey).
+func parentJoin(bool) string {
+	return ` JOIN customers c ON c.id = x.customer_id`
 }
 
 type parentRow struct {
@@ -39,14 +35,12 @@ type parentRow struct {
 	kind            string
 	erasedAt        sql.NullInt64
 	dekID           sql.NullString
-	kekVersion      sql.NullInt64
-	wrapped         []byte
 }
 
 func (p *parentRow) dest(withKey bool) []any {
 	d := []any{&p.ownerID, &p.teamID, &p.kind, &p.erasedAt}
 	if withKey {
-		d = append(d, &p.dekID, &p.kekVersion, &p.wrapped)
+		d = append(d, &p.dekID)
 	}
 	return d
 }
@@ -66,7 +60,7 @@ func (s *Store) openParent(ctx context.Context, p *parentRow) (domain.ParentRef,
 	if ref.Erased {
 		return ref, nil, nil
 	}
-	key, err := s.vault.Key(ctx, vault.WrappedKey{ID: domain.ID(p.dekID.String), KEKVersion: int(p.kekVersion.Int64), Wrapped: p.wrapped})
+	key, err := s.dataKey(ctx, domain.ID(p.dekID.String))
 	if errors.Is(err, vault.ErrErased) {
 		ref.Erased = true
 		return ref, nil, nil
@@ -82,7 +76,7 @@ func (s *Store) openParent(ctx context.Context, p *parentRow) (domain.ParentRef,
 // one is a conflict.
 func (s *Store) customerKey(ctx context.Context, id domain.ID) (*vault.Key, error) {
 	var p parentRow
-	err := s.queryRow(ctx, `SELECT `+parentKeyColumns+` FROM customers c JOIN data_keys k ON k.id = c.dek_id WHERE c.id = ?`,
+	err := s.queryRow(ctx, `SELECT `+parentKeyColumns+` FROM customers c WHERE c.id = ?`,
 		string(id)).Scan(p.dest(true)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, domain.NotFound("customer")

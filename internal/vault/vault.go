@@ -215,3 +215,10 @@ func (v *Vault) WrapNamed(ctx context.Context, name string, raw []byte) (int, []
 func (v *Vault) UnwrapNamed(ctx context.Context, name string, kekVersion int, wrapped []byte) ([]byte, error) {
 	return v.w.Unwrap(ctx, kekVersion, wrapped, namedAAD(name))
 }
+
+// Cached returns the unwrapped data key id if it is in the cache. Callers
+// must already know the record is not erased (its row says so): a key
+// destroyed on another node may linger in this node's cache.
+func (v *Vault) Cached(id domain.ID) (*Key, bool) {
+	return v.cache.Get(id)
+}
