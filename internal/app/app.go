@@ -115,7 +115,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	a.startKeys(ctx, opts.Now)
 	a.Audit = audit.NewRecorder(a.Store, log, 2)
 	a.Roles = policy.BuiltinRoles()
-	params := identity.Argon2Params{MemoryKiB: uint32(cfg.Argon2MemoryKiB), Iterations: uint32(cfg.Argon2Iterations), Parallelism: uint8(cfg.Argon2Parallelism)}
+	// Validate bounds these (memory ≤ 4 GiB, parallelism ≤ 255).
+	params := identity.Argon2Params{
+		MemoryKiB:   uint32(min(cfg.Argon2MemoryKiB, 4<<20)),  //nolint:gosec // bounded on the line itself
+		Iterations:  uint32(min(cfg.Argon2Iterations, 1<<16)), //nolint:gosec // bounded on the line itself
+		Parallelism: uint8(min(cfg.Argon2Parallelism, 255)),   //nolint:gosec // bounded on the line itself
+	}
 	if opts.Argon2 != nil {
 		params = *opts.Argon2
 	}
@@ -166,20 +171,20 @@ func (a *App) Close() error {
 	return nil
 }
 
-// demoServices adapts the services to what demo data loading needs.
-type demoServices struct{ a *App }
+// demoServices adapts the services to what demo data loading needs: the
+// CRM service as it is, and user and team creation from identity.
+type demoServices struct {
+	*crm.Service
+	id *identity.Service
+}
 
 func (d demoServices) CreateUser(ctx context.Context, in *identity.UserInput) (*domain.User, error) {
-	return d.a.Identity.CreateUser(ctx, in)
+	return d.id.CreateUser(ctx, in)
 }
 
 func (d demoServices) CreateTeam(ctx context.Context, name string) (domain.ID, error) {
-	return d.a.Identity.CreateTeam(ctx, name)
-}
-
-func (d demoServices) CreateCustomer(ctx context.Context, in *domain.CustomerInput) (*domain.Customer, error) {
-	return d.a.CRM.CreateCustomer(ctx, in)
+	return d.id.CreateTeam(ctx, name)
 }
 
 // DemoServices returns the services demo data is loaded through.
-func (a *App) DemoServices() demo.Services { return demoServices{a} }
+func (a *App) DemoServices() demo.Services { return demoServices{Service: a.CRM, id: a.Identity} }

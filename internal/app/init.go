@@ -90,7 +90,8 @@ func Initialize(ctx context.Context, cfg config.Config, log *slog.Logger, o Init
 	} else if err != nil {
 		return nil, err
 	}
-	if err := os.Chmod(cfg.DataDir, 0o700); err != nil {
+	if err := os.Chmod(cfg.DataDir, 0o700); err != nil { //nolint:gosec // a directory needs its x bit; 0700 is owner-only
+
 		return nil, err
 	}
 	if o.Options.Provider == nil {

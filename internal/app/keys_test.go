@@ -19,8 +19,6 @@ import (
 type snapshot struct {
 	schema int
 	mks    []store.MasterKeyInfo
-	keyBuf []byte
-	dbSize int64
 }
 
 func take(t *testing.T, a *testkit.TestApp) snapshot {
@@ -61,8 +59,8 @@ func TestOpenRefusesBadMasterKeys(t *testing.T) {
 		dir := t.TempDir()
 		write := func(name string, b []byte, mode os.FileMode) string {
 			p := filepath.Join(dir, name)
-			_ = os.WriteFile(p, b, mode)
-			_ = os.Chmod(p, mode)
+			_ = os.WriteFile(p, b, mode) //nolint:gosec // test files in t.TempDir; insecure modes are what is tested
+			_ = os.Chmod(p, mode)        //nolint:gosec // test files in t.TempDir; insecure modes are what is tested
 			return p
 		}
 		other := filepath.Join(dir, "other.key")

@@ -70,7 +70,7 @@ func initialize(ctx context.Context, env *Env, cfg config.Config, log *slog.Logg
 func readPasswordFile(env *Env, path string) (string, error) {
 	var r io.Reader = env.Stdin
 	if path != "-" {
-		f, err := os.Open(path)
+		f, err := os.Open(path) //nolint:gosec // the operator names the file on the command line
 		if err != nil {
 			return "", fmt.Errorf("admin password file: %w", err)
 		}

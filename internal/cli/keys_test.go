@@ -24,7 +24,7 @@ import (
 	"github.com/custoscrm/custos/internal/testkit"
 )
 
-func run(args ...string) (int, string, string) {
+func runKeysCLI(args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
 	code := cli.Main(context.Background(), &cli.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
 		Getenv: func(string) string { return "" }}, args)
@@ -54,7 +54,7 @@ func TestKeysCommandUsage(t *testing.T) {
 		{[]string{"keys", "status", "--data", dir, "--key-refresh", "1ms"}, 2, "--key-refresh"},
 		{[]string{"keys", "status", "--data", dir, "--master-key-provider", "passphrase"}, 1, "not initialized"},
 	} {
-		code, out, errOut := run(c.args...)
+		code, out, errOut := runKeysCLI(c.args...)
 		if code != c.code || !strings.Contains(out+errOut, c.want) {
 			t.Errorf("custos %s: exit %d, want %d; output %q", strings.Join(c.args, " "), code, c.code, out+errOut)
 		}
@@ -73,7 +73,7 @@ func TestRotateSurvivesKill9(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	bin := filepath.Join(t.TempDir(), "custos")
-	build := exec.Command("go", "build", "-o", bin, "github.com/custoscrm/custos/cmd/custos")
+	build := exec.CommandContext(context.Background(), "go", "build", "-o", bin, "github.com/custoscrm/custos/cmd/custos")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
@@ -134,7 +134,7 @@ func TestRotateSurvivesKill9(t *testing.T) {
 	}
 	defer db.Close()
 	rotate := func(batch string) *exec.Cmd {
-		cmd := exec.Command(bin, "keys", "rotate", "--data", a.Dir, "--batch-size", batch, "--key-refresh", "100ms", "--log-level", "error")
+		cmd := exec.CommandContext(context.Background(), bin, "keys", "rotate", "--data", a.Dir, "--batch-size", batch, "--key-refresh", "100ms", "--log-level", "error")
 		cmd.Env = append(os.Environ(), "CUSTOS_SQLITE_SYNCHRONOUS=FULL")
 		return cmd
 	}
@@ -147,7 +147,7 @@ func TestRotateSurvivesKill9(t *testing.T) {
 	var done, total int64
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		err := db.QueryRow(`SELECT done, total FROM key_rotations ORDER BY id DESC LIMIT 1`).Scan(&done, &total)
+		err := db.QueryRowContext(context.Background(), `SELECT done, total FROM key_rotations ORDER BY id DESC LIMIT 1`).Scan(&done, &total)
 		if err == nil && done > 0 {
 			break
 		}
@@ -161,7 +161,7 @@ func TestRotateSurvivesKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = first.Wait()
-	if err := db.QueryRow(`SELECT done, total FROM key_rotations ORDER BY id DESC LIMIT 1`).Scan(&done, &total); err != nil {
+	if err := db.QueryRowContext(context.Background(), `SELECT done, total FROM key_rotations ORDER BY id DESC LIMIT 1`).Scan(&done, &total); err != nil {
 		t.Fatal(err)
 	}
 	if done >= total {
@@ -170,7 +170,7 @@ func TestRotateSurvivesKill9(t *testing.T) {
 	t.Logf("killed the rotation at %d/%d data keys", done, total)
 
 	// Status through the binary shows the interrupted rotation.
-	out, err := exec.Command(bin, "keys", "status", "--data", a.Dir, "--json", "--log-level", "error").Output()
+	out, err := exec.CommandContext(context.Background(), bin, "keys", "status", "--data", a.Dir, "--json", "--log-level", "error").Output()
 	if err != nil {
 		t.Fatalf("status: %v", err)
 	}

@@ -58,7 +58,7 @@ is printed once).`)
 	}
 	defer a.Close()
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
 		return fail(env, "listen on %s: %v", cfg.Addr, err)
 	}
@@ -66,6 +66,13 @@ is printed once).`)
 		TLS: tlscert.ServerConfig(cert), Handler: a.Handler(), Log: log,
 		MaxBodyBytes: cfg.MaxBodyBytes, Ready: a.Store.Ping,
 	})
+	if cfg.PprofAddr != "" {
+		stopPprof, err := servePprof(ctx, cfg.PprofAddr)
+		if err != nil {
+			return fail(env, "pprof: %v", err)
+		}
+		defer stopPprof()
+	}
 	addr := ln.Addr().String()
 	fmt.Fprintf(env.Stdout, "Custos is serving https://%s\n", displayAddr(cfg.Addr, addr))
 	log.Info("serving", "addr", addr, "database", a.Store.Dialect().String())

@@ -78,6 +78,10 @@ type Config struct {
 	// DataKeyCacheSize bounds how many unwrapped data keys are cached.
 	DataKeyCacheSize int
 
+	// PprofAddr, when set, serves Go's profiling endpoints on this
+	// loopback address (off by default).
+	PprofAddr string
+
 	// SQLiteSynchronous is FULL (every commit is fsynced; group commit
 	// keeps it cheap) or NORMAL (commits survive a crash of Custos, not of
 	// the machine).
@@ -147,6 +151,7 @@ func (c *Config) Register(fs *flag.FlagSet, groups int) {
 		fs.UintVar(&c.Argon2Iterations, "argon2-iterations", c.Argon2Iterations, "argon2id iterations (minimum 2) [CUSTOS_ARGON2_ITERATIONS]")
 		fs.UintVar(&c.Argon2Parallelism, "argon2-parallelism", c.Argon2Parallelism, "argon2id parallelism (minimum 1) [CUSTOS_ARGON2_PARALLELISM]")
 		fs.IntVar(&c.HashConcurrency, "hash-concurrency", c.HashConcurrency, "most password hashes at once; 0 means the number of CPUs [CUSTOS_HASH_CONCURRENCY]")
+		fs.StringVar(&c.PprofAddr, "pprof-addr", c.PprofAddr, "serve Go profiling endpoints on this loopback `host:port` (off by default) [CUSTOS_PPROF_ADDR]")
 	}
 	if groups&FlagLog != 0 {
 		fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error [CUSTOS_LOG_LEVEL]")
@@ -228,6 +233,12 @@ func (c *Config) Validate(groups int) error {
 		}
 		if c.Argon2MemoryKiB > 4<<20 {
 			return errors.New("--argon2-memory-kib above 4 GiB is refused")
+		}
+		if c.PprofAddr != "" {
+			host, _, err := net.SplitHostPort(c.PprofAddr)
+			if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+				return errors.New("--pprof-addr must be a loopback host:port (profiles expose internals)")
+			}
 		}
 		if c.HashConcurrency < 0 {
 			return errors.New("--hash-concurrency must not be negative")

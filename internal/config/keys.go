@@ -21,8 +21,8 @@ const (
 // only: secrets never come from flag values, which other users can read
 // in the process list.
 const (
-	EnvMasterPassphrase = "CUSTOS_MASTER_PASSPHRASE"
-	EnvPKCS11PIN        = "CUSTOS_PKCS11_PIN"
+	EnvMasterPassphrase = "CUSTOS_MASTER_PASSPHRASE" //nolint:gosec // the name of a variable, not a credential
+	EnvPKCS11PIN        = "CUSTOS_PKCS11_PIN"        //nolint:gosec // the name of a variable, not a credential
 )
 
 func (c *Config) validateKeys() error {
@@ -93,7 +93,7 @@ func readSecretFile(path, flag string) (string, error) {
 	if st.Mode().Perm()&0o077 != 0 {
 		return "", fmt.Errorf("%s %s has mode %04o; it must not be accessible to group or others (chmod 600)", flag, path, st.Mode().Perm())
 	}
-	f, err := os.Open(path)
+	f, err := os.Open(path) //nolint:gosec // the operator names the file
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", flag, err)
 	}

@@ -56,8 +56,8 @@ func TestKeyFlagsAndSecrets(t *testing.T) {
 	}
 
 	open := filepath.Join(dir, "open")
-	_ = os.WriteFile(open, []byte("x\n"), 0o644)
-	_ = os.Chmod(open, 0o644)
+	_ = os.WriteFile(open, []byte("x\n"), 0o644) //nolint:gosec // test files in t.TempDir; insecure modes are what is tested
+	_ = os.Chmod(open, 0o644)                    //nolint:gosec // test files in t.TempDir; insecure modes are what is tested
 	empty := filepath.Join(dir, "empty")
 	_ = os.WriteFile(empty, []byte("\n"), 0o600)
 	for _, c := range []struct {

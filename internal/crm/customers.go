@@ -45,31 +45,16 @@ func (s *Service) CreateCustomer(ctx context.Context, in *domain.CustomerInput) 
 	return c, nil
 }
 
-// assignOwner checks the owner the customer is given and sets its team
-// from the owner's team.
+// assignOwner checks the owner the customer is given (see checkAssignee)
+// and sets its team from the owner's team.
 func (s *Service) assignOwner(ctx context.Context, a *domain.Actor, c *domain.Customer) error {
 	if c.OwnerID == "" {
 		c.TeamID = ""
 		return nil
 	}
-	if c.OwnerID != a.UserID && !a.System {
-		switch a.Role.Scope {
-		case domain.ScopeOwn:
-			return domain.ForbiddenField("owner_id")
-		}
-	}
-	owner, err := s.store.GetUser(ctx, c.OwnerID)
-	if isNotFound(err) {
-		return domain.Invalid("owner_id", "no such user")
-	}
+	owner, err := s.checkAssignee(ctx, a, "owner_id", c.OwnerID)
 	if err != nil {
 		return err
-	}
-	if owner.Status != domain.UserActive {
-		return domain.Invalid("owner_id", "the owner's account is disabled")
-	}
-	if !a.System && a.Role.Scope == domain.ScopeTeam && owner.TeamID != a.TeamID {
-		return domain.ForbiddenField("owner_id")
 	}
 	c.TeamID = owner.TeamID
 	return nil

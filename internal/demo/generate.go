@@ -83,8 +83,10 @@ type Generator struct {
 // NewGenerator returns a generator for seed.
 func NewGenerator(seed uint64) *Generator { return &Generator{seed: seed} }
 
+// rng returns the deterministic generator of the i-th record. Demo data
+// must be reproducible, so it is math/rand, never used for secrets.
 func (g *Generator) rng(i int) *rand.Rand {
-	return rand.New(rand.NewPCG(g.seed, uint64(i)*0x9e3779b97f4a7c15+1))
+	return rand.New(rand.NewPCG(g.seed, uint64(max(i, 0))*0x9e3779b97f4a7c15+1)) //nolint:gosec // reproducible test data, not secrets
 }
 
 func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
@@ -119,7 +121,7 @@ func (g *Generator) Customer(i int) *domain.CustomerInput {
 		}
 		in.TaxID = USCC(i)
 		in.Email = fmt.Sprintf("contact%d@%s", i, pick(r, emailDomains))
-		in.BankAccount = fmt.Sprintf("6222%012d", (uint64(i)*7919+uint64(r.IntN(1000)))%1_000_000_000_000)
+		in.BankAccount = fmt.Sprintf("6222%012d", (i*7919+r.IntN(1000))%1_000_000_000_000)
 		return in
 	}
 	in.Kind = domain.CustomerPerson
@@ -142,7 +144,7 @@ func (g *Generator) Customer(i int) *domain.CustomerInput {
 // Phone returns a unique, valid mainland mobile number for i.
 func Phone(i int) string {
 	prefix := mobilePrefixes[i%len(mobilePrefixes)]
-	n := (uint64(i/len(mobilePrefixes))*104729 + 12345678) % 100_000_000
+	n := (i/len(mobilePrefixes)*104729 + 12345678) % 100_000_000
 	return fmt.Sprintf("%s%08d", prefix, n)
 }
 
@@ -163,7 +165,7 @@ func ResidentID(i int, region string) string {
 }
 
 func civilFromDays(n int) (int, int, int) {
-	y, m, d := 1950, 1, 1
+	y, d := 1950, 1
 	days := [13]int{0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
 	for {
 		ylen := 365
@@ -177,7 +179,8 @@ func civilFromDays(n int) (int, int, int) {
 		y++
 	}
 	leap := y%4 == 0 && (y%100 != 0 || y%400 == 0)
-	for m = 1; m <= 12; m++ {
+	m := 1
+	for ; m <= 12; m++ {
 		ml := days[m]
 		if m == 2 && leap {
 			ml = 29

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync"
+	"time"
 
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/identity"
@@ -14,6 +16,14 @@ type Services interface {
 	CreateUser(ctx context.Context, in *identity.UserInput) (*domain.User, error)
 	CreateTeam(ctx context.Context, name string) (domain.ID, error)
 	CreateCustomer(ctx context.Context, in *domain.CustomerInput) (*domain.Customer, error)
+	CreateContact(ctx context.Context, customerID domain.ID, in *domain.ContactInput) (*domain.Contact, error)
+	CreateDeal(ctx context.Context, in *domain.DealInput) (*domain.Deal, error)
+	CreateVisit(ctx context.Context, in *domain.VisitInput) (*domain.Visit, error)
+	UpdateVisit(ctx context.Context, id domain.ID, p *domain.VisitPatch) (*domain.Visit, error)
+	CheckIn(ctx context.Context, id domain.ID, in *domain.LocationInput) (*domain.Visit, error)
+	CheckOut(ctx context.Context, id domain.ID, in *domain.CheckOutInput) (*domain.Visit, error)
+	CreateNote(ctx context.Context, in *domain.NoteInput) (*domain.Note, error)
+	CreateTask(ctx context.Context, in *domain.TaskInput) (*domain.Task, error)
 }
 
 // Options tune the demo data.
@@ -31,8 +41,9 @@ type DemoUser struct {
 
 // Load creates a sales team with a manager and reps, a finance, a service
 // and an auditor user (random passwords, printed to o.Out), and
-// o.Customers customers owned by the reps. ctx must carry an actor allowed
-// to manage users and create customers (the system actor at init).
+// o.Customers customers owned by the reps, each with its deals, visits,
+// contacts, notes and tasks. ctx must carry an actor allowed to manage
+// users and write every record (the system actor at init).
 func Load(ctx context.Context, svc Services, passwords func() string, o Options) ([]DemoUser, error) {
 	if o.Customers <= 0 {
 		o.Customers = 300
@@ -73,13 +84,8 @@ func Load(ctx context.Context, svc Services, passwords func() string, o Options)
 			reps = append(reps, u.ID)
 		}
 	}
-	g := NewGenerator(o.Seed)
-	for i := 0; i < o.Customers; i++ {
-		in := g.Customer(i)
-		in.OwnerID = reps[i%len(reps)]
-		if _, err := svc.CreateCustomer(ctx, in); err != nil {
-			return nil, fmt.Errorf("create demo customer %d: %w", i, err)
-		}
+	if err := loadCustomers(ctx, svc, NewGenerator(o.Seed), reps, o.Customers, time.Now().UTC()); err != nil {
+		return nil, err
 	}
 	if o.Out != nil {
 		fmt.Fprintf(o.Out, "Demo data: %d customers; demo users (passwords shown once):\n", o.Customers)
@@ -88,4 +94,104 @@ func Load(ctx context.Context, svc Services, passwords func() string, o Options)
 		}
 	}
 	return users, nil
+}
+
+// loaders is how many customers load at once: concurrent writes share
+// commits, which keeps a demo install quick.
+const loaders = 8
+
+func loadCustomers(ctx context.Context, svc Services, g *Generator, reps []domain.ID, n int, now time.Time) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan int)
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	for range loaders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := loadCustomer(ctx, svc, g, reps[i%len(reps)], i, now); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+					cancel()
+				}
+			}
+		}()
+	}
+feed:
+	for i := 0; i < n; i++ {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	return first
+}
+
+// loadCustomer creates the i-th customer, owned by rep, and its activity.
+func loadCustomer(ctx context.Context, svc Services, g *Generator, rep domain.ID, i int, now time.Time) error {
+	in := g.Customer(i)
+	in.OwnerID = rep
+	c, err := svc.CreateCustomer(ctx, in)
+	if err != nil {
+		return fmt.Errorf("create demo customer %d: %w", i, err)
+	}
+	act := g.Activity(i, in, now)
+	for _, ct := range act.Contacts {
+		if _, err := svc.CreateContact(ctx, c.ID, ct); err != nil {
+			return fmt.Errorf("create demo contact of customer %d: %w", i, err)
+		}
+	}
+	for _, d := range act.Deals {
+		d.CustomerID, d.OwnerID = c.ID, rep
+		if _, err := svc.CreateDeal(ctx, d); err != nil {
+			return fmt.Errorf("create demo deal of customer %d: %w", i, err)
+		}
+	}
+	for _, v := range act.Visits {
+		if err := loadVisit(ctx, svc, c.ID, rep, v); err != nil {
+			return fmt.Errorf("create demo visit of customer %d: %w", i, err)
+		}
+	}
+	for _, n := range act.Notes {
+		n.CustomerID = c.ID
+		if _, err := svc.CreateNote(ctx, n); err != nil {
+			return fmt.Errorf("create demo note of customer %d: %w", i, err)
+		}
+	}
+	for _, t := range act.Tasks {
+		t.CustomerID, t.AssigneeID = c.ID, rep
+		if _, err := svc.CreateTask(ctx, t); err != nil {
+			return fmt.Errorf("create demo task of customer %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func loadVisit(ctx context.Context, svc Services, customer, rep domain.ID, v Visit) error {
+	v.Plan.CustomerID, v.Plan.RepID = customer, rep
+	created, err := svc.CreateVisit(ctx, v.Plan)
+	if err != nil {
+		return err
+	}
+	switch {
+	case v.Cancelled:
+		cancelled := domain.VisitCancelled
+		_, err = svc.UpdateVisit(ctx, created.ID, &domain.VisitPatch{Status: &cancelled})
+	case v.CheckIn != nil:
+		if _, err = svc.CheckIn(ctx, created.ID, v.CheckIn); err == nil {
+			_, err = svc.CheckOut(ctx, created.ID, v.CheckOut)
+		}
+	}
+	return err
 }

@@ -64,11 +64,21 @@ func NormalizeEmail(field, s string) (string, error) {
 	if len(s) > 254 {
 		return "", Invalid(field, "email is too long")
 	}
+	if !utf8.ValidString(s) {
+		return "", Invalid(field, "email is not valid UTF-8")
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.IsSpace(r) {
+			return "", Invalid(field, "not a valid email address")
+		}
+	}
 	at := strings.LastIndexByte(s, '@')
 	if at <= 0 || at == len(s)-1 {
 		return "", Invalid(field, "not a valid email address")
 	}
-	local, dom := s[:at], s[at+1:]
+	// Lower-case before checking lengths: case mapping can change a
+	// string's byte length, and the output must pass these checks again.
+	local, dom := strings.ToLower(s[:at]), s[at+1:]
 	if len(local) > 64 || strings.ContainsAny(local, " \t\r\n<>\"\\,;:") {
 		return "", Invalid(field, "not a valid email address")
 	}
@@ -76,7 +86,10 @@ func NormalizeEmail(field, s string) (string, error) {
 	if err != nil || !strings.Contains(ascii, ".") || strings.HasSuffix(ascii, ".") {
 		return "", Invalid(field, "not a valid email domain")
 	}
-	addr := strings.ToLower(local) + "@" + ascii
+	addr := local + "@" + ascii
+	if len(addr) > 254 {
+		return "", Invalid(field, "email is too long")
+	}
 	parsed, err := mail.ParseAddress(addr)
 	if err != nil || parsed.Address != addr || parsed.Name != "" {
 		return "", Invalid(field, "not a valid email address")

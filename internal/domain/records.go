@@ -2,6 +2,17 @@ package domain
 
 import "time"
 
+// ParentRef is what deciding access to a record needs from the customer
+// it belongs to: who owns the customer (record scope follows the
+// customer), its kind, and whether it has been erased (the record's sealed
+// fields are then gone too).
+type ParentRef struct {
+	OwnerID ID
+	TeamID  ID
+	Kind    CustomerKind
+	Erased  bool
+}
+
 // Contact is a person at a company customer. Its personal fields are sealed
 // under the company customer's data key, so erasing the customer erases its
 // contacts too.
@@ -15,8 +26,20 @@ type Contact struct {
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 
+	// Parent is set by the store on reads.
+	Parent ParentRef
+
 	Masked []string
 	Hidden []string
+}
+
+// ContactFilter selects the contacts of one customer.
+type ContactFilter struct {
+	CustomerID   ID
+	UpdatedSince time.Time
+	Cursor       ID
+	Limit        int
+	Scope        RecordScope
 }
 
 // DealStage is where a deal stands in the pipeline.
@@ -54,6 +77,9 @@ type Deal struct {
 	OwnerID       ID
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+
+	// Parent is set by the store on reads.
+	Parent ParentRef
 
 	Hidden []string
 }
@@ -103,6 +129,9 @@ type Visit struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 
+	// Parent is set by the store on reads.
+	Parent ParentRef
+
 	Masked []string
 	Hidden []string
 }
@@ -127,6 +156,10 @@ type Note struct {
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 
+	// Parent is set by the store on reads.
+	Parent ParentRef
+
+	Masked []string
 	Hidden []string
 }
 
@@ -150,6 +183,10 @@ type Task struct {
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 
+	// Parent is set by the store on reads.
+	Parent ParentRef
+
+	Masked []string
 	Hidden []string
 }
 

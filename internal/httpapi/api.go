@@ -47,6 +47,11 @@ func New(crmSvc *crm.Service, id *identity.Service, log *slog.Logger) *API {
 		api.authRoutes(),
 		api.userRoutes(),
 		api.customerRoutes(),
+		api.contactRoutes(),
+		api.dealRoutes(),
+		api.visitRoutes(),
+		api.noteRoutes(),
+		api.taskRoutes(),
 		api.eraseRoutes(),
 	} {
 		api.routes = append(api.routes, group...)

@@ -201,7 +201,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*domain.Actor
 		// Refresh last-seen off the request path; a lost refresh only
 		// shortens the idle window by at most TouchInterval.
 		go func(id domain.ID, at time.Time) {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			// The refresh outlives the request: keep ctx's values, not its
+			// cancellation.
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
 			if err := s.store.TouchSession(ctx, id, at); err != nil {
 				s.log.Warn("session touch failed", slog.Any("err", err))

@@ -24,8 +24,11 @@ var ErrNoErasureTree = errors.New("keyring: the master key provider holds no era
 var ErrErased = errors.New("keyring: data key destroyed by an erasure")
 
 func stateAAD(v int) []byte {
-	return binary.BigEndian.AppendUint32([]byte("custos/erasure-tree/v1\x00"), uint32(v))
+	return binary.BigEndian.AppendUint32([]byte("custos/erasure-tree/v1\x00"), version32(v))
 }
+
+// version32 encodes a master key version (small and positive) in 4 bytes.
+func version32(v int) uint32 { return uint32(min(max(v, 0), 1<<31)) } //nolint:gosec // clamped on the line itself
 
 type erasureTree struct {
 	mu      sync.RWMutex
@@ -79,7 +82,7 @@ func (k *Keyring) writeState(ctx context.Context, t *shred.Tree, v int) ([]byte,
 	if err != nil {
 		return nil, fmt.Errorf("seal erasure tree: %w", err)
 	}
-	raw := binary.BigEndian.AppendUint32([]byte(stateMagic), uint32(v))
+	raw := binary.BigEndian.AppendUint32([]byte(stateMagic), version32(v))
 	raw = append(raw, w...)
 	if err := k.p.StoreState(ctx, raw); err != nil {
 		return nil, fmt.Errorf("store erasure tree: %w", err)

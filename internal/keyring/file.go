@@ -60,7 +60,7 @@ func CreateKeyFile(path string) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) //nolint:gosec // the operator configures the key file's path
 	if err != nil {
 		return fmt.Errorf("create master key file: %w", err)
 	}
@@ -153,7 +153,7 @@ func readPrivateFile(path, what string, max int64) ([]byte, error) {
 	if st.Size() > max {
 		return nil, fmt.Errorf("%s %s is %d bytes, larger than any such file", what, path, st.Size())
 	}
-	b, err := os.ReadFile(path)
+	b, err := os.ReadFile(path) //nolint:gosec // the operator configures the key file's path
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", what, err)
 	}
@@ -414,7 +414,7 @@ func writeFileAtomic(path string, b []byte) error {
 
 // lockFile takes an exclusive advisory lock on path (created 0600).
 func lockFile(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600) //nolint:gosec // beside the key file the operator configured
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}

@@ -38,10 +38,10 @@ func TestFileProviderBadInput(t *testing.T) {
 	content, _ := os.ReadFile(good)
 	write := func(name string, b []byte, mode os.FileMode) string {
 		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b, mode); err != nil {
+		if err := os.WriteFile(p, b, mode); err != nil { //nolint:gosec // test files in t.TempDir; insecure modes are what is tested
 			t.Fatal(err)
 		}
-		if err := os.Chmod(p, mode); err != nil {
+		if err := os.Chmod(p, mode); err != nil { //nolint:gosec // test files in t.TempDir; insecure modes are what is tested
 			t.Fatal(err)
 		}
 		return p
@@ -84,7 +84,7 @@ func TestFileProviderBadInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chmod(good, 0o644); err != nil {
+	if err := os.Chmod(good, 0o644); err != nil { //nolint:gosec // test files in t.TempDir; insecure modes are what is tested
 		t.Fatal(err)
 	}
 	if _, err := p.Versions(context.Background()); err == nil || !strings.Contains(err.Error(), "chmod 600") {

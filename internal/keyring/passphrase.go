@@ -23,7 +23,7 @@ import (
 	"golang.org/x/crypto/hkdf"
 )
 
-const passphraseFileFormat = "custos-passphrase-key/v1"
+const passphraseFileFormat = "custos-passphrase-key/v1" //nolint:gosec // a format name, not a credential
 
 // MinPassphraseLength is the shortest passphrase accepted (in characters).
 const MinPassphraseLength = 16
@@ -104,7 +104,7 @@ func CreatePassphraseFile(path, passphrase string, params Argon2Params) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) //nolint:gosec // the operator configures the path
 	if err != nil {
 		return fmt.Errorf("create passphrase key file: %w", err)
 	}

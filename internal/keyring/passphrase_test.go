@@ -54,11 +54,11 @@ func TestPassphraseProviderBadInput(t *testing.T) {
 		t.Fatal("a wrong passphrase changed the file")
 	}
 	trunc := filepath.Join(dir, "trunc")
-	_ = os.WriteFile(trunc, before[:len(before)/2], 0o600)
+	_ = os.WriteFile(trunc, before[:len(before)/2], 0o600) //nolint:gosec // test files in t.TempDir; insecure modes are what is tested
 	if _, err := keyring.OpenPassphrase(trunc, testPassphrase); err == nil || !strings.Contains(err.Error(), "truncated") {
 		t.Fatalf("truncated: %v", err)
 	}
-	if err := os.Chmod(path, 0o644); err != nil {
+	if err := os.Chmod(path, 0o644); err != nil { //nolint:gosec // test files in t.TempDir; insecure modes are what is tested
 		t.Fatal(err)
 	}
 	if _, err := keyring.OpenPassphrase(path, testPassphrase); err == nil || !strings.Contains(err.Error(), "chmod 600") {

@@ -37,54 +37,54 @@ func role(name string, scope domain.Scope, functions map[domain.Function]bool, f
 //
 //   - admin manages users, roles, teams, keys and the audit log, and every
 //     record, but sees personal data masked unless revealed;
-//   - sales_manager works the team's customers in full;
-//   - sales_rep works their own customers, reads their contact data, sees
-//     identity documents masked and no financial identifiers;
+//   - sales_manager works the team's customers in full, including
+//     identity documents, and sees financial identifiers masked;
+//   - sales_rep works their own customers, reads and writes their contact
+//     data, sees identity documents masked and no financial identifiers;
 //   - finance reads and writes financial fields and amounts everywhere,
-//     sees contact data masked and cannot change visits;
+//     reads identity documents (invoices, tax filings), sees contact data
+//     masked and cannot change visits;
 //   - service answers any customer with contact data masked (reveal on
 //     need);
 //   - auditor reads the audit log and no personal data.
 func BuiltinRoles() map[string]*domain.Role {
-	A := func(pairs ...any) map[domain.FieldClass]domain.Access {
-		m := map[domain.FieldClass]domain.Access{}
-		for i := 0; i < len(pairs); i += 2 {
-			m[pairs[i].(domain.FieldClass)] = pairs[i+1].(domain.Access)
-		}
-		return m
-	}
 	const (
 		none   = domain.AccessNone
 		masked = domain.AccessMasked
 		read   = domain.AccessRead
 		write  = domain.AccessWrite
 	)
-	pub, con, idt, fin, amt, note, loc := domain.ClassPublic, domain.ClassContact, domain.ClassIdentity,
-		domain.ClassFinancial, domain.ClassAmount, domain.ClassNote, domain.ClassLocation
-
+	// access lists a role's level for each class in the order
+	// public, contact, identity, financial, amount, note, location.
+	access := func(pub, con, idt, fin, amt, note, loc domain.Access) map[domain.FieldClass]domain.Access {
+		return map[domain.FieldClass]domain.Access{
+			domain.ClassPublic: pub, domain.ClassContact: con, domain.ClassIdentity: idt,
+			domain.ClassFinancial: fin, domain.ClassAmount: amt, domain.ClassNote: note, domain.ClassLocation: loc,
+		}
+	}
 	roles := []*domain.Role{
 		role(domain.RoleAdmin, domain.ScopeAll, fns(domain.AllFunctions...),
-			A(pub, write, con, masked, idt, masked, fin, masked, amt, write, note, masked, loc, masked)),
+			access(write, masked, masked, masked, write, masked, masked)),
 		role(domain.RoleSalesManager, domain.ScopeTeam, fns(
 			domain.FnCustomersRead, domain.FnCustomersCreate, domain.FnCustomersUpdate, domain.FnCustomersDelete,
 			domain.FnCustomersExport, domain.FnDealsRead, domain.FnDealsWrite, domain.FnVisitsRead,
 			domain.FnVisitsWrite, domain.FnNotesRead, domain.FnNotesWrite, domain.FnReveal),
-			A(pub, write, con, write, idt, masked, fin, masked, amt, write, note, write, loc, read)),
+			access(write, write, write, masked, write, write, read)),
 		role(domain.RoleSalesRep, domain.ScopeOwn, fns(
-			domain.FnCustomersRead, domain.FnCustomersCreate, domain.FnCustomersUpdate,
+			domain.FnCustomersRead, domain.FnCustomersCreate, domain.FnCustomersUpdate, domain.FnCustomersDelete,
 			domain.FnDealsRead, domain.FnDealsWrite, domain.FnVisitsRead, domain.FnVisitsWrite,
 			domain.FnNotesRead, domain.FnNotesWrite),
-			A(pub, write, con, write, idt, masked, fin, none, amt, write, note, write, loc, write)),
+			access(write, write, masked, none, write, write, write)),
 		role(domain.RoleFinance, domain.ScopeAll, fns(
 			domain.FnCustomersRead, domain.FnCustomersUpdate, domain.FnCustomersExport,
 			domain.FnDealsRead, domain.FnDealsWrite, domain.FnVisitsRead, domain.FnNotesRead, domain.FnReveal),
-			A(pub, read, con, masked, idt, masked, fin, write, amt, write, note, read, loc, none)),
+			access(read, masked, read, write, write, read, none)),
 		role(domain.RoleService, domain.ScopeAll, fns(
 			domain.FnCustomersRead, domain.FnDealsRead, domain.FnVisitsRead,
 			domain.FnNotesRead, domain.FnNotesWrite, domain.FnReveal),
-			A(pub, read, con, masked, idt, masked, fin, none, amt, read, note, write, loc, none)),
+			access(read, masked, masked, none, read, write, none)),
 		role(domain.RoleAuditor, domain.ScopeAll, fns(domain.FnAuditRead),
-			A(pub, none, con, none, idt, none, fin, none, amt, none, note, none, loc, none)),
+			access(none, none, none, none, none, none, none)),
 	}
 	out := make(map[string]*domain.Role, len(roles))
 	for _, r := range roles {

@@ -136,7 +136,7 @@ func Middleware(h http.Handler, log *slog.Logger, maxBody int64) http.Handler {
 		r = r.WithContext(domain.WithRequestInfo(r.Context(), ri))
 		defer func() {
 			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
+				if err, ok := p.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 					panic(p)
 				}
 				log.Error("panic serving request", slog.String("request_id", ri.RequestID), slog.Any("panic", p),

@@ -187,7 +187,7 @@ func (t *Tree) MarshalBinary() ([]byte, error) {
 	out := make([]byte, 0, len(magic)+12+len(nodes)*entrySize)
 	out = append(out, magic...)
 	out = binary.BigEndian.AppendUint64(out, t.punctures)
-	out = binary.BigEndian.AppendUint32(out, uint32(len(nodes)))
+	out = binary.BigEndian.AppendUint32(out, uint32(len(nodes))) //nolint:gosec // far below 2^32: at most 64 seeds per puncture
 	for _, n := range nodes {
 		s := t.seeds[n]
 		out = append(out, n.depth)

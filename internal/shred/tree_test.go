@@ -2,6 +2,7 @@ package shred
 
 import (
 	"bytes"
+	"errors"
 	"math/rand/v2"
 	"testing"
 )
@@ -33,7 +34,7 @@ func TestPunctureKeepsOtherLeaves(t *testing.T) {
 		t.Fatalf("punctures = %d, want 2", tr.Punctures())
 	}
 	for _, l := range leaves[:2] {
-		if _, err := tr.Key(l); err != ErrPunctured {
+		if _, err := tr.Key(l); !errors.Is(err, ErrPunctured) {
 			t.Fatalf("punctured leaf %x still derives (err %v)", l, err)
 		}
 		if !tr.Punctured(l) {
@@ -67,7 +68,7 @@ func TestPunctureKeepsOtherLeaves(t *testing.T) {
 			t.Fatalf("decoded tree derives another key for %x", l)
 		}
 	}
-	if _, err := back.Key(victim); err != ErrPunctured {
+	if _, err := back.Key(victim); !errors.Is(err, ErrPunctured) {
 		t.Fatal("decoded tree derives a punctured leaf")
 	}
 	b2, _ := back.MarshalBinary()
@@ -84,10 +85,10 @@ func TestPunctureEdgeLeaves(t *testing.T) {
 	if k, err := tr.Key(1); err != nil || k != k1 {
 		t.Fatal("leaf 1 lost after puncturing leaf 0")
 	}
-	if _, err := tr.Key(0); err != ErrPunctured {
+	if _, err := tr.Key(0); !errors.Is(err, ErrPunctured) {
 		t.Fatal("leaf 0 still derives")
 	}
-	if _, err := tr.Key(^uint64(0)); err != ErrPunctured {
+	if _, err := tr.Key(^uint64(0)); !errors.Is(err, ErrPunctured) {
 		t.Fatal("last leaf still derives")
 	}
 }

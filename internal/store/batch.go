@@ -98,7 +98,10 @@ func (b *batcher) run() {
 
 func (b *batcher) commit(batch []*writeOp) {
 	results := make([]error, len(batch))
-	tx, err := b.db.BeginTx(context.Background(), nil)
+	// The shared transaction belongs to no single caller: no caller's
+	// cancellation may end it.
+	bg := context.Background()
+	tx, err := b.db.BeginTx(bg, nil)
 	if err != nil {
 		b.fail(batch, fmt.Errorf("store: begin: %w", err))
 		return
@@ -115,20 +118,20 @@ func (b *batcher) commit(batch []*writeOp) {
 			ran++
 			continue
 		}
-		if _, err := tx.Exec("SAVEPOINT op"); err != nil {
+		if _, err := tx.ExecContext(bg, "SAVEPOINT op"); err != nil {
 			_ = tx.Rollback()
 			b.fail(batch, fmt.Errorf("store: savepoint: %w", err))
 			return
 		}
 		results[i] = op.fn(op.ctx, tx)
 		if results[i] != nil {
-			if _, err := tx.Exec("ROLLBACK TO op"); err != nil {
+			if _, err := tx.ExecContext(bg, "ROLLBACK TO op"); err != nil {
 				_ = tx.Rollback()
 				b.fail(batch, fmt.Errorf("store: rollback to savepoint: %w", err))
 				return
 			}
 		}
-		if _, err := tx.Exec("RELEASE op"); err != nil {
+		if _, err := tx.ExecContext(bg, "RELEASE op"); err != nil {
 			_ = tx.Rollback()
 			b.fail(batch, fmt.Errorf("store: release savepoint: %w", err))
 			return

@@ -25,24 +25,15 @@ const (
 	fBankAccount = "bank_account"
 )
 
-func (s *Store) tagsExpr() string {
-	if s.dialect == Postgres {
-		return `(SELECT string_agg(tag, ',') FROM customer_tags t WHERE t.customer_id = c.id)`
-	}
-	return `(SELECT group_concat(tag, ',') FROM customer_tags t WHERE t.customer_id = c.id)`
-}
-
 func (s *Store) customerColumns() string {
-	return `c.id, c.kind, c.dek_id, k.kek_version, k.wrapped, c.name_public, c.name_sealed,
+	return `c.id, c.kind, c.dek_id, c.name_public, c.name_sealed,
 	c.phone_sealed, c.email_sealed, c.street_sealed, c.id_type, c.id_number_sealed, c.tax_id_sealed,
 	c.bank_account_sealed, c.province, c.city, c.district, c.company, c.industry, c.status,
-	c.owner_id, c.team_id, c.erased_at, c.created_at, c.updated_at, c.version, ` + s.tagsExpr()
+	c.owner_id, c.team_id, c.erased_at, c.created_at, c.updated_at, c.version, c.tags`
 }
 
 type customerRow struct {
 	id, kind, dekID                             string
-	kekVersion                                  sql.NullInt64
-	wrapped                                     []byte
 	namePublic                                  sql.NullString
 	name, phone, email, street                  []byte
 	idType                                      string
@@ -56,7 +47,7 @@ type customerRow struct {
 }
 
 func (r *customerRow) dest() []any {
-	return []any{&r.id, &r.kind, &r.dekID, &r.kekVersion, &r.wrapped, &r.namePublic, &r.name,
+	return []any{&r.id, &r.kind, &r.dekID, &r.namePublic, &r.name,
 		&r.phone, &r.email, &r.street, &r.idType, &r.idNumber, &r.taxID,
 		&r.bankAccount, &r.province, &r.city, &r.district, &r.company, &r.industry, &r.status,
 		&r.ownerID, &r.teamID, &r.erasedAt, &r.createdAt, &r.updatedAt, &r.version, &r.tags}
@@ -88,10 +79,13 @@ func (s *Store) openCustomer(ctx context.Context, r *customerRow) (*domain.Custo
 	if r.namePublic.Valid {
 		c.Name = r.namePublic.String
 	}
-	key, err := s.vault.Key(ctx, vault.WrappedKey{ID: domain.ID(r.dekID), KEKVersion: int(r.kekVersion.Int64), Wrapped: r.wrapped})
-	if errors.Is(err, vault.ErrErased) || r.erasedAt.Valid {
-		c.Erased = true
-		c.IDType = ""
+	if r.erasedAt.Valid {
+		c.Erased, c.IDType = true, ""
+		return c, nil
+	}
+	key, err := s.dataKey(ctx, domain.ID(r.dekID))
+	if errors.Is(err, vault.ErrErased) {
+		c.Erased, c.IDType = true, ""
 		return c, nil
 	}
 	if err != nil {
@@ -257,12 +251,12 @@ func (s *Store) CreateCustomer(ctx context.Context, c *domain.Customer, evs ...*
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO customers (id, kind, dek_id, name_public, name_sealed, phone_sealed,
 			email_sealed, street_sealed, id_type, id_number_sealed, tax_id_sealed, bank_account_sealed,
-			province, city, district, company, industry, status, owner_id, team_id, created_at, updated_at, version)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+			province, city, district, company, industry, status, owner_id, team_id, created_at, updated_at, version, tags)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
 			string(c.ID), string(c.Kind), string(wk.ID), sc.namePublic, sc.name, sc.phone,
 			sc.email, sc.street, string(c.IDType), sc.idNumber, sc.taxID, sc.bankAccount,
 			c.Address.Province, c.Address.City, c.Address.District, c.Company, c.Industry, string(c.Status),
-			nullString(c.OwnerID), nullString(c.TeamID), now, now)
+			nullString(c.OwnerID), nullString(c.TeamID), now, now, strings.Join(c.Tags, ","))
 		if err != nil {
 			if isForeignKeyViolation(err) {
 				return domain.Invalid("owner_id", "no such user or team")
@@ -284,7 +278,7 @@ func (s *Store) CreateCustomer(ctx context.Context, c *domain.Customer, evs ...*
 func (s *Store) GetCustomer(ctx context.Context, id domain.ID) (*domain.Customer, error) {
 	var r customerRow
 	err := s.queryRow(ctx, `SELECT `+s.customerColumns()+`
-		FROM customers c JOIN data_keys k ON k.id = c.dek_id WHERE c.id = ?`, string(id)).Scan(r.dest()...)
+		FROM customers c WHERE c.id = ?`, string(id)).Scan(r.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, domain.NotFound("customer")
 	}
@@ -299,16 +293,15 @@ func (s *Store) GetCustomer(ctx context.Context, id domain.ID) (*domain.Customer
 // of changed fields, with the audit event ev, in one transaction. It bumps
 // c.Version.
 func (s *Store) UpdateCustomer(ctx context.Context, c *domain.Customer, changed []string, evs ...*domain.AuditEvent) error {
-	var wk vault.WrappedKey
-	err := s.queryRow(ctx, `SELECT k.id, k.kek_version, k.wrapped FROM customers c JOIN data_keys k ON k.id = c.dek_id WHERE c.id = ?`,
-		string(c.ID)).Scan(&wk.ID, &wk.KEKVersion, &wk.Wrapped)
+	var dekID string
+	err := s.queryRow(ctx, `SELECT dek_id FROM customers WHERE id = ?`, string(c.ID)).Scan(&dekID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return domain.NotFound("customer")
 	}
 	if err != nil {
 		return fmt.Errorf("read data key: %w", err)
 	}
-	key, err := s.vault.Key(ctx, wk)
+	key, err := s.dataKey(ctx, domain.ID(dekID))
 	if err != nil {
 		return err
 	}
@@ -343,11 +336,11 @@ func (s *Store) UpdateCustomer(ctx context.Context, c *domain.Customer, changed 
 		res, err := tx.Exec(ctx, `UPDATE customers SET name_public = ?, name_sealed = ?, phone_sealed = ?,
 			email_sealed = ?, street_sealed = ?, id_type = ?, id_number_sealed = ?, tax_id_sealed = ?,
 			bank_account_sealed = ?, province = ?, city = ?, district = ?, company = ?, industry = ?,
-			status = ?, owner_id = ?, team_id = ?, updated_at = ?, version = version + 1
+			status = ?, owner_id = ?, team_id = ?, updated_at = ?, tags = ?, version = version + 1
 			WHERE id = ? AND version = ? AND erased_at IS NULL`,
 			sc.namePublic, sc.name, sc.phone, sc.email, sc.street, string(c.IDType), sc.idNumber, sc.taxID,
 			sc.bankAccount, c.Address.Province, c.Address.City, c.Address.District, c.Company, c.Industry,
-			string(c.Status), nullString(c.OwnerID), nullString(c.TeamID), now, string(c.ID), c.Version)
+			string(c.Status), nullString(c.OwnerID), nullString(c.TeamID), now, strings.Join(c.Tags, ","), string(c.ID), c.Version)
 		if err != nil {
 			if isForeignKeyViolation(err) {
 				return domain.Invalid("owner_id", "no such user or team")
@@ -527,29 +520,11 @@ func (s *Store) ListCustomers(ctx context.Context, f domain.CustomerFilter) (dom
 			qargs = append(qargs, string(cursor))
 		}
 		qargs = append(qargs, limit+1)
-		rows, err := s.query(ctx, `SELECT `+s.customerColumns()+`
-			FROM customers c JOIN data_keys k ON k.id = c.dek_id
+		batch, err := s.queryCustomers(ctx, `SELECT `+s.customerColumns()+`
+			FROM customers c
 			WHERE `+strings.Join(qwhere, " AND ")+` ORDER BY c.id DESC LIMIT ?`, qargs...)
 		if err != nil {
 			return page, fmt.Errorf("list customers: %w", err)
-		}
-		var batch []*domain.Customer
-		for rows.Next() {
-			var r customerRow
-			if err := rows.Scan(r.dest()...); err != nil {
-				rows.Close()
-				return page, err
-			}
-			c, err := s.openCustomer(ctx, &r)
-			if err != nil {
-				rows.Close()
-				return page, err
-			}
-			batch = append(batch, c)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return page, err
 		}
 		more := len(batch) > limit
 		if more {
@@ -600,23 +575,16 @@ func (s *Store) FindCustomers(ctx context.Context, field domain.LookupField, val
 	}
 	sc, sargs := scopeClause(scope)
 	args := append([]any{f.Code, v, h}, sargs...)
-	rows, err := s.query(ctx, `SELECT `+s.customerColumns()+`
-		FROM blind_index b JOIN customers c ON c.id = b.customer_id JOIN data_keys k ON k.id = c.dek_id
-		WHERE b.field = ? AND b.key_version = ? AND b.hash = ? AND `+sc+` ORDER BY c.id DESC LIMIT 100`, args...)
+	found, err := s.queryCustomers(ctx, `SELECT `+s.customerColumns()+`
+		FROM customers c
+		WHERE c.id IN (SELECT b.customer_id FROM blind_index b WHERE b.field = ? AND b.key_version = ? AND b.hash = ?)
+		AND `+sc+` ORDER BY c.id DESC LIMIT 100`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find customers: %w", err)
 	}
-	defer rows.Close()
-	var out []*domain.Customer
-	for rows.Next() {
-		var r customerRow
-		if err := rows.Scan(r.dest()...); err != nil {
-			return nil, err
-		}
-		c, err := s.openCustomer(ctx, &r)
-		if err != nil {
-			return nil, err
-		}
+	// A blind-index tag is a truncated HMAC: confirm each match.
+	out := found[:0]
+	for _, c := range found {
 		var got string
 		switch field {
 		case domain.LookupPhone:
@@ -632,5 +600,41 @@ func (s *Store) FindCustomers(ctx context.Context, field domain.LookupField, val
 			out = append(out, c)
 		}
 	}
-	return out, rows.Err()
+	return out, nil
+}
+
+// queryCustomers runs a query selecting customerColumns and opens each row.
+func (s *Store) queryCustomers(ctx context.Context, query string, args ...any) ([]*domain.Customer, error) {
+	rows, err := s.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var raw []customerRow
+	for rows.Next() {
+		var r customerRow
+		if err := rows.Scan(r.dest()...); err != nil {
+			return nil, err
+		}
+		raw = append(raw, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	keys := make([]domain.ID, len(raw))
+	for i := range raw {
+		keys[i] = domain.ID(raw[i].dekID)
+	}
+	if err := s.warmDataKeys(ctx, keys); err != nil {
+		return nil, err
+	}
+	out := make([]*domain.Customer, 0, len(raw))
+	for i := range raw {
+		c, err := s.openCustomer(ctx, &raw[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }

@@ -39,7 +39,7 @@ func (s *Store) EraseCustomer(ctx context.Context, id domain.ID, evs ...*domain.
 		}
 		if _, err := tx.Exec(ctx, `UPDATE customers SET name_public = NULL, name_sealed = NULL, phone_sealed = NULL,
 			email_sealed = NULL, street_sealed = NULL, id_type = '', id_number_sealed = NULL, tax_id_sealed = NULL,
-			bank_account_sealed = NULL, district = '', company = '', erased_at = ?, updated_at = ?, version = version + 1
+			bank_account_sealed = NULL, district = '', company = '', tags = '', erased_at = ?, updated_at = ?, version = version + 1
 			WHERE id = ?`, now, now, string(id)); err != nil {
 			return fmt.Errorf("erase customer: %w", err)
 		}
@@ -84,7 +84,7 @@ func (s *Store) PendingShreds(ctx context.Context, limit int) ([]PendingShred, e
 		if err := rows.Scan(&p.DataKeyID, &leaf); err != nil {
 			return nil, err
 		}
-		p.Leaf = uint64(leaf)
+		p.Leaf = leafFrom(leaf)
 		out = append(out, p)
 	}
 	return out, rows.Err()
@@ -109,7 +109,7 @@ func (s *Store) LiveKeysOnLeaves(ctx context.Context, leaves []uint64) ([]vault.
 	}
 	args := make([]any, len(leaves))
 	for i, l := range leaves {
-		args[i] = int64(l)
+		args[i] = leafValue(l)
 	}
 	rows, err := s.query(ctx, `SELECT id, kek_version, wrapped, leaf FROM data_keys WHERE wrapped IS NOT NULL AND leaf IN (`+placeholders(len(leaves))+`)`, args...)
 	if err != nil {
@@ -123,7 +123,7 @@ func (s *Store) LiveKeysOnLeaves(ctx context.Context, leaves []uint64) ([]vault.
 		if err := rows.Scan(&wk.ID, &wk.KEKVersion, &wk.Wrapped, &leaf); err != nil {
 			return nil, err
 		}
-		wk.Leaf = uint64(leaf)
+		wk.Leaf = leafFrom(leaf)
 		out = append(out, wk)
 	}
 	return out, rows.Err()
@@ -134,7 +134,7 @@ func (s *Store) LiveKeysOnLeaves(ctx context.Context, leaves []uint64) ([]vault.
 func (s *Store) ReplaceDataKey(ctx context.Context, old, fresh vault.WrappedKey) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.Exec(ctx, `UPDATE data_keys SET kek_version = ?, wrapped = ?, leaf = ? WHERE id = ? AND wrapped = ?`,
-			fresh.KEKVersion, fresh.Wrapped, int64(fresh.Leaf), string(old.ID), old.Wrapped)
+			fresh.KEKVersion, fresh.Wrapped, leafValue(fresh.Leaf), string(old.ID), old.Wrapped)
 		if err != nil {
 			return err
 		}
@@ -146,7 +146,9 @@ func (s *Store) ReplaceDataKey(ctx context.Context, old, fresh vault.WrappedKey)
 }
 
 // MarkShredded records that the leaves of the given destroyed data keys
-// are punctured.
+// are punctured, and deletes the rows of those no customer refers to any
+// more (deleted customers); an erased customer keeps its row as the
+// record of the destroyed key.
 func (s *Store) MarkShredded(ctx context.Context, ids []domain.ID) error {
 	if len(ids) == 0 {
 		return nil
@@ -157,7 +159,11 @@ func (s *Store) MarkShredded(ctx context.Context, ids []domain.ID) error {
 		args = append(args, string(id))
 	}
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE data_keys SET shredded_at = ? WHERE id IN (`+placeholders(len(ids))+`)`, args...)
+		if _, err := tx.Exec(ctx, `UPDATE data_keys SET shredded_at = ? WHERE id IN (`+placeholders(len(ids))+`)`, args...); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM data_keys WHERE id IN (`+placeholders(len(ids))+`)
+			AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.dek_id = data_keys.id)`, args[1:]...)
 		return err
 	})
 }
@@ -171,7 +177,7 @@ func (s *Store) DataKeyOfCustomer(ctx context.Context, id domain.ID) (vault.Wrap
 	if errors.Is(err, sql.ErrNoRows) {
 		return wk, domain.NotFound("customer")
 	}
-	wk.Leaf = uint64(leaf.Int64)
+	wk.Leaf = leafFrom(leaf.Int64)
 	return wk, err
 }
 
@@ -180,7 +186,13 @@ func (s *Store) DataKeyOfCustomer(ctx context.Context, id domain.ID) (vault.Wrap
 func (s *Store) ReplaceDataKeyForTest(ctx context.Context, wk vault.WrappedKey) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		_, err := tx.Exec(ctx, `UPDATE data_keys SET kek_version = ?, wrapped = ?, leaf = ? WHERE id = ?`,
-			wk.KEKVersion, wk.Wrapped, int64(wk.Leaf), string(wk.ID))
+			wk.KEKVersion, wk.Wrapped, leafValue(wk.Leaf), string(wk.ID))
 		return err
 	})
 }
+
+// Erasure-tree leaves are unsigned 64-bit numbers; both databases store
+// them as signed 64-bit integers with the same bit pattern.
+func leafValue(l uint64) int64 { return int64(l) } //nolint:gosec // bit pattern kept on purpose
+
+func leafFrom(v int64) uint64 { return uint64(v) } //nolint:gosec // bit pattern kept on purpose

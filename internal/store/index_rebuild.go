@@ -54,7 +54,7 @@ func (s *Store) CountLiveCustomers(ctx context.Context) (int64, error) {
 // in id order, with their fields opened (for an index rebuild).
 func (s *Store) CustomersAfter(ctx context.Context, after domain.ID, limit int) ([]*domain.Customer, error) {
 	rows, err := s.query(ctx, `SELECT `+s.customerColumns()+`
-		FROM customers c JOIN data_keys k ON k.id = c.dek_id
+		FROM customers c
 		WHERE c.id > ? AND c.erased_at IS NULL ORDER BY c.id LIMIT ?`, string(after), limit)
 	if err != nil {
 		return nil, fmt.Errorf("read customers: %w", err)

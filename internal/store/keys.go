@@ -48,45 +48,27 @@ func (s *Store) LoadIndexKeys(ctx context.Context, kekVersion int) error {
 // begun by another process) are loaded, retired ones dropped, and the
 // active one follows the database.
 func (s *Store) RefreshIndexKeys(ctx context.Context) error {
-	rows, err := s.query(ctx, `SELECT version, kek_version, wrapped, state FROM index_keys ORDER BY version`)
+	all, err := s.IndexKeys(ctx)
 	if err != nil {
-		return fmt.Errorf("read index keys: %w", err)
-	}
-	type row struct {
-		v, kv   int
-		wrapped []byte
-		state   string
-	}
-	var all []row
-	for rows.Next() {
-		var r row
-		if err := rows.Scan(&r.v, &r.kv, &r.wrapped, &r.state); err != nil {
-			rows.Close()
-			return err
-		}
-		all = append(all, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	active := 0
 	for _, r := range all {
-		switch r.state {
+		switch r.State {
 		case KeyRetired, KeyDestroyed:
-			s.index.RemoveVersion(r.v)
+			s.index.RemoveVersion(r.Version)
 			continue
 		case KeyActive:
-			active = r.v
+			active = r.Version
 		}
-		if s.index.Has(r.v) {
+		if s.index.Has(r.Version) {
 			continue
 		}
-		raw, err := s.vault.UnwrapNamed(ctx, indexKeyName(r.v), r.kv, r.wrapped)
+		raw, err := s.vault.UnwrapNamed(ctx, indexKeyName(r.Version), r.KEKVersion, r.Wrapped)
 		if err != nil {
-			return fmt.Errorf("blind index key v%d does not unwrap under master key v%d: is this the right master key for this database? %w", r.v, r.kv, err)
+			return fmt.Errorf("blind index key v%d does not unwrap under master key v%d: is this the right master key for this database? %w", r.Version, r.KEKVersion, err)
 		}
-		err = s.index.AddVersion(r.v, raw)
+		err = s.index.AddVersion(r.Version, raw)
 		clear(raw)
 		if err != nil {
 			return err
@@ -163,7 +145,7 @@ func (s *Store) bootstrapKeys(ctx context.Context, kekVersion int) error {
 // insertDataKey stores a new wrapped data key.
 func insertDataKey(ctx context.Context, tx *Tx, wk vault.WrappedKey, now int64) error {
 	_, err := tx.Exec(ctx, `INSERT INTO data_keys (id, kek_version, wrapped, leaf, created_at) VALUES (?, ?, ?, ?, ?)`,
-		string(wk.ID), wk.KEKVersion, wk.Wrapped, int64(wk.Leaf), now)
+		string(wk.ID), wk.KEKVersion, wk.Wrapped, leafValue(wk.Leaf), now)
 	return err
 }
 
@@ -186,7 +168,7 @@ func (s *Store) InsertDataKeys(ctx context.Context, wks []vault.WrappedKey) erro
 				strings.TrimSuffix(strings.Repeat(`(?, ?, ?, ?, ?),`, end-start), ",")
 			args := make([]any, 0, 5*(end-start))
 			for _, wk := range wks[start:end] {
-				args = append(args, string(wk.ID), wk.KEKVersion, wk.Wrapped, int64(wk.Leaf), now)
+				args = append(args, string(wk.ID), wk.KEKVersion, wk.Wrapped, leafValue(wk.Leaf), now)
 			}
 			if _, err := tx.Exec(ctx, q, args...); err != nil {
 				return fmt.Errorf("insert data keys: %w", err)

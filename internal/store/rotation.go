@@ -37,24 +37,8 @@ type MasterKeyInfo struct {
 
 // MasterKeys lists the master key versions with what each wraps.
 func (s *Store) MasterKeys(ctx context.Context) ([]MasterKeyInfo, error) {
-	rows, err := s.query(ctx, `SELECT version, state, created_at, retired_at FROM master_keys ORDER BY version`)
+	out, err := s.masterKeyRows(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("read master keys: %w", err)
-	}
-	var out []MasterKeyInfo
-	for rows.Next() {
-		var m MasterKeyInfo
-		var created int64
-		var retired sql.NullInt64
-		if err := rows.Scan(&m.Version, &m.State, &created, &retired); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		m.CreatedAt, m.RetiredAt = time.UnixMicro(created).UTC(), fromMicros(retired)
-		out = append(out, m)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	count := func(q string) (map[int]int64, error) {
@@ -86,6 +70,26 @@ func (s *Store) MasterKeys(ctx context.Context) ([]MasterKeyInfo, error) {
 		out[i].DataKeys, out[i].IndexKeys = dks[out[i].Version], iks[out[i].Version]
 	}
 	return out, nil
+}
+
+func (s *Store) masterKeyRows(ctx context.Context) ([]MasterKeyInfo, error) {
+	rows, err := s.query(ctx, `SELECT version, state, created_at, retired_at FROM master_keys ORDER BY version`)
+	if err != nil {
+		return nil, fmt.Errorf("read master keys: %w", err)
+	}
+	defer rows.Close()
+	var out []MasterKeyInfo
+	for rows.Next() {
+		var m MasterKeyInfo
+		var created int64
+		var retired sql.NullInt64
+		if err := rows.Scan(&m.Version, &m.State, &created, &retired); err != nil {
+			return nil, err
+		}
+		m.CreatedAt, m.RetiredAt = time.UnixMicro(created).UTC(), fromMicros(retired)
+		out = append(out, m)
+	}
+	return out, rows.Err()
 }
 
 // ActiveMasterVersion returns the master key version new keys are wrapped

@@ -19,22 +19,8 @@ func (s *Store) CreateSession(ctx context.Context, se *domain.Session, maxPerUse
 		evicted = evicted[:0]
 		now := se.CreatedAt.UnixMicro()
 		if maxPerUser > 0 {
-			rows, err := tx.Query(ctx, `SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?
-				ORDER BY created_at DESC, id DESC`, string(se.UserID), now)
+			live, err := liveSessionIDs(ctx, tx, se.UserID, now)
 			if err != nil {
-				return err
-			}
-			var live []string
-			for rows.Next() {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return err
-				}
-				live = append(live, id)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
 				return err
 			}
 			for i := maxPerUser - 1; i < len(live); i++ {
@@ -147,4 +133,24 @@ func (s *Store) ListSessions(ctx context.Context, userID domain.ID, now time.Tim
 		out = append(out, &se)
 	}
 	return out, rows.Err()
+}
+
+// liveSessionIDs lists a user's unrevoked, unexpired sessions, newest
+// first.
+func liveSessionIDs(ctx context.Context, tx *Tx, userID domain.ID, now int64) ([]string, error) {
+	rows, err := tx.Query(ctx, `SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?
+		ORDER BY created_at DESC, id DESC`, string(userID), now)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var live []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		live = append(live, id)
+	}
+	return live, rows.Err()
 }

@@ -28,7 +28,7 @@ func OpenCopy(t testing.TB, a *TestApp) *TestApp {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		if _, err := db.Exec(`VACUUM INTO ?`, filepath.Join(dir, "custos.db")); err != nil {
+		if _, err := db.ExecContext(context.Background(), `VACUUM INTO ?`, filepath.Join(dir, "custos.db")); err != nil {
 			t.Fatalf("copy database: %v", err)
 		}
 	}

@@ -34,7 +34,7 @@ func Serve(t testing.TB, a *TestApp) *Server {
 	if err != nil {
 		t.Fatalf("load cert: %v", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
@@ -131,7 +131,7 @@ func (s *Server) Do(t testing.TB, method, path, token string, body any) *Respons
 		}
 		rd = bytes.NewReader(enc)
 	}
-	req, err := http.NewRequest(method, s.URL+path, rd)
+	req, err := http.NewRequestWithContext(context.Background(), method, s.URL+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}

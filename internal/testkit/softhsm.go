@@ -8,7 +8,7 @@ import (
 // SoftHSM environment variables, printed by scripts/softhsm.sh.
 const (
 	PKCS11ModuleEnv = "CUSTOS_TEST_PKCS11_MODULE"
-	PKCS11TokenEnv  = "CUSTOS_TEST_PKCS11_TOKEN"
+	PKCS11TokenEnv  = "CUSTOS_TEST_PKCS11_TOKEN" //nolint:gosec // the name of a variable, not a credential
 	PKCS11PINEnv    = "CUSTOS_TEST_PKCS11_PIN"
 )
 

@@ -66,7 +66,7 @@ func GenerateSelfSigned(certPath, keyPath string, hosts []string, now time.Time)
 }
 
 func writeNew(path string, b []byte, mode os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode) //nolint:gosec // paths under the data directory the operator chose
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}

@@ -1,0 +1,97 @@
+package bench
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/url"
+	"text/tabwriter"
+
+	"github.com/custoscrm/custos/internal/demo"
+)
+
+var statuses = []string{"lead", "prospect", "active", "inactive"}
+
+// scenario returns the request generator of a named scenario.
+func (f *fixture) scenario(name string) generator {
+	g := demo.NewGenerator(1)
+	pick := func(rng *rand.Rand) int { return rng.IntN(len(f.ids)) }
+	get := func(token string) generator {
+		return func(rng *rand.Rand, _ int64) request {
+			return request{method: "GET", path: "/api/v1/customers/" + f.ids[pick(rng)], token: token, want: 200}
+		}
+	}
+	create := func(*rand.Rand, int64) request {
+		i := int(f.nextCustomer.Add(1))
+		b, _ := json.Marshal(managerInput(g.Customer(i)))
+		return request{method: "POST", path: "/api/v1/customers", token: f.manager, body: b, want: 201}
+	}
+	update := func(rng *rand.Rand, seq int64) request {
+		b, _ := json.Marshal(map[string]string{"status": statuses[seq%int64(len(statuses))]})
+		return request{method: "PATCH", path: "/api/v1/customers/" + f.ids[pick(rng)], token: f.manager, body: b, want: 200}
+	}
+	searchPhone := func(rng *rand.Rand, _ int64) request {
+		return request{method: "GET", path: "/api/v1/customers?phone=" + url.QueryEscape(f.phones[rng.IntN(len(f.phones))]), token: f.manager, want: 200}
+	}
+	list := func(rng *rand.Rand, _ int64) request {
+		cursor := url.QueryEscape(encodeCursor(f.ids[pick(rng)]))
+		return request{method: "GET", path: "/api/v1/customers?limit=50&cursor=" + cursor, token: f.service, want: 200}
+	}
+	switch name {
+	case "create":
+		return create
+	case "get_unmasked":
+		return get(f.manager)
+	case "get_masked":
+		return get(f.service)
+	case "search_phone":
+		return searchPhone
+	case "search_name":
+		return func(rng *rand.Rand, _ int64) request {
+			return request{method: "GET", path: "/api/v1/customers?limit=50&q=" + url.QueryEscape(f.names[rng.IntN(len(f.names))]), token: f.manager, want: 200}
+		}
+	case "list":
+		return list
+	case "update":
+		return update
+	case "mixed":
+		unmasked := get(f.manager)
+		return func(rng *rand.Rand, seq int64) request {
+			switch p := rng.IntN(100); {
+			case p < 70:
+				return unmasked(rng, seq)
+			case p < 80:
+				return searchPhone(rng, seq)
+			case p < 90:
+				return list(rng, seq)
+			case p < 95:
+				return create(rng, seq)
+			default:
+				return update(rng, seq)
+			}
+		}
+	case "login":
+		return func(rng *rand.Rand, _ int64) request {
+			b, _ := json.Marshal(map[string]string{"email": f.loginUsers[rng.IntN(len(f.loginUsers))], "password": f.loginPass})
+			return request{method: "POST", path: "/api/v1/auth/login", body: b, want: 200}
+		}
+	}
+	panic("unknown scenario " + name)
+}
+
+// encodeCursor builds the API's opaque cursor for an id (base64url of the
+// id), so list pages start at random places.
+func encodeCursor(id string) string { return base64.RawURLEncoding.EncodeToString([]byte(id)) }
+
+// WriteTable prints a report as a readable table.
+func WriteTable(w io.Writer, r *Report) {
+	fmt.Fprintf(w, "\nCustos load benchmark — %s, %s, %d customers, %s per scenario\n", r.Machine, r.Database, r.Customers, r.Duration)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "scenario\tconns\treq/s\tratio\tp50 ms\tp95 ms\tp99 ms\terrors\tpeak RSS MB\t")
+	for _, x := range append([]Result{r.Ceiling}, r.Results...) {
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.3f\t%.2f\t%.2f\t%.2f\t%d\t%.0f\t\n", x.Scenario, x.Concurrency, x.RPS, x.Ratio, x.P50Ms, x.P95Ms, x.P99Ms, x.Errors, x.PeakRSSMB)
+	}
+	_ = tw.Flush()
+}

@@ -1,0 +1,6 @@
+-- Tags are read with every customer; keeping them in the customer row
+-- saves a correlated subquery per row on every read and list. The
+-- customer_tags table stays the index for filtering by tag.
+ALTER TABLE customers ADD COLUMN tags TEXT NOT NULL DEFAULT '';
+UPDATE customers SET tags = COALESCE((SELECT group_concat(tag, ',') FROM
+    (SELECT tag FROM customer_tags t WHERE t.customer_id = customers.id ORDER BY tag)), '');
