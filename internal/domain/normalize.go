@@ -43,6 +43,17 @@ func NormalizePhone(field, s, region string) (string, error) {
 	if strings.HasPrefix(s, "00") {
 		s = "+" + s[2:]
 	}
+	// Fast path for mainland mobiles (see phone_fast.go); exactly what
+	// libphonenumber would answer, without its regular expressions.
+	if national, ok := strings.CutPrefix(s, "+86"); ok {
+		if e164, ok := cnMobileFast(digitsOnly(national)); ok {
+			return e164, nil
+		}
+	} else if region == "CN" && !strings.HasPrefix(s, "+") {
+		if e164, ok := cnMobileFast(digitsOnly(s)); ok {
+			return e164, nil
+		}
+	}
 	n, err := phonenumbers.Parse(s, region)
 	if err != nil {
 		return "", Invalid(field, "not a valid phone number")
@@ -51,6 +62,15 @@ func NormalizePhone(field, s, region string) (string, error) {
 		return "", Invalid(field, "not a valid phone number")
 	}
 	return phonenumbers.Format(n, phonenumbers.E164), nil
+}
+
+func digitsOnly(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
 }
 
 // NormalizeEmail validates an email address and returns it lower-cased
