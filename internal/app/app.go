@@ -132,6 +132,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		Log:    log,
 	})
 	a.CRM.SetShredder(a.Keys)
+	a.CRM.SetImportStore(importStore{a.Store})
 	a.API = httpapi.New(a.CRM, a.Identity, log)
 	ok = true
 	return a, nil

@@ -37,6 +37,7 @@ func commands() []command {
 	return []command{
 		{"init", "create a data directory and the first administrator", runInit},
 		{"serve", "serve Custos over HTTPS", runServe},
+		{"import", "import customers from a CSV file", runImport},
 		{"bench", "run the load benchmark", runBench},
 		{"keys", "master and blind-index keys: status, rotate, destroy", runKeys},
 		{"version", "print the version", runVersion},

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	_ "github.com/mattn/go-sqlite3"
 )
 
 var binary string
@@ -298,5 +301,50 @@ func TestServeHTTPSAndSIGTERM(t *testing.T) {
 		}
 	case <-time.After(40 * time.Second):
 		t.Fatal("serve did not exit after SIGTERM")
+	}
+}
+
+// TestImportCommand imports a CSV through the real binary, then refuses a
+// file with one bad row, leaving the stored customers as they were.
+func TestImportCommand(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	pw := filepath.Join(t.TempDir(), "pw")
+	_ = os.WriteFile(pw, []byte("a long enough passphrase\n"), 0o600)
+	if _, errOut, code := run(t, "init", "--data", dir, "--admin-password-file", pw); code != 0 {
+		t.Fatal(errOut)
+	}
+	good := filepath.Join(t.TempDir(), "good.csv")
+	_ = os.WriteFile(good, []byte("name,phone,email,tags\n张伟,13800138000,zw@example.com,vip\nAnn Smith,13900139000,ann@example.com,\n"), 0o600)
+	out, errOut, code := run(t, "import", "customers", "--data", dir, "--quiet", good)
+	if code != 0 || !strings.Contains(out, "imported 2 customers") {
+		t.Fatalf("import: exit %d %q %q", code, out, errOut)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	report := filepath.Join(t.TempDir(), "report.csv")
+	_ = os.WriteFile(bad, []byte("name,phone\nNew One,13700137000\nDup,+86 138 0013 8000\nBad,123\n"), 0o600)
+	_, errOut, code = run(t, "import", "customers", "--data", dir, "--quiet", bad, "--report", report)
+	if code == 0 || !strings.Contains(errOut, "line 3, phone") || !strings.Contains(errOut, "line 4, phone") || !strings.Contains(errOut, "nothing was imported") {
+		t.Fatalf("bad import: exit %d %q", code, errOut)
+	}
+	if strings.Contains(errOut, "13800138000") {
+		t.Error("the report echoes a phone number")
+	}
+	if b, err := os.ReadFile(report); err != nil || !strings.Contains(string(b), "line,column,problem") {
+		t.Errorf("report: %q %v", b, err)
+	}
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, "custos.db")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM customers`).Scan(&n); err != nil || n != 2 {
+		t.Fatalf("after the refused import: %d customers (%v), want the 2 imported before", n, err)
+	}
+	if out, _, code := run(t, "import", "customers", "--data", dir, "--dry-run", "--quiet", good); code == 0 || strings.Contains(out, "valid") {
+		t.Errorf("re-importing the same customers should fail as duplicates: exit %d %q", code, out)
+	}
+	if _, _, code := run(t, "import", "customers", "--help"); code != 0 {
+		t.Error("import --help")
 	}
 }

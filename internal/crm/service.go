@@ -65,6 +65,7 @@ type Service struct {
 	now      func() time.Time
 	log      *slog.Logger
 	shredder Shredder
+	imports  ImportStore
 }
 
 // New returns a service over store, recording audit events with auditor.

@@ -29,6 +29,7 @@ const (
 	KindDataKey   = "dek"
 	KindRequest   = "req"
 	KindDevice    = "dev"
+	KindImport    = "imp"
 )
 
 const crockford = "0123456789abcdefghjkmnpqrstvwxyz"

@@ -44,6 +44,7 @@ type node struct {
 type Tree struct {
 	seeds     map[node][SeedSize]byte
 	punctures uint64
+	cache     *deriveCache
 }
 
 // New returns a tree with a fresh random root seed.
@@ -52,7 +53,7 @@ func New() (*Tree, error) {
 	if _, err := rand.Read(root[:]); err != nil {
 		return nil, fmt.Errorf("shred: generate root seed: %w", err)
 	}
-	return &Tree{seeds: map[node][SeedSize]byte{{0, 0}: root}}, nil
+	return &Tree{seeds: map[node][SeedSize]byte{{0, 0}: root}, cache: newCache()}, nil
 }
 
 func prefixOf(leaf uint64, depth uint8) uint64 {
@@ -98,15 +99,7 @@ func (t *Tree) Key(leaf uint64) ([SeedSize]byte, error) {
 	if !ok {
 		return [SeedSize]byte{}, ErrPunctured
 	}
-	for d := n.depth; d < Depth; d++ {
-		l, r := children(s)
-		if bit(leaf, d) == 0 {
-			s = l
-		} else {
-			s = r
-		}
-	}
-	return s, nil
+	return t.cache.derive(n, s, leaf), nil
 }
 
 // Punctured reports whether leaf can no longer be derived.
@@ -123,6 +116,7 @@ func (t *Tree) Puncture(leaf uint64) {
 	if !ok {
 		return
 	}
+	t.cache.reset()
 	delete(t.seeds, n)
 	for d := n.depth; d < Depth; d++ {
 		l, r := children(s)
@@ -148,7 +142,7 @@ func (t *Tree) Seeds() int { return len(t.seeds) }
 
 // Clone returns an independent copy.
 func (t *Tree) Clone() *Tree {
-	c := &Tree{seeds: make(map[node][SeedSize]byte, len(t.seeds)), punctures: t.punctures}
+	c := &Tree{seeds: make(map[node][SeedSize]byte, len(t.seeds)), punctures: t.punctures, cache: newCache()}
 	for n, s := range t.seeds {
 		c.seeds[n] = s
 	}
@@ -157,6 +151,7 @@ func (t *Tree) Clone() *Tree {
 
 // Wipe overwrites the seeds in memory.
 func (t *Tree) Wipe() {
+	t.cache.reset()
 	for n, s := range t.seeds {
 		clear(s[:])
 		delete(t.seeds, n)
@@ -211,7 +206,7 @@ func Unmarshal(b []byte) (*Tree, error) {
 	if count > maxSeeds || uint64(len(b)) != uint64(count)*entrySize {
 		return nil, fmt.Errorf("shred: erasure tree is truncated or has trailing data (%d seeds, %d bytes)", count, len(b))
 	}
-	t := &Tree{seeds: make(map[node][SeedSize]byte, count), punctures: punctures}
+	t := &Tree{seeds: make(map[node][SeedSize]byte, count), punctures: punctures, cache: newCache()}
 	for i := uint32(0); i < count; i++ {
 		e := b[int(i)*entrySize:]
 		n := node{depth: e[0], prefix: binary.BigEndian.Uint64(e[1:])}

@@ -235,15 +235,11 @@ func insertTags(ctx context.Context, tx *Tx, id domain.ID, tags []string) error 
 // fresh data key, with its blind indexes and the audit event ev, in one
 // transaction.
 func (s *Store) CreateCustomer(ctx context.Context, c *domain.Customer, evs ...*domain.AuditEvent) error {
-	key, wk, err := s.vault.NewKey(ctx)
+	p, err := s.PrepareCustomer(ctx, c)
 	if err != nil {
 		return err
 	}
-	sc := sealCustomer(key, c)
-	entries, err := s.customerIndexEntries(c)
-	if err != nil {
-		return err
-	}
+	wk, sc, entries := p.wk, p.sc, p.entries
 	now := c.CreatedAt.UnixMicro()
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		if err := insertDataKey(ctx, tx, wk, now); err != nil {

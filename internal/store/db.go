@@ -94,8 +94,10 @@ func registerSQLite() {
 					"PRAGMA busy_timeout = 10000",
 					"PRAGMA foreign_keys = ON",
 					"PRAGMA temp_store = MEMORY",
-					"PRAGMA cache_size = -65536", // 64 MiB per connection
-					"PRAGMA mmap_size = 268435456",
+					// No memory map: mapped file pages count as the
+					// process's resident memory, and the page cache below
+					// bounds it instead.
+					"PRAGMA mmap_size = 0",
 				} {
 					if _, err := c.Exec(p, nil); err != nil {
 						return fmt.Errorf("%s: %w", p, err)
@@ -156,7 +158,9 @@ func (s *Store) openSQLite(ctx context.Context, opts Options, readConns int) err
 	// _stmt_cache_size keeps prepared statements per connection: preparing
 	// costs more than running most of our queries.
 	base := "file:" + opts.SQLitePath + "?_journal_mode=WAL&_stmt_cache_size=256&_synchronous=" + sync
-	w, err := sql.Open(sqliteDriver, base+"&_txlock=immediate")
+	// Page caches: 64 MiB for the one writer (index pages of large
+	// inserts), 16 MiB for each reader.
+	w, err := sql.Open(sqliteDriver, base+"&_txlock=immediate&_cache_size=-65536")
 	if err != nil {
 		return fmt.Errorf("store: open sqlite: %w", err)
 	}
@@ -172,7 +176,7 @@ func (s *Store) openSQLite(ctx context.Context, opts Options, readConns int) err
 		_ = w.Close()
 		return fmt.Errorf("store: %w", err)
 	}
-	r, err := sql.Open(sqliteDriver, base+"&_query_only=1")
+	r, err := sql.Open(sqliteDriver, base+"&_query_only=1&_cache_size=-16384")
 	if err != nil {
 		_ = w.Close()
 		return fmt.Errorf("store: open sqlite reader: %w", err)

@@ -14,11 +14,13 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/keyring"
+	"github.com/custoscrm/custos/internal/shred"
 )
 
 // Wrapper wraps and unwraps data keys under versioned master keys and
@@ -64,13 +66,40 @@ func leafAAD(id domain.ID, leaf uint64) []byte {
 	return binary.BigEndian.AppendUint64([]byte("custos/dek-leaf/v1\x00"+string(id)+"\x00"), leaf)
 }
 
-// sealInner wraps raw under a fresh random leaf.
+// leafBlockBits is how many leaves a block holds (2^24): the erasure
+// tree derives consecutive leaves of a block in a level or two.
+const leafBlockBits = 64 - shred.BlockDepth
+
+// nextLeaf allocates a fresh erasure-tree leaf: consecutive leaves within
+// a block chosen at random (a new block when one is used up). Leaves are
+// unique: within a process by the counter, across processes and nodes by
+// the 40-bit random block (two processes share a block with probability
+// ~n²/2⁴¹ for n blocks ever drawn).
+func (v *Vault) nextLeaf() (uint64, error) {
+	v.leafMu.Lock()
+	defer v.leafMu.Unlock()
+	if !v.leafOK || v.leafNext&(1<<leafBlockBits-1) == 0 {
+		var lb [8]byte
+		if _, err := rand.Read(lb[:]); err != nil {
+			return 0, err
+		}
+		// Leaf 0 of a block is skipped so a fresh block is recognisable.
+		v.leafNext = binary.BigEndian.Uint64(lb[:])&^(1<<leafBlockBits-1) | 1
+		v.leafOK = true
+	}
+	leaf := v.leafNext
+	v.leafNext++
+	return leaf, nil
+}
+
+// sealInner wraps raw under a fresh leaf.
 func (v *Vault) sealInner(id domain.ID, raw []byte) ([]byte, uint64, error) {
-	var lb [8]byte
-	if _, err := rand.Read(lb[:]); err != nil {
+	leaf, err := v.nextLeaf()
+	if err != nil {
 		return nil, 0, err
 	}
-	leaf := binary.BigEndian.Uint64(lb[:])
+	var lb [8]byte
+	binary.BigEndian.PutUint64(lb[:], leaf)
 	lk, err := v.w.LeafKey(leaf)
 	if err != nil {
 		return nil, 0, fmt.Errorf("derive leaf key: %w", err)
@@ -125,6 +154,10 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 type Vault struct {
 	w     Wrapper
 	cache *lru.Cache[domain.ID, *Key]
+
+	leafMu   sync.Mutex
+	leafOK   bool
+	leafNext uint64
 }
 
 // New returns a vault wrapping data keys with w and caching up to
