@@ -169,6 +169,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			}
 		}()
 		base = srv.url
+		if o.Seeder == nil {
+			o.Seeder = importSeeder(o.Binary)
+		}
 	}
 	f, err := setup(ctx, base, o)
 	if err != nil {
