@@ -25,6 +25,7 @@ type Store interface {
 	ListCustomers(ctx context.Context, f domain.CustomerFilter) (domain.Page[*domain.Customer], error)
 	FindCustomers(ctx context.Context, field domain.LookupField, value string, scope domain.RecordScope) ([]*domain.Customer, error)
 	GetUser(ctx context.Context, id domain.ID) (*domain.User, error)
+	TerritoryRegions(ctx context.Context, ids []domain.ID) ([]domain.Region, error)
 }
 
 // Service implements the CRM use cases.
@@ -33,6 +34,9 @@ type Service struct {
 	audit domain.Auditor
 	now   func() time.Time
 	log   *slog.Logger
+	// stepUp is how long an authentication counts as fresh for sensitive
+	// actions (see SetStepUpWindow).
+	stepUp time.Duration
 }
 
 // New returns a service over store, recording audit events with auditor.
@@ -85,11 +89,28 @@ func (s *Service) customerInScope(ctx context.Context, a *domain.Actor, id domai
 	if err != nil {
 		return nil, err
 	}
-	if !policy.InScope(a, c.OwnerID, c.TeamID, false) {
+	inTerritory, err := s.inTerritory(ctx, a, c)
+	if err != nil {
+		return nil, err
+	}
+	if !policy.InScope(a, c.OwnerID, c.TeamID, inTerritory) {
 		s.recordDenied(ctx, action, "customer", id, "out of scope")
 		return nil, domain.NotFound("customer")
 	}
 	return c, nil
+}
+
+// inTerritory reports whether c's address lies in one of the actor's
+// territories (only asked for territory-scoped roles).
+func (s *Service) inTerritory(ctx context.Context, a *domain.Actor, c *domain.Customer) (bool, error) {
+	if a.System || a.Role == nil || a.Role.Scope != domain.ScopeTerritory || len(a.Territories) == 0 {
+		return false, nil
+	}
+	regions, err := s.store.TerritoryRegions(ctx, a.Territories)
+	if err != nil {
+		return false, err
+	}
+	return policy.RegionCovers(regions, c.Address.Province, c.Address.City), nil
 }
 
 func mergeFields(dst []string, add []string) []string {

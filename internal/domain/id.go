@@ -29,6 +29,8 @@ const (
 	KindDataKey   = "dek"
 	KindRequest   = "req"
 	KindDevice    = "dev"
+	KindChallenge = "chl" // a sign-in or step-up waiting for its second factor
+	KindPasskey   = "pky" // a WebAuthn credential
 )
 
 const crockford = "0123456789abcdefghjkmnpqrstvwxyz"
@@ -136,6 +138,10 @@ func kindName(kind string) string {
 		return "token"
 	case KindDevice:
 		return "device"
+	case KindPasskey:
+		return "passkey"
+	case KindChallenge:
+		return "challenge"
 	}
 	return kind
 }

@@ -47,6 +47,12 @@ func New(crmSvc *crm.Service, id *identity.Service, log *slog.Logger) *API {
 		api.authRoutes(),
 		api.userRoutes(),
 		api.customerRoutes(),
+		api.sessionRoutes(),
+		api.mfaRoutes(),
+		api.tokenRoutes(),
+		api.roleRoutes(),
+		api.teamRoutes(),
+		api.revealRoutes(),
 	} {
 		api.routes = append(api.routes, group...)
 	}
