@@ -29,9 +29,9 @@ const (
 	// CodePasswordChangeRequired: an administrator reset the password; the
 	// session may only set a new one.
 	CodePasswordChangeRequired Code = "password_change_required"
-	CodeTooLarge        Code = "too_large"        // request body over the limit
-	CodeUnavailable     Code = "unavailable"      // temporarily unable to serve
-	CodeInternal        Code = "internal"         // anything else; details only in logs
+	CodeTooLarge               Code = "too_large"   // request body over the limit
+	CodeUnavailable            Code = "unavailable" // temporarily unable to serve
+	CodeInternal               Code = "internal"    // anything else; details only in logs
 )
 
 // Error is an application error: a code, a message safe to show the caller,

@@ -26,8 +26,8 @@ type User struct {
 	Kind UserKind
 	// MFAEnabled is true while the user has a confirmed second factor.
 	MFAEnabled bool
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Session is a server-side sign-in. Only the hash of its secret is stored.

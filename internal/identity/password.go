@@ -173,10 +173,27 @@ const (
 	// passphrase whose first 64 characters are not guessable is not
 	// guessable.
 	estimateRunes = 64
+	// minDistinctRunes refuses passwords made of a handful of characters
+	// repeated (ababab…, 密码密码…), which the estimator scores by their
+	// first 64 characters only.
+	minDistinctRunes = 5
 )
 
+// distinctRunes counts the distinct runes of s, stopping at limit.
+func distinctRunes(s string, limit int) int {
+	seen := make(map[rune]bool, limit)
+	for _, r := range s {
+		seen[r] = true
+		if len(seen) >= limit {
+			break
+		}
+	}
+	return len(seen)
+}
+
 // CheckPassword applies the password policy: 12 to 1024 characters of
-// valid UTF-8 (any script), not the account's email, and not guessable by
+// valid UTF-8 (any script), not the account's email, at least 5 distinct
+// characters, and not guessable by
 // the zxcvbn estimator (score at least MinPasswordScore), which knows the
 // most common passwords, English words, names and surnames, and patterns
 // such as dates, repeats, sequences and keyboard walks, and is told the
@@ -194,6 +211,9 @@ func CheckPassword(field, password, email string) error {
 	}
 	if email != "" && strings.EqualFold(strings.TrimSpace(password), email) {
 		return domain.Invalid(field, "password must not be your email address")
+	}
+	if distinctRunes(password, minDistinctRunes) < minDistinctRunes {
+		return domain.Invalid(field, "this password repeats too few characters; a few unrelated words make a strong passphrase")
 	}
 	sample := password
 	if n > estimateRunes {
