@@ -211,7 +211,7 @@ var endpointTable = []endpointRow{
 		_, tok := f.throwaway(c)
 		if !sessionCaller(c) {
 			return request{path: "/api/v1/mfa/webauthn/register/finish", token: tok,
-				body: map[string]any{"registration_token": "cm1.chl_01m84ztas6f8qe2qrsjv15xa69.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "credential": map[string]string{}}}
+				body: map[string]any{"registration_token": unknownChallenge(), "credential": map[string]string{}}}
 		}
 		r := f.s.Do(f.t, "POST", "/api/v1/mfa/webauthn/register", tok, map[string]string{"name": "phone"})
 		var begin struct {

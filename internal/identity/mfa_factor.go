@@ -7,6 +7,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/go-webauthn/webauthn/protocol"
+
 	"github.com/custoscrm/custos/internal/domain"
 )
 
@@ -27,16 +29,28 @@ func checkFactorInput(method, code string, credential json.RawMessage) error {
 			return domain.Invalid("code", "a recovery code is 16 letters and digits (xxxx-xxxx-xxxx-xxxx)")
 		}
 	case domain.MethodWebAuthn:
-		if len(credential) > maxCredentialBytes {
-			return domain.Invalid("credential", "the credential is larger than %d bytes", maxCredentialBytes)
+		if err := checkCredentialJSON(credential); err != nil {
+			return err
 		}
-		if t := bytes.TrimSpace(credential); len(t) == 0 || t[0] != '{' || !json.Valid(t) {
-			return domain.Invalid("credential", "credential must be the PublicKeyCredential as a JSON object")
+		if _, err := protocol.ParseCredentialRequestResponseBytes(credential); err != nil {
+			return errMalformedCredential(err)
 		}
 	case "":
 		return domain.Invalid("method", "method is required: totp, recovery_code or webauthn")
 	default:
 		return domain.Invalid("method", "method must be totp, recovery_code or webauthn")
+	}
+	return nil
+}
+
+// checkCredentialJSON refuses a WebAuthn payload that is not a JSON
+// object of reasonable size.
+func checkCredentialJSON(credential json.RawMessage) error {
+	if len(credential) > maxCredentialBytes {
+		return domain.Invalid("credential", "the credential is larger than %d bytes", maxCredentialBytes)
+	}
+	if t := bytes.TrimSpace(credential); len(t) == 0 || t[0] != '{' || !json.Valid(t) {
+		return domain.Invalid("credential", "credential must be the PublicKeyCredential as a JSON object")
 	}
 	return nil
 }

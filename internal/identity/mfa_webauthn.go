@@ -250,7 +250,7 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, token string, c
 	if !ok {
 		return nil, nil, domain.Invalid("registration_token", "registration_token is not a token this server issued")
 	}
-	if err := checkFactorInput(domain.MethodWebAuthn, "", credential); err != nil {
+	if err := checkCredentialJSON(credential); err != nil {
 		return nil, nil, err
 	}
 	parsed, err := protocol.ParseCredentialCreationResponseBytes(credential)

@@ -137,14 +137,14 @@ func TestConcurrentLoginsKeepMemoryBounded(t *testing.T) {
 	close(stop)
 	<-sampled
 	elapsed := time.Since(start)
-	grow := int64(peak.Load()) - int64(base.HeapInuse)
-	bound := int64(4*concurrency*perHash + slack)
+	grow := float64(peak.Load()) - float64(base.HeapInuse)
+	bound := float64(4*concurrency*perHash + slack)
 	t.Logf("%d concurrent logins (m=19 MiB, t=2, p=1, %d at a time) in %v: heap in use grew by at most %.1f MiB (bound %.0f MiB; unbounded would be %.0f MiB)",
-		logins, concurrency, elapsed.Round(time.Millisecond), float64(grow)/(1<<20), float64(bound)/(1<<20), float64(logins*perHash)/(1<<20))
+		logins, concurrency, elapsed.Round(time.Millisecond), grow/(1<<20), bound/(1<<20), float64(logins*perHash)/(1<<20))
 	if accepted.Load() != 0 {
 		t.Fatal("a wrong password was accepted")
 	}
 	if grow > bound {
-		t.Fatalf("heap grew by %.1f MiB, over the bound of %.0f MiB", float64(grow)/(1<<20), float64(bound)/(1<<20))
+		t.Fatalf("heap grew by %.1f MiB, over the bound of %.0f MiB", grow/(1<<20), bound/(1<<20))
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/custoscrm/custos/internal/domain"
 )
 
+//nolint:gosec // G101 false positive: column names, not a credential
 const tokenColumns = `t.id, t.secret_hash, t.user_id, t.name, t.scopes, t.created_by, t.created_at, t.expires_at,
 	t.last_used_at, t.revoked_at`
 
