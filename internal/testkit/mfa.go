@@ -1,6 +1,10 @@
 package testkit
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
 	"net/http"
 	"testing"
@@ -83,7 +87,7 @@ func NewPasskey() *Passkey {
 	p := &Passkey{
 		RP:   virtualwebauthn.RelyingParty{ID: "localhost", Name: "Custos", Origin: "https://localhost:8443"},
 		Auth: virtualwebauthn.NewAuthenticator(),
-		Cred: virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2),
+		Cred: virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, p256Key()),
 	}
 	p.Auth.AddCredential(p.Cred)
 	return p
@@ -135,4 +139,25 @@ func (s *Server) RegisterPasskey(t testing.TB, token, name string) (*Passkey, []
 	}
 	r.JSON(t, &done)
 	return p, done.RecoveryCodes
+}
+
+// p256Key returns a PKCS #8 P-256 private key whose public coordinates
+// both encode to 32 bytes: the software authenticator writes them without
+// leading zeros, which WebAuthn (rightly) refuses, so keys with a short
+// coordinate (about 1 in 128) are skipped.
+func p256Key() []byte {
+	for {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			panic(err)
+		}
+		if len(k.X.Bytes()) != 32 || len(k.Y.Bytes()) != 32 { //nolint:staticcheck // the coordinates are what the authenticator encodes
+			continue
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(k)
+		if err != nil {
+			panic(err)
+		}
+		return der
+	}
 }
