@@ -37,6 +37,7 @@ func commands() []command {
 	return []command{
 		{"init", "create a data directory and the first administrator", runInit},
 		{"serve", "serve Custos over HTTPS", runServe},
+		{"users", "recover a user's access: reset their second factors or password", runUsers},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -377,3 +377,17 @@ func (s *Service) ResetUserMFA(ctx context.Context, id domain.ID) error {
 	}
 	return s.store.RevokeUserSessions(ctx, id, now)
 }
+
+// UserByEmail finds a user by email (operator commands name users by
+// email). Authorization: users.manage. Errors: invalid (email),
+// not_found.
+func (s *Service) UserByEmail(ctx context.Context, email string) (*domain.User, error) {
+	if _, err := policy.Require(ctx, domain.FnUsersManage); err != nil {
+		return nil, err
+	}
+	e, err := domain.NormalizeEmail("email", email)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.GetUserByEmail(ctx, e)
+}
