@@ -64,3 +64,25 @@ func TestIdentityLogsHoldNoSecrets(t *testing.T) {
 		}
 	})
 }
+
+// TestThrottledSignInAnswers429 shows the HTTP face of throttling: after
+// five failures from one address, 429 rate_limited with Retry-After.
+func TestThrottledSignInAnswers429(t *testing.T) {
+	testkit.ForEachDialect(t, func(t *testing.T, d testkit.Dialect) {
+		clock := testkit.NewClock(time.Date(2026, 3, 11, 9, 0, 0, 0, time.UTC))
+		a := testkit.NewApp(t, d, testkit.AppOptions{Now: clock.Now})
+		s := testkit.Serve(t, a)
+		a.CreateUser(t, "rep@x.example.com", domain.RoleSalesRep, "")
+		for i := 0; i < 6; i++ {
+			if r := s.Do(t, "POST", "/api/v1/auth/login", "", map[string]string{"email": "rep@x.example.com", "password": "guess number " + strings.Repeat("x", i)}); r.Status != 401 {
+				t.Fatalf("failure %d: %d", i+1, r.Status)
+			}
+		}
+		r := s.Do(t, "POST", "/api/v1/auth/login", "", map[string]string{"email": "rep@x.example.com", "password": testkit.PasswordFor("rep@x.example.com")})
+		if r.Status != 429 || r.ErrorCode() != "rate_limited" || r.Header.Get("Retry-After") != "1" {
+			t.Fatalf("throttled sign-in: %d %s Retry-After %q", r.Status, r.Body, r.Header.Get("Retry-After"))
+		}
+		clock.Advance(time.Second)
+		s.Login(t, "rep@x.example.com", testkit.PasswordFor("rep@x.example.com"))
+	})
+}

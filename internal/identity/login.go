@@ -58,6 +58,9 @@ func (s *Service) Login(ctx context.Context, email, password string) (*LoginResu
 	if email == "" {
 		return nil, domain.Invalid("email", "email is required")
 	}
+	if norm, err := domain.NormalizeEmail("email", email); err == nil {
+		email = norm // as stored (IDNA domains), so throttle buckets match
+	}
 	if len(email) > 320 {
 		return nil, domain.Invalid("email", "email is too long")
 	}
