@@ -114,3 +114,30 @@ func TestStepUp(t *testing.T) {
 func storeFilter(action string) store.AuditFilter {
 	return store.AuditFilter{Action: action, Limit: 1000}
 }
+
+// TestDisabledMidSession disables a user between two of their requests:
+// the second is refused, and so is their API token.
+func TestDisabledMidSession(t *testing.T) {
+	testkit.ForEachDialect(t, func(t *testing.T, d testkit.Dialect) {
+		a := testkit.NewApp(t, d, testkit.AppOptions{})
+		s := testkit.Serve(t, a)
+		u := a.CreateUser(t, "rep@x.example.com", domain.RoleSalesRep, "")
+		rep := s.LoginAs(t, "rep@x.example.com")
+		tok := s.Do(t, "POST", "/api/v1/tokens", rep, map[string]any{"name": "sync", "scopes": []string{"customers:read"}}).Map(t)["token"].(string)
+		if r := s.Do(t, "GET", "/api/v1/customers", rep, nil); r.Status != 200 {
+			t.Fatalf("before: %d", r.Status)
+		}
+		admin := s.LoginAs(t, testkit.AdminEmail)
+		if r := s.Do(t, "PATCH", "/api/v1/users/"+string(u.ID), admin, map[string]string{"status": "disabled"}); r.Status != 200 || r.Map(t)["status"] != "disabled" {
+			t.Fatalf("disable: %d %s", r.Status, r.Body)
+		}
+		for name, bearer := range map[string]string{"session": rep, "API token": tok} {
+			if r := s.Do(t, "GET", "/api/v1/customers", bearer, nil); r.Status != 401 {
+				t.Errorf("%s after disabling: %d", name, r.Status)
+			}
+		}
+		if r := s.Do(t, "POST", "/api/v1/auth/login", "", map[string]string{"email": "rep@x.example.com", "password": testkit.PasswordFor("rep@x.example.com")}); r.Status != 401 {
+			t.Errorf("sign-in after disabling: %d", r.Status)
+		}
+	})
+}
