@@ -114,7 +114,17 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	kr.SetActive(active)
 	a.startKeys(ctx, opts.Now)
 	a.Audit = audit.NewRecorder(a.Store, log, 2)
+	// Built-in roles are the seeds of the roles table; the database is
+	// authoritative from then on (administrators may tune their session
+	// policy and require MFA). The system actor keeps the built-in admin.
 	a.Roles = policy.BuiltinRoles()
+	seeds := make([]*domain.Role, 0, len(a.Roles))
+	for _, name := range policy.BuiltinRoleNames {
+		seeds = append(seeds, a.Roles[name])
+	}
+	if err := a.Store.SeedRoles(ctx, seeds); err != nil {
+		return nil, err
+	}
 	// Validate bounds these (memory ≤ 4 GiB, parallelism ≤ 255).
 	params := identity.Argon2Params{
 		MemoryKiB:   uint32(min(cfg.Argon2MemoryKiB, 4<<20)),  //nolint:gosec // bounded on the line itself
@@ -124,13 +134,22 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if opts.Argon2 != nil {
 		params = *opts.Argon2
 	}
+	stepUp := cfg.StepUpWindow
+	if stepUp <= 0 {
+		stepUp = policy.DefaultStepUpWindow
+	}
 	a.CRM = crm.New(a.Store, a.Audit, opts.Now, log)
-	a.Identity = identity.New(a.Store, a.Audit, identity.Options{
-		Hasher: identity.NewHasher(params, cfg.HashConcurrency),
-		Roles:  a.Roles,
-		Now:    opts.Now,
-		Log:    log,
+	a.CRM.SetStepUpWindow(stepUp)
+	a.Identity, err = identity.New(a.Store, a.Audit, identity.Options{
+		Hasher:       identity.NewHasher(params, cfg.HashConcurrency),
+		Now:          opts.Now,
+		Log:          log,
+		StepUpWindow: stepUp,
+		WebAuthn:     identity.WebAuthnConfig{RPID: cfg.WebAuthnRPID, Origins: cfg.Origins()},
 	})
+	if err != nil {
+		return nil, err
+	}
 	a.CRM.SetShredder(a.Keys)
 	a.CRM.SetImportStore(importStore{a.Store})
 	a.API = httpapi.New(a.CRM, a.Identity, log)

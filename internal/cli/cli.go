@@ -40,6 +40,7 @@ func commands() []command {
 		{"import", "import customers from a CSV file", runImport},
 		{"bench", "run the load benchmark", runBench},
 		{"keys", "master and blind-index keys: status, rotate, destroy", runKeys},
+		{"users", "recover a user's access: reset their second factors or password", runUsers},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -274,7 +274,7 @@ func TestServeHTTPSAndSIGTERM(t *testing.T) {
 	if resp.StatusCode != 200 || login.Token == "" {
 		t.Fatalf("login with the printed password: %d", resp.StatusCode)
 	}
-	req, _ = http.NewRequestWithContext(context.Background(), "POST", url+"/api/v1/users", strings.NewReader(`{"email":"rep@example.com","password":"another long password","role":"sales_rep","display_name":"Rep"}`))
+	req, _ = http.NewRequestWithContext(context.Background(), "POST", url+"/api/v1/users", strings.NewReader(`{"email":"rep@example.com","password":"another long passphrase","role":"sales_rep","display_name":"Rep"}`))
 	req.Header.Set("Authorization", "Bearer "+login.Token)
 	resp, err = client(0).Do(req)
 	if err != nil {

@@ -72,21 +72,21 @@ func readPasswordFile(env *Env, path string) (string, error) {
 	if path != "-" {
 		f, err := os.Open(path) //nolint:gosec // the operator names the file on the command line
 		if err != nil {
-			return "", fmt.Errorf("admin password file: %w", err)
+			return "", fmt.Errorf("password file: %w", err)
 		}
 		defer f.Close()
 		r = f
 	}
 	b, err := io.ReadAll(io.LimitReader(r, 64<<10))
 	if err != nil {
-		return "", fmt.Errorf("admin password file: %w", err)
+		return "", fmt.Errorf("password file: %w", err)
 	}
 	s := string(b)
 	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
 		s = s[:i]
 	}
 	if s == "" {
-		return "", errors.New("admin password file is empty")
+		return "", errors.New("password file is empty")
 	}
 	return s, nil
 }

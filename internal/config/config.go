@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -75,6 +76,16 @@ type Config struct {
 	// HashConcurrency bounds simultaneous password hashes (0: CPUs).
 	HashConcurrency int
 
+	// StepUpWindow is how long after signing in or stepping up a user may
+	// take sensitive actions (reveal, export, role and key changes…).
+	StepUpWindow time.Duration
+	// WebAuthnRPID is the relying party id passkeys are bound to: the
+	// domain users reach Custos at.
+	WebAuthnRPID string
+	// WebAuthnOrigins are the origins (scheme://host[:port]) browsers
+	// report for Custos, comma-separated.
+	WebAuthnOrigins string
+
 	// DataKeyCacheSize bounds how many unwrapped data keys are cached.
 	DataKeyCacheSize int
 
@@ -107,6 +118,9 @@ func Defaults() Config {
 		KeyRefresh:            2 * time.Second,
 		MasterKeyRotationDays: 365,
 		IndexKeyRotationDays:  730,
+		StepUpWindow:          5 * time.Minute,
+		WebAuthnRPID:          "localhost",
+		WebAuthnOrigins:       "https://localhost:8443",
 	}
 }
 
@@ -152,6 +166,9 @@ func (c *Config) Register(fs *flag.FlagSet, groups int) {
 		fs.UintVar(&c.Argon2Parallelism, "argon2-parallelism", c.Argon2Parallelism, "argon2id parallelism (minimum 1) [CUSTOS_ARGON2_PARALLELISM]")
 		fs.IntVar(&c.HashConcurrency, "hash-concurrency", c.HashConcurrency, "most password hashes at once; 0 means the number of CPUs [CUSTOS_HASH_CONCURRENCY]")
 		fs.StringVar(&c.PprofAddr, "pprof-addr", c.PprofAddr, "serve Go profiling endpoints on this loopback `host:port` (off by default) [CUSTOS_PPROF_ADDR]")
+		fs.DurationVar(&c.StepUpWindow, "step-up-window", c.StepUpWindow, "how long a sign-in or step-up counts as fresh for sensitive actions (1m–1h) [CUSTOS_STEP_UP_WINDOW]")
+		fs.StringVar(&c.WebAuthnRPID, "webauthn-rp-id", c.WebAuthnRPID, "passkey relying party id: the `domain` users reach Custos at [CUSTOS_WEBAUTHN_RP_ID]")
+		fs.StringVar(&c.WebAuthnOrigins, "webauthn-origins", c.WebAuthnOrigins, "comma-separated `origins` browsers report for Custos (https://host[:port]) [CUSTOS_WEBAUTHN_ORIGINS]")
 	}
 	if groups&FlagLog != 0 {
 		fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error [CUSTOS_LOG_LEVEL]")
@@ -243,6 +260,12 @@ func (c *Config) Validate(groups int) error {
 		if c.HashConcurrency < 0 {
 			return errors.New("--hash-concurrency must not be negative")
 		}
+		if c.StepUpWindow < time.Minute || c.StepUpWindow > time.Hour {
+			return errors.New("--step-up-window must be from 1m to 1h")
+		}
+		if err := c.validateWebAuthn(); err != nil {
+			return err
+		}
 	}
 	if groups&FlagLog != 0 {
 		if _, err := c.SlogLevel(); err != nil {
@@ -250,6 +273,38 @@ func (c *Config) Validate(groups int) error {
 		}
 		if c.LogFormat != "json" && c.LogFormat != "text" {
 			return errors.New("--log-format must be json or text")
+		}
+	}
+	return nil
+}
+
+// Origins returns the WebAuthn origins as a list.
+func (c *Config) Origins() []string {
+	var out []string
+	for _, o := range strings.Split(c.WebAuthnOrigins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func (c *Config) validateWebAuthn() error {
+	id := c.WebAuthnRPID
+	if id == "" || strings.ContainsAny(id, ":/ ") || strings.HasPrefix(id, ".") || strings.HasSuffix(id, ".") {
+		return fmt.Errorf("--webauthn-rp-id %q: want a domain such as crm.example.com", id)
+	}
+	origins := c.Origins()
+	if len(origins) == 0 {
+		return errors.New("--webauthn-origins: give at least one origin")
+	}
+	for _, o := range origins {
+		u, err := url.Parse(o)
+		if err != nil || u.Host == "" || u.Path != "" || u.RawQuery != "" || (u.Scheme != "https" && !(u.Scheme == "http" && u.Hostname() == "localhost")) {
+			return fmt.Errorf("--webauthn-origins: %q is not an origin like https://crm.example.com", o)
+		}
+		if h := u.Hostname(); h != id && !strings.HasSuffix(h, "."+id) {
+			return fmt.Errorf("--webauthn-origins: %q is not on the relying party domain %s", o, id)
 		}
 	}
 	return nil

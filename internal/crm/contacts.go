@@ -14,7 +14,7 @@ import (
 
 func (s *Service) contacts() records[*domain.Contact] {
 	return records[*domain.Contact]{
-		s: s, kind: "contact", sealed: true, classOf: policy.ContactFieldClass, shape: (*policy.View).Contact,
+		s: s, kind: "contact", sealed: true, owns: domain.ClassContact, classOf: policy.ContactFieldClass, shape: (*policy.View).Contact,
 		get: s.store.GetContact, del: s.store.DeleteContact,
 		parent: func(c *domain.Contact) domain.ParentRef { return c.Parent },
 		id:     func(c *domain.Contact) domain.ID { return c.ID },

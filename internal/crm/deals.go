@@ -10,7 +10,7 @@ import (
 
 func (s *Service) deals() records[*domain.Deal] {
 	return records[*domain.Deal]{
-		s: s, kind: "deal", classOf: policy.DealFieldClass, shape: (*policy.View).Deal,
+		s: s, kind: "deal", owns: domain.ClassAmount, classOf: policy.DealFieldClass, shape: (*policy.View).Deal,
 		get: s.store.GetDeal, del: s.store.DeleteDeal,
 		parent: func(d *domain.Deal) domain.ParentRef { return d.Parent },
 		id:     func(d *domain.Deal) domain.ID { return d.ID },

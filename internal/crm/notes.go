@@ -10,7 +10,7 @@ import (
 
 func (s *Service) notes() records[*domain.Note] {
 	return records[*domain.Note]{
-		s: s, kind: "note", sealed: true, classOf: policy.NoteFieldClass, shape: (*policy.View).Note,
+		s: s, kind: "note", sealed: true, owns: domain.ClassNote, classOf: policy.NoteFieldClass, shape: (*policy.View).Note,
 		get: s.store.GetNote, del: s.store.DeleteNote,
 		parent: func(n *domain.Note) domain.ParentRef { return n.Parent },
 		id:     func(n *domain.Note) domain.ID { return n.ID },

@@ -23,7 +23,11 @@ type records[T any] struct {
 	kind string // "contact", "deal", …: audit target type and action prefix
 	// sealed is set for records with sealed fields: an erased customer's
 	// are not changed any more.
-	sealed  bool
+	sealed bool
+	// owns is the class of the personal data a record holds: deleting
+	// the record destroys that data, so it needs write access to it
+	// (e.g. finance, which sees contacts masked, may not delete them).
+	owns    domain.FieldClass
 	get     func(context.Context, domain.ID) (T, error)
 	parent  func(T) domain.ParentRef
 	id      func(T) domain.ID
@@ -149,6 +153,9 @@ func (r records[T]) remove(ctx context.Context, fn domain.Function, id domain.ID
 	}
 	if _, err := r.load(ctx, a, id, r.kind+".delete"); err != nil {
 		return err
+	}
+	if r.owns != "" && policy.FieldAccess(a, r.owns) < domain.AccessWrite {
+		return domain.Forbidden("deleting a %s destroys its %s data, which your role may not change", r.kind, r.owns)
 	}
 	return r.del(ctx, id, domain.NewAuditEvent(ctx, r.s.now(), r.kind+".delete", r.kind, string(id)))
 }

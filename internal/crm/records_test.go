@@ -39,7 +39,9 @@ func TestAmountNeedsWriteAccess(t *testing.T) {
 		clerk.Name, clerk.Builtin, clerk.Scope = "deal_clerk", false, domain.ScopeAll
 		clerk.Functions = map[domain.Function]bool{domain.FnDealsRead: true, domain.FnDealsWrite: true, domain.FnCustomersRead: true}
 		clerk.Fields = map[domain.FieldClass]domain.Access{domain.ClassPublic: domain.AccessWrite, domain.ClassAmount: domain.AccessRead}
-		a.Roles["deal_clerk"] = &clerk
+		if err := a.Store.CreateRole(context.Background(), &clerk); err != nil {
+			t.Fatal(err)
+		}
 		a.CreateUser(t, "clerk@x.example.com", "deal_clerk", "")
 		ctx := a.ActAs(t, "clerk@x.example.com")
 
@@ -80,7 +82,8 @@ func TestAmountNeedsWriteAccess(t *testing.T) {
 			t.Fatal(err)
 		}
 		// A role without amount access sees neither amount nor currency.
-		a.Roles["deal_clerk"].Fields[domain.ClassAmount] = domain.AccessNone
+		a.UpdateRole(t, "deal_clerk", func(r *domain.Role) { r.Fields[domain.ClassAmount] = domain.AccessNone })
+		ctx = a.ActAs(t, "clerk@x.example.com") // the change applies from the next request
 		hidden, err := a.CRM.GetDeal(ctx, deal.ID)
 		if err != nil || hidden.Currency != "" || hidden.AmountMinor != 0 || len(hidden.Hidden) != 2 {
 			t.Fatalf("hidden amount: %+v %v", hidden, err)

@@ -56,6 +56,7 @@ type Store interface {
 	UpdateTask(ctx context.Context, t *domain.Task, prev time.Time, evs ...*domain.AuditEvent) error
 	DeleteTask(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error
 	ListTasks(ctx context.Context, f domain.ActivityFilter) (domain.Page[*domain.Task], error)
+	TerritoryRegions(ctx context.Context, ids []domain.ID) ([]domain.Region, error)
 }
 
 // Service implements the CRM use cases.
@@ -66,6 +67,9 @@ type Service struct {
 	log      *slog.Logger
 	shredder Shredder
 	imports  ImportStore
+	// stepUp is how long an authentication counts as fresh for sensitive
+	// actions (see SetStepUpWindow).
+	stepUp time.Duration
 }
 
 // New returns a service over store, recording audit events with auditor.
@@ -118,11 +122,28 @@ func (s *Service) customerInScope(ctx context.Context, a *domain.Actor, id domai
 	if err != nil {
 		return nil, err
 	}
-	if !policy.InScope(a, c.OwnerID, c.TeamID, false) {
+	inTerritory, err := s.inTerritory(ctx, a, c)
+	if err != nil {
+		return nil, err
+	}
+	if !policy.InScope(a, c.OwnerID, c.TeamID, inTerritory) {
 		s.recordDenied(ctx, action, "customer", id, "out of scope")
 		return nil, domain.NotFound("customer")
 	}
 	return c, nil
+}
+
+// inTerritory reports whether c's address lies in one of the actor's
+// territories (only asked for territory-scoped roles).
+func (s *Service) inTerritory(ctx context.Context, a *domain.Actor, c *domain.Customer) (bool, error) {
+	if a.System || a.Role == nil || a.Role.Scope != domain.ScopeTerritory || len(a.Territories) == 0 {
+		return false, nil
+	}
+	regions, err := s.store.TerritoryRegions(ctx, a.Territories)
+	if err != nil {
+		return false, err
+	}
+	return policy.RegionCovers(regions, c.Address.Province, c.Address.City), nil
 }
 
 func mergeFields(dst []string, add []string) []string {

@@ -13,7 +13,7 @@ import (
 
 func (s *Service) tasks() records[*domain.Task] {
 	return records[*domain.Task]{
-		s: s, kind: "task", sealed: true, classOf: policy.TaskFieldClass, shape: (*policy.View).Task,
+		s: s, kind: "task", sealed: true, owns: domain.ClassNote, classOf: policy.TaskFieldClass, shape: (*policy.View).Task,
 		get: s.store.GetTask, del: s.store.DeleteTask,
 		parent: func(t *domain.Task) domain.ParentRef { return t.Parent },
 		id:     func(t *domain.Task) domain.ID { return t.ID },

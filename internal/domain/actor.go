@@ -23,6 +23,12 @@ type Actor struct {
 	// AuthTime is when the actor last proved who they are (password, MFA);
 	// step-up checks compare it with the clock.
 	AuthTime time.Time
+	// MFA is true when the session was opened or stepped up with a second
+	// factor.
+	MFA bool
+	// Pending is set when the session may do one thing only before anything
+	// else: set a new password, or enroll a second factor.
+	Pending Pending
 	// System is true for the CLI and jobs acting on the operator's behalf.
 	System bool
 }

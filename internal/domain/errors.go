@@ -7,6 +7,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code classifies an application error. Each code maps to exactly one HTTP
@@ -22,9 +23,15 @@ const (
 	CodeConflict        Code = "conflict"         // violates a uniqueness or state rule
 	CodeRateLimited     Code = "rate_limited"     // throttled
 	CodeStepUpRequired  Code = "step_up_required" // needs a fresh authentication
-	CodeTooLarge        Code = "too_large"        // request body over the limit
-	CodeUnavailable     Code = "unavailable"      // temporarily unable to serve
-	CodeInternal        Code = "internal"         // anything else; details only in logs
+	// CodeMFAEnrollmentRequired: the role requires a second factor the user
+	// has not enrolled; the session may only enroll one.
+	CodeMFAEnrollmentRequired Code = "mfa_enrollment_required"
+	// CodePasswordChangeRequired: an administrator reset the password; the
+	// session may only set a new one.
+	CodePasswordChangeRequired Code = "password_change_required"
+	CodeTooLarge               Code = "too_large"   // request body over the limit
+	CodeUnavailable            Code = "unavailable" // temporarily unable to serve
+	CodeInternal               Code = "internal"    // anything else; details only in logs
 )
 
 // Error is an application error: a code, a message safe to show the caller,
@@ -35,6 +42,8 @@ type Error struct {
 	Message string
 	Field   string
 	Err     error
+	// RetryAfter tells a throttled caller when to try again.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -91,6 +100,16 @@ func Forbidden(format string, args ...any) *Error {
 // ForbiddenField reports a field the caller may not set or see.
 func ForbiddenField(field string) *Error {
 	return &Error{Code: CodeForbidden, Field: field, Message: "you may not set " + field}
+}
+
+// RateLimited reports a throttled attempt and when to retry.
+func RateLimited(retryAfter time.Duration, msg string) *Error {
+	return &Error{Code: CodeRateLimited, Message: msg, RetryAfter: retryAfter}
+}
+
+// StepUpRequired reports an action that needs a fresh authentication.
+func StepUpRequired(msg string) *Error {
+	return &Error{Code: CodeStepUpRequired, Message: msg}
 }
 
 // Conflict reports a uniqueness or state violation.

@@ -30,6 +30,8 @@ const (
 	KindRequest   = "req"
 	KindDevice    = "dev"
 	KindImport    = "imp"
+	KindChallenge = "chl" // a sign-in or step-up waiting for its second factor
+	KindPasskey   = "pky" // a WebAuthn credential
 )
 
 const crockford = "0123456789abcdefghjkmnpqrstvwxyz"
@@ -137,6 +139,10 @@ func kindName(kind string) string {
 		return "token"
 	case KindDevice:
 		return "device"
+	case KindPasskey:
+		return "passkey"
+	case KindChallenge:
+		return "challenge"
 	}
 	return kind
 }

@@ -22,8 +22,12 @@ type User struct {
 	PasswordHash string
 	// MustChangePassword is set by an administrator's forced reset.
 	MustChangePassword bool
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	// Kind is person (signs in) or service (holds API tokens only).
+	Kind UserKind
+	// MFAEnabled is true while the user has a confirmed second factor.
+	MFAEnabled bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Session is a server-side sign-in. Only the hash of its secret is stored.
@@ -41,6 +45,9 @@ type Session struct {
 	UserAgent string
 	DeviceID  ID
 	RevokedAt time.Time
+	// MFA is true when the session was opened or last stepped up with a
+	// second factor.
+	MFA bool
 }
 
 // SessionUser is what authenticating a request needs: the session and its
@@ -48,4 +55,8 @@ type Session struct {
 type SessionUser struct {
 	Session Session
 	User    User
+	// Role is the user's role as stored now (nil if it no longer exists).
+	Role *Role
+	// Territories the user covers.
+	Territories []ID
 }

@@ -53,6 +53,12 @@ func New(crmSvc *crm.Service, id *identity.Service, log *slog.Logger) *API {
 		api.noteRoutes(),
 		api.taskRoutes(),
 		api.eraseRoutes(),
+		api.sessionRoutes(),
+		api.mfaRoutes(),
+		api.tokenRoutes(),
+		api.roleRoutes(),
+		api.teamRoutes(),
+		api.revealRoutes(),
 	} {
 		api.routes = append(api.routes, group...)
 	}

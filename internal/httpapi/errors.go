@@ -3,7 +3,9 @@ package httpapi
 import (
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/custoscrm/custos/internal/domain"
 )
@@ -14,12 +16,16 @@ var statusOf = map[domain.Code]int{
 	domain.CodeUnauthenticated: http.StatusUnauthorized,
 	domain.CodeStepUpRequired:  http.StatusUnauthorized,
 	domain.CodeForbidden:       http.StatusForbidden,
-	domain.CodeNotFound:        http.StatusNotFound,
-	domain.CodeConflict:        http.StatusConflict,
-	domain.CodeTooLarge:        http.StatusRequestEntityTooLarge,
-	domain.CodeRateLimited:     http.StatusTooManyRequests,
-	domain.CodeUnavailable:     http.StatusServiceUnavailable,
-	domain.CodeInternal:        http.StatusInternalServerError,
+	// A session that must set a new password or enroll a second factor
+	// first: authenticated, not yet allowed.
+	domain.CodeMFAEnrollmentRequired:  http.StatusForbidden,
+	domain.CodePasswordChangeRequired: http.StatusForbidden,
+	domain.CodeNotFound:               http.StatusNotFound,
+	domain.CodeConflict:               http.StatusConflict,
+	domain.CodeTooLarge:               http.StatusRequestEntityTooLarge,
+	domain.CodeRateLimited:            http.StatusTooManyRequests,
+	domain.CodeUnavailable:            http.StatusServiceUnavailable,
+	domain.CodeInternal:               http.StatusInternalServerError,
 }
 
 // StatusOf returns the HTTP status for an error code.
@@ -64,6 +70,9 @@ func (api *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if e.Code == domain.CodeStepUpRequired {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="custos", error="insufficient_user_authentication"`)
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(e.RetryAfter.Seconds())), 10))
 	}
 	writeJSON(w, status, errorBody{Error: errorDetail{Code: e.Code, Message: msg, Field: e.Field}})
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/ccojocar/zxcvbn-go"
 	"golang.org/x/crypto/argon2"
 
 	"github.com/custoscrm/custos/internal/domain"
@@ -162,10 +163,41 @@ func decodeHash(s string) (Argon2Params, []byte, []byte, error) {
 const (
 	MinPasswordLen = 12
 	MaxPasswordLen = 1024
+	// MinPasswordScore is the lowest zxcvbn score (0–4) accepted: 0 and 1
+	// are the common passwords, dictionary words, names, keyboard walks,
+	// repeats and sequences (with or without a few digits appended) that
+	// an attacker tries first.
+	MinPasswordScore = 2
+	// estimateRunes is how much of a password the estimator reads. Its cost
+	// grows steeply with length (seconds at 1,000 characters), and a
+	// passphrase whose first 64 characters are not guessable is not
+	// guessable.
+	estimateRunes = 64
+	// minDistinctRunes refuses passwords made of a handful of characters
+	// repeated (ababab…, 密码密码…), which the estimator scores by their
+	// first 64 characters only.
+	minDistinctRunes = 5
 )
 
+// distinctRunes counts the distinct runes of s, stopping at limit.
+func distinctRunes(s string, limit int) int {
+	seen := make(map[rune]bool, limit)
+	for _, r := range s {
+		seen[r] = true
+		if len(seen) >= limit {
+			break
+		}
+	}
+	return len(seen)
+}
+
 // CheckPassword applies the password policy: 12 to 1024 characters of
-// valid UTF-8 (any script), not the account's email.
+// valid UTF-8 (any script), not the account's email, at least 5 distinct
+// characters, and not guessable by
+// the zxcvbn estimator (score at least MinPasswordScore), which knows the
+// most common passwords, English words, names and surnames, and patterns
+// such as dates, repeats, sequences and keyboard walks, and is told the
+// account's email so a password made of it scores low.
 func CheckPassword(field, password, email string) error {
 	if !utf8.ValidString(password) {
 		return domain.Invalid(field, "password is not valid UTF-8")
@@ -179,6 +211,21 @@ func CheckPassword(field, password, email string) error {
 	}
 	if email != "" && strings.EqualFold(strings.TrimSpace(password), email) {
 		return domain.Invalid(field, "password must not be your email address")
+	}
+	if distinctRunes(password, minDistinctRunes) < minDistinctRunes {
+		return domain.Invalid(field, "this password repeats too few characters; a few unrelated words make a strong passphrase")
+	}
+	sample := password
+	if n > estimateRunes {
+		sample = string([]rune(password)[:estimateRunes])
+	}
+	var inputs []string
+	if email != "" {
+		local, _, _ := strings.Cut(email, "@")
+		inputs = []string{email, local}
+	}
+	if zxcvbn.PasswordStrength(sample, inputs).Score < MinPasswordScore {
+		return domain.Invalid(field, "this password is too common or too easy to guess; a few unrelated words make a strong passphrase")
 	}
 	return nil
 }

@@ -1,13 +1,16 @@
-// Package identity is the service layer for who is acting: users,
-// passwords, sign-in, sessions. It turns a bearer credential into the
-// actor that travels in the request context.
+// Package identity is the service layer for who is acting and what they
+// may do: users and service accounts, passwords, second factors (TOTP,
+// recovery codes, passkeys), sign-in and its throttling, step-up, sessions,
+// API tokens, roles, teams and territories. It turns a bearer credential
+// into the actor that travels in the request context, reading the user
+// and their role from the database on every request, so a change applies
+// to the very next one on every node.
 package identity
 
 import (
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/custoscrm/custos/internal/domain"
@@ -21,59 +24,136 @@ type Store interface {
 	GetUserByEmail(ctx context.Context, email string) (*domain.User, error)
 	ListUsers(ctx context.Context, cursor domain.ID, limit int) (domain.Page[*domain.User], error)
 	CountUsers(ctx context.Context) (int, error)
+	UpdateUser(ctx context.Context, id domain.ID, up domain.UserUpdate, evs ...*domain.AuditEvent) error
 	UpdatePasswordHash(ctx context.Context, id domain.ID, hash string) error
+	UserTerritories(ctx context.Context, id domain.ID) ([]domain.ID, error)
+
 	CreateTeam(ctx context.Context, id domain.ID, name string, evs ...*domain.AuditEvent) error
-	CreateSession(ctx context.Context, se *domain.Session, maxPerUser int, evs ...*domain.AuditEvent) ([]domain.ID, error)
+	ListTeams(ctx context.Context) ([]*domain.Team, error)
+	CreateTerritory(ctx context.Context, t *domain.Territory, evs ...*domain.AuditEvent) error
+	UpdateTerritory(ctx context.Context, t *domain.Territory, evs ...*domain.AuditEvent) error
+	DeleteTerritory(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error
+	GetTerritory(ctx context.Context, id domain.ID) (*domain.Territory, error)
+	ListTerritories(ctx context.Context) ([]*domain.Territory, error)
+
+	GetRole(ctx context.Context, name string) (*domain.Role, error)
+	ListRoles(ctx context.Context) ([]*domain.Role, error)
+	CreateRole(ctx context.Context, r *domain.Role, evs ...*domain.AuditEvent) error
+	UpdateRole(ctx context.Context, r *domain.Role, evs ...*domain.AuditEvent) error
+	DeleteRole(ctx context.Context, name string, evs ...*domain.AuditEvent) error
+
+	CreateSession(ctx context.Context, se *domain.Session, maxPerUser int, evicted func(domain.ID) *domain.AuditEvent, evs ...*domain.AuditEvent) ([]domain.ID, error)
 	GetSessionUser(ctx context.Context, id domain.ID) (*domain.SessionUser, error)
 	TouchSession(ctx context.Context, id domain.ID, at time.Time) error
 	RevokeSession(ctx context.Context, id domain.ID, at time.Time, evs ...*domain.AuditEvent) error
+	RevokeUserSessions(ctx context.Context, userID domain.ID, at time.Time, evs ...*domain.AuditEvent) error
+	ListSessions(ctx context.Context, userID domain.ID, now time.Time) ([]*domain.Session, error)
+	RotateSession(ctx context.Context, oldID domain.ID, se *domain.Session, evs ...*domain.AuditEvent) error
+	MarkSessionAuthenticated(ctx context.Context, id domain.ID, at time.Time, mfa bool, evs ...*domain.AuditEvent) error
+
+	CreateToken(ctx context.Context, t *domain.APIToken, evs ...*domain.AuditEvent) error
+	GetTokenUser(ctx context.Context, id domain.ID) (*domain.TokenUser, error)
+	ListTokens(ctx context.Context, userID domain.ID) ([]*domain.APIToken, error)
+	RevokeToken(ctx context.Context, id domain.ID, at time.Time, evs ...*domain.AuditEvent) error
+	TouchToken(ctx context.Context, id domain.ID, at time.Time) error
+
+	CreateChallenge(ctx context.Context, c *domain.Challenge, evs ...*domain.AuditEvent) error
+	GetChallenge(ctx context.Context, id domain.ID) (*domain.Challenge, error)
+	FailChallenge(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) (int, error)
+	ConsumeChallenge(ctx context.Context, id domain.ID, at time.Time) (bool, error)
+
+	BeginTOTP(ctx context.Context, userID domain.ID, secret string, now time.Time, evs ...*domain.AuditEvent) error
+	GetTOTP(ctx context.Context, userID domain.ID) (*domain.TOTP, error)
+	ConfirmTOTP(ctx context.Context, userID domain.ID, step int64, now time.Time, recoveryHashes [][]byte, evs ...*domain.AuditEvent) error
+	UseTOTPStep(ctx context.Context, userID domain.ID, step int64) (bool, error)
+	DeleteTOTP(ctx context.Context, userID domain.ID, evs ...*domain.AuditEvent) error
+	ReplaceRecoveryCodes(ctx context.Context, userID domain.ID, hashes [][]byte, now time.Time, evs ...*domain.AuditEvent) error
+	RecoveryCodeHashes(ctx context.Context, userID domain.ID) ([][]byte, error)
+	UseRecoveryCode(ctx context.Context, userID domain.ID, hash []byte, at time.Time) (bool, error)
+	CreatePasskey(ctx context.Context, pk *domain.Passkey, recoveryHashes [][]byte, evs ...*domain.AuditEvent) error
+	ListPasskeys(ctx context.Context, userID domain.ID) ([]*domain.Passkey, error)
+	UpdatePasskeyUse(ctx context.Context, id domain.ID, credential []byte, at time.Time) error
+	DeletePasskey(ctx context.Context, userID, id domain.ID, evs ...*domain.AuditEvent) error
+	ResetMFA(ctx context.Context, userID domain.ID, evs ...*domain.AuditEvent) error
+
+	ThrottleStates(ctx context.Context, buckets ...string) ([]domain.ThrottleState, error)
+	RecordThrottleFailure(ctx context.Context, now time.Time, next func(domain.ThrottleState) domain.ThrottleState, buckets ...string) error
+	ClearThrottle(ctx context.Context, buckets ...string) error
 }
 
 // Options configure the service.
 type Options struct {
 	Hasher *Hasher
-	Roles  map[string]*domain.Role
 	Now    func() time.Time
 	Log    *slog.Logger
 	// TouchInterval is how stale a session's last-seen time may get before
 	// a request refreshes it (bounds writes on the hot path).
 	TouchInterval time.Duration
+	// StepUpWindow is how long a sign-in or step-up counts as fresh for
+	// sensitive actions (default policy.DefaultStepUpWindow).
+	StepUpWindow time.Duration
+	// ChallengeTTL is how long a sign-in may wait for its second factor
+	// (default 5 minutes).
+	ChallengeTTL time.Duration
+	// Throttle is the sign-in throttling policy (zero: DefaultThrottle).
+	Throttle ThrottlePolicy
+	// WebAuthn configures passkeys.
+	WebAuthn WebAuthnConfig
+	// TOTPIssuer names Custos in authenticator apps.
+	TOTPIssuer string
 }
 
-// Service implements sign-in and user management.
+// Service implements identity and access.
 type Service struct {
-	store  Store
-	audit  domain.Auditor
-	hasher *Hasher
-	roles  map[string]*domain.Role
-	now    func() time.Time
-	log    *slog.Logger
-	touch  time.Duration
+	store     Store
+	audit     domain.Auditor
+	hasher    *Hasher
+	now       func() time.Time
+	log       *slog.Logger
+	touch     time.Duration
+	stepUp    time.Duration
+	challenge time.Duration
+	throttle  ThrottlePolicy
+	webauthn  *webAuthn
+	issuer    string
 }
 
 // New returns the identity service.
-func New(store Store, auditor domain.Auditor, opts Options) *Service {
-	s := &Service{store: store, audit: auditor, hasher: opts.Hasher, roles: opts.Roles, now: opts.Now, log: opts.Log, touch: opts.TouchInterval}
+func New(store Store, auditor domain.Auditor, opts Options) (*Service, error) {
+	s := &Service{store: store, audit: auditor, hasher: opts.Hasher, now: opts.Now, log: opts.Log,
+		touch: opts.TouchInterval, stepUp: opts.StepUpWindow, challenge: opts.ChallengeTTL, throttle: opts.Throttle,
+		issuer: opts.TOTPIssuer}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if s.roles == nil {
-		s.roles = policy.BuiltinRoles()
-	}
 	if s.touch <= 0 {
 		s.touch = time.Minute
 	}
-	return s
+	if s.stepUp <= 0 {
+		s.stepUp = policy.DefaultStepUpWindow
+	}
+	if s.challenge <= 0 {
+		s.challenge = 5 * time.Minute
+	}
+	if s.throttle == (ThrottlePolicy{}) {
+		s.throttle = DefaultThrottle
+	}
+	if s.issuer == "" {
+		s.issuer = "Custos"
+	}
+	wa, err := newWebAuthn(opts.WebAuthn)
+	if err != nil {
+		return nil, err
+	}
+	s.webauthn = wa
+	return s, nil
 }
 
-// Role returns a role by name.
-func (s *Service) Role(name string) (*domain.Role, bool) {
-	r, ok := s.roles[name]
-	return r, ok
-}
+// StepUpWindow returns how long an authentication counts as fresh.
+func (s *Service) StepUpWindow() time.Duration { return s.stepUp }
 
 // errBadCredentials is the one answer to every failed sign-in: wrong
 // password, unknown email, disabled account.
@@ -82,102 +162,23 @@ var errBadCredentials = domain.Unauthenticated("invalid email or password")
 // errBadSession is the one answer to every unusable bearer credential.
 var errBadSession = domain.Unauthenticated("the session is invalid or has expired; sign in again")
 
-// LoginResult is a successful sign-in.
-type LoginResult struct {
-	Token     string
-	Session   *domain.Session
-	User      *domain.User
-	ExpiresAt time.Time
-}
-
-// Login checks an email and password and opens a session.
-//
-// Unknown emails, wrong passwords and disabled accounts all answer the
-// same unauthenticated error after the same amount of work. Every attempt
-// is audited.
-func (s *Service) Login(ctx context.Context, email, password string) (*LoginResult, error) {
-	email = strings.ToLower(strings.TrimSpace(email))
-	if email == "" {
-		return nil, domain.Invalid("email", "email is required")
-	}
-	if password == "" {
-		return nil, domain.Invalid("password", "password is required")
-	}
-	if len(password) > 4*MaxPasswordLen {
-		return nil, errBadCredentials
-	}
-	u, err := s.store.GetUserByEmail(ctx, email)
-	if err != nil && !errors.Is(err, domain.ErrNotFound) {
-		return nil, err
-	}
-	hash := ""
-	if u != nil {
-		hash = u.PasswordHash
-	}
-	ok, upgrade, err := s.hasher.Verify(ctx, hash, password)
-	if err != nil {
-		return nil, err
-	}
-	now := s.now().UTC()
-	if !ok || u == nil || u.Status != domain.UserActive {
-		ev := domain.NewAuditEvent(ctx, now, "auth.login", "user", "")
-		ev.Outcome = domain.OutcomeDenied
-		switch {
-		case u == nil:
-			ev.Reason = "unknown account"
-		case !ok:
-			ev.TargetID, ev.ActorUser, ev.Reason = string(u.ID), u.ID, "wrong password"
-		default:
-			ev.TargetID, ev.ActorUser, ev.Reason = string(u.ID), u.ID, "account disabled"
-		}
-		if err := s.audit.Record(ctx, ev); err != nil {
-			s.log.Error("audit of a failed sign-in failed", slog.Any("err", err))
-		}
-		return nil, errBadCredentials
-	}
-	role, ok := s.roles[u.Role]
-	if !ok {
-		s.log.Error("user has an unknown role; refusing sign-in", slog.String("user", string(u.ID)), slog.String("role", u.Role))
-		return nil, errBadCredentials
-	}
-	if upgrade {
-		s.upgradeHash(ctx, u, password)
-	}
-	secret, hashed := newSecret()
-	se := &domain.Session{
-		ID: domain.NewIDAt(domain.KindSession, now), UserID: u.ID, SecretHash: hashed,
-		CreatedAt: now, LastSeenAt: now, AuthAt: now,
-		ExpiresAt: now.Add(role.AbsoluteTimeout),
-	}
-	ri := domain.RequestInfoFrom(ctx)
-	se.SourceIP, se.UserAgent = ri.SourceIP, truncate(ri.UserAgent, 256)
-	ev := domain.NewAuditEvent(ctx, now, "auth.login", "user", string(u.ID))
-	ev.ActorUser, ev.ActorSession = u.ID, se.ID
-	if _, err := s.store.CreateSession(ctx, se, role.MaxSessions, ev); err != nil {
-		return nil, err
-	}
-	return &LoginResult{Token: formatToken(sessionTokenPrefix, se.ID, secret), Session: se, User: u, ExpiresAt: se.ExpiresAt}, nil
-}
-
-func (s *Service) upgradeHash(ctx context.Context, u *domain.User, password string) {
-	h, err := s.hasher.Hash(ctx, password)
-	if err != nil {
-		return
-	}
-	if err := s.store.UpdatePasswordHash(ctx, u.ID, h); err != nil {
-		s.log.Warn("password hash upgrade failed", slog.String("user", string(u.ID)), slog.Any("err", err))
-	}
-}
-
-// Authenticate turns a session bearer token into an actor. It checks the
-// secret in constant time, the session's revocation, absolute expiry and
-// idle timeout, and the user's current status and role, so disabling a
-// user or changing their role applies to their very next request.
+// Authenticate turns a bearer credential (a session token or an API
+// token) into an actor. It checks the secret in constant time, revocation
+// and expiry (for sessions also the idle timeout of the user's role), and
+// the user's current status and role, all read from the database now, so
+// disabling a user or changing their role or the role itself applies to
+// their very next request on every node.
 func (s *Service) Authenticate(ctx context.Context, token string) (*domain.Actor, error) {
-	id, secret, ok := parseToken(token, sessionTokenPrefix, domain.KindSession)
-	if !ok {
-		return nil, errBadSession
+	if id, secret, ok := parseToken(token, sessionTokenPrefix, domain.KindSession); ok {
+		return s.authenticateSession(ctx, id, secret)
 	}
+	if id, secret, ok := parseToken(token, apiTokenPrefix, domain.KindToken); ok {
+		return s.authenticateToken(ctx, id, secret)
+	}
+	return nil, errBadSession
+}
+
+func (s *Service) authenticateSession(ctx context.Context, id domain.ID, secret string) (*domain.Actor, error) {
 	su, err := s.store.GetSessionUser(ctx, id)
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil, errBadSession
@@ -189,12 +190,14 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*domain.Actor
 		return nil, errBadSession
 	}
 	now := s.now()
-	se, u := &su.Session, &su.User
-	role, ok := s.roles[u.Role]
-	if !ok || u.Status != domain.UserActive || !se.RevokedAt.IsZero() || !now.Before(se.ExpiresAt) {
+	se, u, role := &su.Session, &su.User, su.Role
+	if role == nil || u.Status != domain.UserActive || u.Kind == domain.UserService || !se.RevokedAt.IsZero() || !now.Before(se.ExpiresAt) {
 		return nil, errBadSession
 	}
 	if role.IdleTimeout > 0 && now.Sub(se.LastSeenAt) > role.IdleTimeout {
+		return nil, errBadSession
+	}
+	if role.AbsoluteTimeout > 0 && now.Sub(se.CreatedAt) >= role.AbsoluteTimeout {
 		return nil, errBadSession
 	}
 	if now.Sub(se.LastSeenAt) > s.touch {
@@ -211,119 +214,80 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*domain.Actor
 		}(se.ID, now)
 	}
 	return &domain.Actor{
-		UserID: u.ID, Email: u.Email, Role: role, TeamID: u.TeamID,
-		SessionID: se.ID, DeviceID: se.DeviceID, AuthTime: se.AuthAt,
+		UserID: u.ID, Email: u.Email, Role: role, TeamID: u.TeamID, Territories: su.Territories,
+		SessionID: se.ID, DeviceID: se.DeviceID, AuthTime: se.AuthAt, MFA: se.MFA,
+		Pending: pendingFor(u, role),
 	}, nil
 }
 
-// Logout ends the caller's session.
+func (s *Service) authenticateToken(ctx context.Context, id domain.ID, secret string) (*domain.Actor, error) {
+	tu, err := s.store.GetTokenUser(ctx, id)
+	if errors.Is(err, domain.ErrNotFound) {
+		return nil, errBadSession
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !secretMatches(secret, tu.Token.SecretHash) {
+		return nil, errBadSession
+	}
+	now := s.now()
+	t, u := &tu.Token, &tu.User
+	if tu.Role == nil || u.Status != domain.UserActive || !t.RevokedAt.IsZero() || !now.Before(t.ExpiresAt) {
+		return nil, errBadSession
+	}
+	if t.LastUsedAt.IsZero() || now.Sub(t.LastUsedAt) > s.touch {
+		go func(id domain.ID, at time.Time) {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := s.store.TouchToken(ctx, id, at); err != nil {
+				s.log.Warn("token touch failed", slog.Any("err", err))
+			}
+		}(t.ID, now)
+	}
+	scopes := t.Scopes
+	if scopes == nil {
+		scopes = []string{}
+	}
+	return &domain.Actor{
+		UserID: u.ID, Email: u.Email, Role: tu.Role, TeamID: u.TeamID, Territories: tu.Territories,
+		TokenID: t.ID, Scopes: scopes, AuthTime: t.CreatedAt,
+	}, nil
+}
+
+// pendingFor returns what a session of u must do before anything else.
+func pendingFor(u *domain.User, role *domain.Role) domain.Pending {
+	switch {
+	case u.MustChangePassword:
+		return domain.PendingPasswordChange
+	case role != nil && role.RequireMFA && !u.MFAEnabled:
+		return domain.PendingMFAEnrollment
+	}
+	return domain.PendingNone
+}
+
+// Logout ends the caller's session. Authorization: a signed-in session
+// (pending steps allowed). Errors: unauthenticated, invalid (an API
+// token: revoke it instead).
 func (s *Service) Logout(ctx context.Context) error {
-	a, err := policy.Actor(ctx)
+	a, err := policy.SignedIn(ctx)
 	if err != nil {
 		return err
 	}
 	if a.SessionID == "" {
-		return domain.Invalid("", "this credential is not a session")
+		return domain.Invalid("", "this credential is an API token, not a session; revoke it at DELETE /api/v1/tokens/{id}")
 	}
 	now := s.now().UTC()
 	ev := domain.NewAuditEvent(ctx, now, "auth.logout", "session", string(a.SessionID))
 	return s.store.RevokeSession(ctx, a.SessionID, now, ev)
 }
 
-// UserInput is what an administrator sends to create a user.
-type UserInput struct {
-	Email       string    `json:"email"`
-	Password    string    `json:"password"`
-	Role        string    `json:"role"`
-	DisplayName string    `json:"display_name"`
-	TeamID      domain.ID `json:"team_id"`
-}
-
-// CreateUser creates a user.
-//
-// Authorization: users.manage. Errors: invalid (field named: email,
-// password, role, display_name, team_id), conflict (email taken).
-func (s *Service) CreateUser(ctx context.Context, in *UserInput) (*domain.User, error) {
-	if _, err := policy.Require(ctx, domain.FnUsersManage); err != nil {
-		return nil, err
+// record makes an audit event durable; a failure is logged (the event
+// records a refusal, which happens either way).
+func (s *Service) record(ctx context.Context, ev *domain.AuditEvent) {
+	if err := s.audit.Record(ctx, ev); err != nil {
+		s.log.Error("audit record failed", slog.String("action", ev.Action), slog.Any("err", err))
 	}
-	return s.createUser(ctx, in)
-}
-
-func (s *Service) createUser(ctx context.Context, in *UserInput) (*domain.User, error) {
-	email, err := domain.NormalizeEmail("email", in.Email)
-	if err != nil {
-		return nil, err
-	}
-	name, err := domain.NormalizeName("display_name", in.DisplayName)
-	if err != nil {
-		return nil, err
-	}
-	if name == "" {
-		name = email
-	}
-	if _, ok := s.roles[in.Role]; !ok {
-		return nil, domain.Invalid("role", "no role named %q", in.Role)
-	}
-	if in.TeamID != "" {
-		if _, err := domain.ParseID(domain.KindTeam, "team_id", string(in.TeamID)); err != nil {
-			return nil, err
-		}
-	}
-	if err := CheckPassword("password", in.Password, email); err != nil {
-		return nil, err
-	}
-	hash, err := s.hasher.Hash(ctx, in.Password)
-	if err != nil {
-		return nil, err
-	}
-	now := s.now().UTC()
-	u := &domain.User{
-		ID: domain.NewIDAt(domain.KindUser, now), Email: email, DisplayName: name, Role: in.Role,
-		TeamID: in.TeamID, Status: domain.UserActive, PasswordHash: hash, CreatedAt: now, UpdatedAt: now,
-	}
-	ev := domain.NewAuditEvent(ctx, now, "user.create", "user", string(u.ID))
-	ev.Fields = []string{"email", "display_name", "role", "password"}
-	if err := s.store.CreateUser(ctx, u, ev); err != nil {
-		return nil, err
-	}
-	return u, nil
-}
-
-// CreateFirstAdmin creates the first administrator of a fresh install. It
-// refuses when any user exists. It runs as the system (no actor needed).
-func (s *Service) CreateFirstAdmin(ctx context.Context, email, password string) (*domain.User, error) {
-	n, err := s.store.CountUsers(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if n > 0 {
-		return nil, domain.Conflict("", "users already exist")
-	}
-	return s.createUser(ctx, &UserInput{Email: email, Password: password, Role: domain.RoleAdmin, DisplayName: "Administrator"})
-}
-
-// GetUser returns a user. Authorization: users.manage, or the user
-// themself.
-func (s *Service) GetUser(ctx context.Context, id domain.ID) (*domain.User, error) {
-	a, err := policy.Actor(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if a.UserID != id {
-		if _, err := policy.Require(ctx, domain.FnUsersManage); err != nil {
-			return nil, err
-		}
-	}
-	return s.store.GetUser(ctx, id)
-}
-
-// ListUsers returns a page of users. Authorization: users.manage.
-func (s *Service) ListUsers(ctx context.Context, cursor domain.ID, limit int) (domain.Page[*domain.User], error) {
-	if _, err := policy.Require(ctx, domain.FnUsersManage); err != nil {
-		return domain.Page[*domain.User]{}, err
-	}
-	return s.store.ListUsers(ctx, cursor, limit)
 }
 
 func truncate(s string, n int) string {
@@ -331,26 +295,4 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n]
-}
-
-// CreateTeam creates a team. Authorization: teams.manage. Errors:
-// invalid (name), conflict (name taken).
-func (s *Service) CreateTeam(ctx context.Context, name string) (domain.ID, error) {
-	if _, err := policy.Require(ctx, domain.FnTeamsManage); err != nil {
-		return "", err
-	}
-	name, err := domain.NormalizeName("name", name)
-	if err != nil {
-		return "", err
-	}
-	if name == "" {
-		return "", domain.Invalid("name", "name is required")
-	}
-	now := s.now().UTC()
-	id := domain.NewIDAt(domain.KindTeam, now)
-	ev := domain.NewAuditEvent(ctx, now, "team.create", "team", string(id))
-	if err := s.store.CreateTeam(ctx, id, name, ev); err != nil {
-		return "", err
-	}
-	return id, nil
 }

@@ -9,13 +9,43 @@ import (
 )
 
 // Actor returns the authenticated actor in ctx or an unauthenticated
-// error.
+// error. A session with a pending step (a password to change, a second
+// factor to enroll) is refused with that step's code: it may do nothing
+// else until the step is done (see SignedIn).
 func Actor(ctx context.Context) (*domain.Actor, error) {
+	a, err := SignedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := pendingError(a.Pending); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// SignedIn returns the authenticated actor in ctx even when its session
+// has a pending step. Only the operations that complete the step (and
+// looking at oneself, signing out) use it.
+func SignedIn(ctx context.Context) (*domain.Actor, error) {
 	a := domain.ActorFrom(ctx)
 	if a == nil || a.Role == nil {
 		return nil, domain.Unauthenticated("sign in first")
 	}
 	return a, nil
+}
+
+func pendingError(p domain.Pending) error {
+	switch p {
+	case domain.PendingNone:
+		return nil
+	case domain.PendingPasswordChange:
+		return &domain.Error{Code: domain.CodePasswordChangeRequired,
+			Message: "an administrator reset your password: set a new one at POST /api/v1/auth/password first"}
+	case domain.PendingMFAEnrollment:
+		return &domain.Error{Code: domain.CodeMFAEnrollmentRequired,
+			Message: "your role requires a second factor: enroll one at POST /api/v1/mfa/totp or POST /api/v1/mfa/webauthn/register first"}
+	}
+	return domain.Forbidden("this session may not act yet")
 }
 
 // Require returns the actor in ctx if their role grants fn and their token
@@ -95,6 +125,11 @@ func TokenAllows(scopes []string, fn domain.Function) bool {
 		}
 	}
 	return false
+}
+
+// ScopeFunctions returns the functions a token scope covers.
+func ScopeFunctions(scope string) []domain.Function {
+	return append([]domain.Function(nil), scopeFunctions[scope]...)
 }
 
 // RecordScope returns the records the actor reaches.

@@ -10,13 +10,19 @@ import (
 	"github.com/custoscrm/custos/internal/domain"
 )
 
-// CreateSession stores a session with the audit event ev. When maxPerUser
-// is positive, the user's oldest live sessions beyond maxPerUser-1 are
-// revoked in the same transaction, so at most maxPerUser stay alive.
-func (s *Store) CreateSession(ctx context.Context, se *domain.Session, maxPerUser int, evs ...*domain.AuditEvent) ([]domain.ID, error) {
-	var evicted []domain.ID
+// CreateSession stores a session with the audit events evs. When
+// maxPerUser is positive, the user's oldest live sessions (by creation
+// time, then id) beyond maxPerUser-1 are revoked in the same transaction,
+// so at most maxPerUser stay alive; evicted, when set, makes an audit
+// event for each. On PostgreSQL the user's row is locked first, so
+// concurrent sign-ins on any node count each other.
+func (s *Store) CreateSession(ctx context.Context, se *domain.Session, maxPerUser int, evicted func(id domain.ID) *domain.AuditEvent, evs ...*domain.AuditEvent) ([]domain.ID, error) {
+	var out []domain.ID
 	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		evicted = evicted[:0]
+		out = out[:0]
+		if err := lockUser(ctx, tx, se.UserID); err != nil {
+			return err
+		}
 		now := se.CreatedAt.UnixMicro()
 		if maxPerUser > 0 {
 			live, err := liveSessionIDs(ctx, tx, se.UserID, now)
@@ -27,19 +33,73 @@ func (s *Store) CreateSession(ctx context.Context, se *domain.Session, maxPerUse
 				if _, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = ? WHERE id = ?`, now, live[i]); err != nil {
 					return err
 				}
-				evicted = append(evicted, domain.ID(live[i]))
+				out = append(out, domain.ID(live[i]))
+				if evicted != nil {
+					if err := insertAudit(ctx, tx, evicted(domain.ID(live[i]))); err != nil {
+						return err
+					}
+				}
 			}
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO sessions (id, secret_hash, user_id, created_at, last_seen_at, expires_at,
-			auth_at, source_ip, user_agent, device_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			string(se.ID), se.SecretHash, string(se.UserID), now, se.LastSeenAt.UnixMicro(), se.ExpiresAt.UnixMicro(),
-			se.AuthAt.UnixMicro(), se.SourceIP, se.UserAgent, nullString(se.DeviceID))
-		if err != nil {
-			return fmt.Errorf("insert session: %w", err)
+		if err := insertSession(ctx, tx, se); err != nil {
+			return err
 		}
 		return insertAudit(ctx, tx, evs...)
 	})
-	return evicted, err
+	return out, err
+}
+
+func insertSession(ctx context.Context, tx *Tx, se *domain.Session) error {
+	_, err := tx.Exec(ctx, `INSERT INTO sessions (id, secret_hash, user_id, created_at, last_seen_at, expires_at,
+		auth_at, source_ip, user_agent, device_id, mfa) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		string(se.ID), se.SecretHash, string(se.UserID), se.CreatedAt.UnixMicro(), se.LastSeenAt.UnixMicro(), se.ExpiresAt.UnixMicro(),
+		se.AuthAt.UnixMicro(), se.SourceIP, se.UserAgent, nullString(se.DeviceID), boolInt(se.MFA))
+	if err != nil {
+		return fmt.Errorf("insert session: %w", err)
+	}
+	return nil
+}
+
+// RotateSession replaces live session oldID with se (a step-up: new
+// secret, fresh authentication time) in one transaction: the old token
+// stops working as the new one starts. se keeps the old session's
+// creation time and absolute expiry, so stepping up never extends a
+// session's lifetime. A revoked, expired or unknown old session is not
+// found.
+func (s *Store) RotateSession(ctx context.Context, oldID domain.ID, se *domain.Session, evs ...*domain.AuditEvent) error {
+	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		var created, expires int64
+		var device sql.NullString
+		err := tx.QueryRow(ctx, `SELECT created_at, expires_at, device_id FROM sessions
+			WHERE id = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > ?`,
+			string(oldID), string(se.UserID), se.AuthAt.UnixMicro()).Scan(&created, &expires, &device)
+		if errors.Is(err, sql.ErrNoRows) {
+			return domain.NotFound("session")
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = ? WHERE id = ?`, se.AuthAt.UnixMicro(), string(oldID)); err != nil {
+			return err
+		}
+		se.CreatedAt, se.ExpiresAt, se.DeviceID = fromMicros(nullInt(created)), fromMicros(nullInt(expires)), domain.ID(device.String)
+		if err := insertSession(ctx, tx, se); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, evs...)
+	})
+}
+
+// MarkSessionAuthenticated records that the user just proved who they are
+// in session id (with a second factor when mfa is set).
+func (s *Store) MarkSessionAuthenticated(ctx context.Context, id domain.ID, at time.Time, mfa bool, evs ...*domain.AuditEvent) error {
+	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE sessions SET auth_at = ?, mfa = ? WHERE id = ? AND revoked_at IS NULL`,
+			at.UnixMicro(), boolInt(mfa), string(id)); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, evs...)
+	})
 }
 
 // GetSessionUser returns a session with its user, for authenticating a
@@ -47,15 +107,21 @@ func (s *Store) CreateSession(ctx context.Context, se *domain.Session, maxPerUse
 // current role and status.
 func (s *Store) GetSessionUser(ctx context.Context, id domain.ID) (*domain.SessionUser, error) {
 	var r userRow
+	var rr roleRow
 	var su domain.SessionUser
 	var sid, uid string
 	var created, lastSeen, expires, authAt, revoked sql.NullInt64
-	var device sql.NullString
+	var device, territories sql.NullString
+	var mfa int64
 	dest := append([]any{&sid, &su.Session.SecretHash, &uid, &created, &lastSeen, &expires, &authAt,
-		&su.Session.SourceIP, &su.Session.UserAgent, &device, &revoked}, r.dest()...)
+		&su.Session.SourceIP, &su.Session.UserAgent, &device, &revoked, &mfa}, r.dest()...)
+	dest = append(dest, rr.dest()...)
+	dest = append(dest, &territories)
 	err := s.queryRow(ctx, `SELECT s.id, s.secret_hash, s.user_id, s.created_at, s.last_seen_at, s.expires_at,
-		s.auth_at, s.source_ip, s.user_agent, s.device_id, s.revoked_at, `+userColumns+`
-		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`, string(id)).Scan(dest...)
+		s.auth_at, s.source_ip, s.user_agent, s.device_id, s.revoked_at, s.mfa, `+userColumns+`, `+roleColumns+`,
+		`+s.userTerritoriesExpr()+`
+		FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN roles r ON r.name = u.role
+		WHERE s.id = ?`, string(id)).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, domain.NotFound("session")
 	}
@@ -70,7 +136,10 @@ func (s *Store) GetSessionUser(ctx context.Context, id domain.ID) (*domain.Sessi
 	su.Session.AuthAt = fromMicros(authAt)
 	su.Session.RevokedAt = fromMicros(revoked)
 	su.Session.DeviceID = domain.ID(device.String)
+	su.Session.MFA = mfa != 0
 	su.User = r.user()
+	su.Role = rr.role()
+	su.Territories = sortedIDs(territories)
 	return &su, nil
 }
 
@@ -110,7 +179,7 @@ func (s *Store) RevokeUserSessions(ctx context.Context, userID domain.ID, at tim
 
 // ListSessions returns a user's live sessions, newest first.
 func (s *Store) ListSessions(ctx context.Context, userID domain.ID, now time.Time) ([]*domain.Session, error) {
-	rows, err := s.query(ctx, `SELECT id, created_at, last_seen_at, expires_at, auth_at, source_ip, user_agent, device_id
+	rows, err := s.query(ctx, `SELECT id, created_at, last_seen_at, expires_at, auth_at, source_ip, user_agent, device_id, mfa
 		FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at DESC, id DESC`,
 		string(userID), now.UnixMicro())
 	if err != nil {
@@ -123,13 +192,15 @@ func (s *Store) ListSessions(ctx context.Context, userID domain.ID, now time.Tim
 		var id string
 		var created, lastSeen, expires, authAt sql.NullInt64
 		var device sql.NullString
-		if err := rows.Scan(&id, &created, &lastSeen, &expires, &authAt, &se.SourceIP, &se.UserAgent, &device); err != nil {
+		var mfa int64
+		if err := rows.Scan(&id, &created, &lastSeen, &expires, &authAt, &se.SourceIP, &se.UserAgent, &device, &mfa); err != nil {
 			return nil, err
 		}
 		se.ID, se.UserID = domain.ID(id), userID
 		se.CreatedAt, se.LastSeenAt = fromMicros(created), fromMicros(lastSeen)
 		se.ExpiresAt, se.AuthAt = fromMicros(expires), fromMicros(authAt)
 		se.DeviceID = domain.ID(device.String)
+		se.MFA = mfa != 0
 		out = append(out, &se)
 	}
 	return out, rows.Err()

@@ -6,12 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/custoscrm/custos/internal/domain"
 )
 
 const userColumns = `u.id, u.email, u.display_name, u.role, u.team_id, u.status, u.password_hash,
-	u.must_change_password, u.created_at, u.updated_at`
+	u.must_change_password, u.created_at, u.updated_at, u.kind, u.mfa_enabled`
 
 type userRow struct {
 	id, email, displayName, role string
@@ -19,11 +20,13 @@ type userRow struct {
 	status, passwordHash         string
 	mustChange                   int64
 	createdAt, updatedAt         sql.NullInt64
+	kind                         string
+	mfaEnabled                   int64
 }
 
 func (r *userRow) dest() []any {
 	return []any{&r.id, &r.email, &r.displayName, &r.role, &r.teamID, &r.status, &r.passwordHash,
-		&r.mustChange, &r.createdAt, &r.updatedAt}
+		&r.mustChange, &r.createdAt, &r.updatedAt, &r.kind, &r.mfaEnabled}
 }
 
 func (r *userRow) user() domain.User {
@@ -32,6 +35,7 @@ func (r *userRow) user() domain.User {
 		TeamID: domain.ID(r.teamID.String), Status: domain.UserStatus(r.status),
 		PasswordHash: r.passwordHash, MustChangePassword: r.mustChange != 0,
 		CreatedAt: fromMicros(r.createdAt), UpdatedAt: fromMicros(r.updatedAt),
+		Kind: domain.UserKind(r.kind), MFAEnabled: r.mfaEnabled != 0,
 	}
 }
 
@@ -46,10 +50,14 @@ func boolInt(b bool) int64 {
 // conflict on field email.
 func (s *Store) CreateUser(ctx context.Context, u *domain.User, evs ...*domain.AuditEvent) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		kind := u.Kind
+		if kind == "" {
+			kind = domain.UserPerson
+		}
 		res, err := tx.Exec(ctx, `INSERT INTO users (id, email, display_name, role, team_id, status, password_hash,
-			must_change_password, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			must_change_password, created_at, updated_at, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 			string(u.ID), u.Email, u.DisplayName, u.Role, nullString(u.TeamID), string(u.Status), u.PasswordHash,
-			boolInt(u.MustChangePassword), u.CreatedAt.UnixMicro(), u.UpdatedAt.UnixMicro())
+			boolInt(u.MustChangePassword), u.CreatedAt.UnixMicro(), u.UpdatedAt.UnixMicro(), string(kind))
 		if err != nil {
 			if isForeignKeyViolation(err) {
 				return domain.Invalid("team_id", "no such team")
@@ -117,15 +125,8 @@ func (s *Store) ListUsers(ctx context.Context, cursor domain.ID, limit int) (dom
 	return page, rows.Err()
 }
 
-// UserUpdate lists user fields to change; nil leaves a field as it is.
-type UserUpdate struct {
-	DisplayName        *string
-	Role               *string
-	TeamID             *domain.ID
-	Status             *domain.UserStatus
-	PasswordHash       *string
-	MustChangePassword *bool
-}
+// UserUpdate lists user fields to change (see domain.UserUpdate).
+type UserUpdate = domain.UserUpdate
 
 // UpdateUser changes a user's fields with the audit event ev.
 func (s *Store) UpdateUser(ctx context.Context, id domain.ID, up UserUpdate, evs ...*domain.AuditEvent) error {
@@ -149,7 +150,8 @@ func (s *Store) UpdateUser(ctx context.Context, id domain.ID, up UserUpdate, evs
 	if up.MustChangePassword != nil {
 		sets, args = append(sets, "must_change_password = ?"), append(args, boolInt(*up.MustChangePassword))
 	}
-	sets, args = append(sets, "updated_at = ?"), append(args, s.now().UnixMicro())
+	now := s.now().UnixMicro()
+	sets, args = append(sets, "updated_at = ?"), append(args, now)
 	args = append(args, string(id))
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.Exec(ctx, `UPDATE users SET `+strings.Join(sets, ", ")+` WHERE id = ?`, args...)
@@ -162,8 +164,61 @@ func (s *Store) UpdateUser(ctx context.Context, id domain.ID, up UserUpdate, evs
 		if n, _ := res.RowsAffected(); n == 0 {
 			return domain.NotFound("user")
 		}
+		if up.Territories != nil {
+			if _, err := tx.Exec(ctx, `DELETE FROM user_territories WHERE user_id = ?`, string(id)); err != nil {
+				return err
+			}
+			for _, t := range *up.Territories {
+				if _, err := tx.Exec(ctx, `INSERT INTO user_territories (user_id, territory_id) VALUES (?, ?) ON CONFLICT DO NOTHING`,
+					string(id), string(t)); err != nil {
+					if isForeignKeyViolation(err) {
+						return domain.Invalid("territory_ids", "no territory %s", t)
+					}
+					return fmt.Errorf("assign territory: %w", err)
+				}
+			}
+		}
+		if up.RevokeSessions {
+			if _, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND id <> ?`,
+				now, string(id), string(up.KeepSession)); err != nil {
+				return err
+			}
+		}
 		return insertAudit(ctx, tx, evs...)
 	})
+}
+
+// UserTerritories returns the territories a user is assigned to.
+func (s *Store) UserTerritories(ctx context.Context, id domain.ID) ([]domain.ID, error) {
+	rows, err := s.query(ctx, `SELECT territory_id FROM user_territories WHERE user_id = ? ORDER BY territory_id`, string(id))
+	if err != nil {
+		return nil, fmt.Errorf("user territories: %w", err)
+	}
+	defer rows.Close()
+	var out []domain.ID
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, err
+		}
+		out = append(out, domain.ID(t))
+	}
+	return out, rows.Err()
+}
+
+// lockUser serializes writes concerning one user on PostgreSQL (SQLite has
+// a single writer already): the session limit and one-time codes rely on
+// it across nodes.
+func lockUser(ctx context.Context, tx *Tx, id domain.ID) error {
+	if tx.s.dialect != Postgres {
+		return nil
+	}
+	var one int
+	err := tx.QueryRow(ctx, `SELECT 1 FROM users WHERE id = ? FOR UPDATE`, string(id)).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.NotFound("user")
+	}
+	return err
 }
 
 // CountUsers returns how many users exist.
@@ -171,6 +226,27 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	var n int
 	err := s.queryRow(ctx, `SELECT COUNT(*) FROM users`).Scan(&n)
 	return n, err
+}
+
+// ListTeams returns every team by name.
+func (s *Store) ListTeams(ctx context.Context) ([]*domain.Team, error) {
+	rows, err := s.query(ctx, `SELECT id, name, created_at FROM teams ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list teams: %w", err)
+	}
+	defer rows.Close()
+	var out []*domain.Team
+	for rows.Next() {
+		var t domain.Team
+		var id string
+		var created int64
+		if err := rows.Scan(&id, &t.Name, &created); err != nil {
+			return nil, err
+		}
+		t.ID, t.CreatedAt = domain.ID(id), time.UnixMicro(created).UTC()
+		out = append(out, &t)
+	}
+	return out, rows.Err()
 }
 
 // CreateTeam stores a team.

@@ -67,6 +67,8 @@ type AppOptions struct {
 	// Provider, when set, is the master key provider (tests of the
 	// passphrase and PKCS#11 providers set Config instead).
 	Provider keyring.Provider
+	// Argon2 overrides the cheap test hashing parameters.
+	Argon2 *identity.Argon2Params
 }
 
 // TestApp is an initialized, opened Custos for a test.
@@ -105,6 +107,9 @@ func NewApp(t testing.TB, d Dialect, o AppOptions) *TestApp {
 		log = Logger(t)
 	}
 	opts := app.Options{Now: o.Now, Argon2: &FastArgon2, PassphraseArgon2: &CheapPassphraseArgon2, Provider: o.Provider}
+	if o.Argon2 != nil {
+		opts.Argon2 = o.Argon2
+	}
 	ctx := context.Background()
 	if !app.Initialized(cfg) {
 		if _, err := app.Initialize(ctx, cfg, log, app.InitOptions{AdminEmail: AdminEmail, AdminPassword: AdminPassword, Options: opts}); err != nil {
@@ -138,6 +143,32 @@ func (a *TestApp) CreateUser(t testing.TB, email, role string, team domain.ID) *
 	return u
 }
 
+// CreateServiceAccount creates a service account (no password) with role.
+func (a *TestApp) CreateServiceAccount(t testing.TB, email, role string) *domain.User {
+	t.Helper()
+	u, err := a.Identity.CreateUser(a.System(), &identity.UserInput{
+		Email: email, Role: role, DisplayName: email, Kind: domain.UserService,
+	})
+	if err != nil {
+		t.Fatalf("create service account %s: %v", email, err)
+	}
+	return u
+}
+
+// UpdateRole changes a stored role directly (as an administrator would
+// through the API), e.g. to require MFA or shorten its timeouts.
+func (a *TestApp) UpdateRole(t testing.TB, name string, change func(r *domain.Role)) {
+	t.Helper()
+	r, err := a.Store.GetRole(context.Background(), name)
+	if err != nil {
+		t.Fatalf("role %s: %v", name, err)
+	}
+	change(r)
+	if err := a.Store.UpdateRole(context.Background(), r); err != nil {
+		t.Fatalf("update role %s: %v", name, err)
+	}
+}
+
 // PasswordFor returns the password CreateUser gave email.
 func PasswordFor(email string) string { return "pw-" + email + "-0123456789" }
 
@@ -162,6 +193,9 @@ func (a *TestApp) ActAs(t testing.TB, email string) context.Context {
 	res, err := a.Identity.Login(context.Background(), email, pw)
 	if err != nil {
 		t.Fatalf("login %s: %v", email, err)
+	}
+	if res.MFA != nil {
+		t.Fatalf("login %s: the user has a second factor; sign in with the API helpers instead", email)
 	}
 	actor, err := a.Identity.Authenticate(context.Background(), res.Token)
 	if err != nil {
