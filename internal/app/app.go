@@ -26,17 +26,24 @@ import (
 
 // App is an assembled Custos.
 type App struct {
-	Config   config.Config
-	Log      *slog.Logger
-	Keyring  *keyring.Keyring
-	Vault    *vault.Vault
-	Index    *vault.BlindIndex
-	Store    *store.Store
-	Audit    *audit.Recorder
-	CRM      *crm.Service
-	Identity *identity.Service
-	API      *httpapi.API
-	Roles    map[string]*domain.Role
+	Config  config.Config
+	Log     *slog.Logger
+	Keyring *keyring.Keyring
+	Vault   *vault.Vault
+	Index   *vault.BlindIndex
+	Store   *store.Store
+	Audit   *audit.Recorder
+	// AuditSigner signs checkpoints, AuditSequencer integrates events into
+	// the Merkle log, AuditService answers auditors.
+	AuditSigner    *audit.Signer
+	AuditSequencer *audit.Sequencer
+	AuditService   *audit.Service
+	CRM            *crm.Service
+	Identity       *identity.Service
+	API            *httpapi.API
+	Roles          map[string]*domain.Role
+
+	started bool // Start ran: background audit work is running
 }
 
 // Options tune assembly beyond the configuration (tests and benchmarks).
@@ -96,6 +103,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		return nil, err
 	}
 	a.Audit = audit.NewRecorder(a.Store, log, 2)
+	if a.AuditSigner, err = audit.LoadSigner(ctx, a.Store, a.Vault, opts.Now()); err != nil {
+		return nil, err
+	}
+	a.AuditSequencer = audit.NewSequencer(a.Store, a.AuditSigner, a.sequencerOptions(opts.Now))
+	a.AuditService = audit.NewService(a.Store, a.AuditSigner, a.Audit, opts.Now, log)
 	a.Roles = policy.BuiltinRoles()
 	params := identity.Argon2Params{MemoryKiB: uint32(cfg.Argon2MemoryKiB), Iterations: uint32(cfg.Argon2Iterations), Parallelism: uint8(cfg.Argon2Parallelism)}
 	if opts.Argon2 != nil {
@@ -109,6 +121,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		Log:    log,
 	})
 	a.API = httpapi.New(a.CRM, a.Identity, log)
+	a.API.SetAudit(a.AuditService)
 	ok = true
 	return a, nil
 }
@@ -132,6 +145,7 @@ func (a *App) Close() error {
 	if a.Audit != nil {
 		a.Audit.Close()
 	}
+	a.stopAudit()
 	if a.Store != nil {
 		errs = append(errs, a.Store.Close())
 	}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is everything a Custos process can be told.
@@ -47,6 +48,17 @@ type Config struct {
 	// DataKeyCacheSize bounds how many unwrapped data keys are cached.
 	DataKeyCacheSize int
 
+	// Audit log: how often the sequencer integrates events and signs
+	// checkpoints, where checkpoints are anchored off the box, and where
+	// events are shipped for a SIEM.
+	AuditSequenceInterval   time.Duration
+	AuditCheckpointInterval time.Duration
+	AuditAnchorFile         string
+	AuditAnchorURL          string
+	AuditShipJSONL          string // file path, or "-" for stdout
+	AuditShipSyslog         string // tcp://host:port or tls://host:port
+	AuditShipSyslogCA       string // CA bundle for tls:// (default: system roots)
+
 	// SQLiteSynchronous is FULL (every commit is fsynced; group commit
 	// keeps it cheap) or NORMAL (commits survive a crash of Custos, not of
 	// the machine).
@@ -66,6 +78,9 @@ func Defaults() Config {
 		Argon2Parallelism: 1,
 		DataKeyCacheSize:  50000,
 		SQLiteSynchronous: "FULL",
+
+		AuditSequenceInterval:   time.Second,
+		AuditCheckpointInterval: time.Minute,
 	}
 }
 
@@ -76,6 +91,7 @@ const (
 	FlagDatabase
 	FlagKeys
 	FlagLog
+	FlagAudit
 )
 
 // Register binds c's fields in the given groups to flags on fs.
@@ -100,6 +116,15 @@ func (c *Config) Register(fs *flag.FlagSet, groups int) {
 		fs.UintVar(&c.Argon2Iterations, "argon2-iterations", c.Argon2Iterations, "argon2id iterations (minimum 2) [CUSTOS_ARGON2_ITERATIONS]")
 		fs.UintVar(&c.Argon2Parallelism, "argon2-parallelism", c.Argon2Parallelism, "argon2id parallelism (minimum 1) [CUSTOS_ARGON2_PARALLELISM]")
 		fs.IntVar(&c.HashConcurrency, "hash-concurrency", c.HashConcurrency, "most password hashes at once; 0 means the number of CPUs [CUSTOS_HASH_CONCURRENCY]")
+	}
+	if groups&FlagAudit != 0 {
+		fs.DurationVar(&c.AuditSequenceInterval, "audit-sequence-interval", c.AuditSequenceInterval, "how often new audit events are integrated into the Merkle log [CUSTOS_AUDIT_SEQUENCE_INTERVAL]")
+		fs.DurationVar(&c.AuditCheckpointInterval, "audit-checkpoint-interval", c.AuditCheckpointInterval, "how often a grown audit log is signed and anchored [CUSTOS_AUDIT_CHECKPOINT_INTERVAL]")
+		fs.StringVar(&c.AuditAnchorFile, "audit-anchor-file", c.AuditAnchorFile, "append signed audit checkpoints to this `file` (keep it off the data disk); checked at start-up [CUSTOS_AUDIT_ANCHOR_FILE]")
+		fs.StringVar(&c.AuditAnchorURL, "audit-anchor-url", c.AuditAnchorURL, "POST signed audit checkpoints to this https `URL` [CUSTOS_AUDIT_ANCHOR_URL]")
+		fs.StringVar(&c.AuditShipJSONL, "audit-ship-jsonl", c.AuditShipJSONL, "ship audit events as ECS JSON lines to this `file` ('-' for stdout) [CUSTOS_AUDIT_SHIP_JSONL]")
+		fs.StringVar(&c.AuditShipSyslog, "audit-ship-syslog", c.AuditShipSyslog, "ship audit events as RFC 5424 syslog to tcp://host:port or tls://host:port [CUSTOS_AUDIT_SHIP_SYSLOG]")
+		fs.StringVar(&c.AuditShipSyslogCA, "audit-ship-syslog-ca", c.AuditShipSyslogCA, "CA bundle `file` (PEM) trusted for tls:// syslog; default: the system roots [CUSTOS_AUDIT_SHIP_SYSLOG_CA]")
 	}
 	if groups&FlagLog != 0 {
 		fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error [CUSTOS_LOG_LEVEL]")
@@ -181,6 +206,11 @@ func (c *Config) Validate(groups int) error {
 		}
 		if c.HashConcurrency < 0 {
 			return errors.New("--hash-concurrency must not be negative")
+		}
+	}
+	if groups&FlagAudit != 0 {
+		if err := c.validateAudit(); err != nil {
+			return err
 		}
 	}
 	if groups&FlagLog != 0 {

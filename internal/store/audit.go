@@ -2,14 +2,22 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
 	"github.com/custoscrm/custos/internal/domain"
 )
 
+// auditColumns are the columns an event is inserted with. seq is left
+// NULL: the sequencer assigns it when it integrates the event into the
+// Merkle log.
 const auditColumns = `time, actor_user, actor_session, actor_token, actor_device, source_ip, user_agent,
 	request_id, action, target_type, target_id, target_ids, fields, outcome, reason`
+
+// auditSelect reads an event back: its log position (NULL while pending)
+// and every column its leaf covers.
+const auditSelect = `seq, ` + auditColumns
 
 func auditArgs(ev *domain.AuditEvent) []any {
 	return []any{
@@ -19,8 +27,44 @@ func auditArgs(ev *domain.AuditEvent) []any {
 	}
 }
 
+// auditScanner scans rows selected with auditSelect, reusing its buffers.
+type auditScanner struct {
+	seq                                          sql.NullInt64
+	t                                            int64
+	user, sess, tok, dev, targetIDs, fields, out string
+	ev                                           domain.AuditEvent
+}
+
+func (a *auditScanner) dest() []any {
+	return []any{&a.seq, &a.t, &a.user, &a.sess, &a.tok, &a.dev, &a.ev.SourceIP, &a.ev.UserAgent, &a.ev.RequestID,
+		&a.ev.Action, &a.ev.TargetType, &a.ev.TargetID, &a.targetIDs, &a.fields, &a.out, &a.ev.Reason}
+}
+
+// event returns a fresh event from the last scanned row. A pending event
+// (not yet in the log) has Seq -1.
+func (a *auditScanner) event() *domain.AuditEvent {
+	ev := a.ev
+	ev.Seq = -1
+	if a.seq.Valid {
+		ev.Seq = a.seq.Int64
+	}
+	ev.Time = fromMicros(nullInt(a.t))
+	ev.ActorUser, ev.ActorSession, ev.ActorToken, ev.ActorDevice = domain.ID(a.user), domain.ID(a.sess), domain.ID(a.tok), domain.ID(a.dev)
+	ev.Outcome = domain.Outcome(a.out)
+	ev.TargetIDs, ev.Fields = nil, nil
+	if a.targetIDs != "" {
+		ev.TargetIDs = strings.Split(a.targetIDs, ",")
+	}
+	if a.fields != "" {
+		ev.Fields = strings.Split(a.fields, ",")
+	}
+	return &ev
+}
+
 // insertAudit writes audit events inside a write transaction, so a change
 // and its audit events commit or fail together. Nil events are skipped.
+// The events are durable when the transaction commits; the sequencer
+// integrates them into the Merkle log shortly after.
 func insertAudit(ctx context.Context, tx *Tx, evs ...*domain.AuditEvent) error {
 	for _, ev := range evs {
 		if ev == nil {
@@ -62,19 +106,22 @@ func (s *Store) AppendAudit(ctx context.Context, evs []*domain.AuditEvent) error
 	})
 }
 
-// AuditFilter selects audit events.
+// AuditFilter selects audit events for ListAudit.
 type AuditFilter struct {
 	ActorUser string
 	TargetID  string
 	Action    string
-	AfterSeq  int64
-	Limit     int
+	// AfterID skips events inserted up to this insertion id.
+	AfterID int64
+	Limit   int
 }
 
-// ListAudit returns audit events in sequence order.
+// ListAudit returns audit events in insertion order, including those not
+// yet integrated into the log (Seq -1). It serves operators and tests;
+// auditors search the log with SearchAudit.
 func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]*domain.AuditEvent, error) {
-	where := []string{"seq > ?"}
-	args := []any{f.AfterSeq}
+	where := []string{"id > ?"}
+	args := []any{f.AfterID}
 	if f.ActorUser != "" {
 		where = append(where, "actor_user = ?")
 		args = append(args, f.ActorUser)
@@ -92,31 +139,24 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]*domain.AuditEv
 		limit = 100
 	}
 	args = append(args, limit)
-	rows, err := s.query(ctx, `SELECT seq, `+auditColumns+` FROM audit_events WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY seq LIMIT ?`, args...)
+	return s.scanAudit(ctx, `SELECT `+auditSelect+` FROM audit_events WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY id LIMIT ?`, args...)
+}
+
+func (s *Store) scanAudit(ctx context.Context, query string, args ...any) ([]*domain.AuditEvent, error) {
+	rows, err := s.query(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list audit: %w", err)
+		return nil, fmt.Errorf("read audit events: %w", err)
 	}
 	defer rows.Close()
 	var out []*domain.AuditEvent
+	var sc auditScanner
+	dest := sc.dest()
 	for rows.Next() {
-		var ev domain.AuditEvent
-		var t int64
-		var user, sess, tok, dev, targetIDs, fields, outcome string
-		if err := rows.Scan(&ev.Seq, &t, &user, &sess, &tok, &dev, &ev.SourceIP, &ev.UserAgent, &ev.RequestID,
-			&ev.Action, &ev.TargetType, &ev.TargetID, &targetIDs, &fields, &outcome, &ev.Reason); err != nil {
-			return nil, err
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("read audit events: %w", err)
 		}
-		ev.Time = fromMicros(nullInt(t))
-		ev.ActorUser, ev.ActorSession, ev.ActorToken, ev.ActorDevice = domain.ID(user), domain.ID(sess), domain.ID(tok), domain.ID(dev)
-		ev.Outcome = domain.Outcome(outcome)
-		if targetIDs != "" {
-			ev.TargetIDs = strings.Split(targetIDs, ",")
-		}
-		if fields != "" {
-			ev.Fields = strings.Split(fields, ",")
-		}
-		out = append(out, &ev)
+		out = append(out, sc.event())
 	}
 	return out, rows.Err()
 }
