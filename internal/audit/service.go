@@ -43,7 +43,7 @@ var errNoCheckpoint = &domain.Error{Code: domain.CodeNotFound, Message: "no chec
 //
 // Authorization: audit.read. Errors: not found (nothing signed yet).
 func (s *Service) LatestCheckpoint(ctx context.Context) (*Checkpoint, error) {
-	if _, err := policy.Require(ctx, domain.FnAuditRead); err != nil {
+	if err := s.require(ctx, domain.ActionAuditCheckpoint); err != nil {
 		return nil, err
 	}
 	return s.latest(ctx)
@@ -91,7 +91,7 @@ type InclusionProof struct {
 // Authorization: audit.read. Errors: invalid (seq, tree_size out of
 // range), not found (no checkpoint yet when treeSize is 0).
 func (s *Service) InclusionProof(ctx context.Context, seq, treeSize int64) (*InclusionProof, error) {
-	if _, err := policy.Require(ctx, domain.FnAuditRead); err != nil {
+	if err := s.require(ctx, domain.ActionAuditProof); err != nil {
 		return nil, err
 	}
 	size, err := s.sizeOrLatest(ctx, treeSize, "tree_size")
@@ -139,7 +139,7 @@ type ConsistencyProof struct {
 //
 // Authorization: audit.read. Errors: invalid (from, to out of range).
 func (s *Service) ConsistencyProof(ctx context.Context, from, to int64) (*ConsistencyProof, error) {
-	if _, err := policy.Require(ctx, domain.FnAuditRead); err != nil {
+	if err := s.require(ctx, domain.ActionAuditProof); err != nil {
 		return nil, err
 	}
 	size, err := s.sizeOrLatest(ctx, to, "to")
@@ -195,7 +195,7 @@ func (s *Service) sizeOrLatest(ctx context.Context, size int64, field string) (i
 //
 // Authorization: audit.read. Errors: unavailable (audit).
 func (s *Service) Search(ctx context.Context, f store.AuditSearch) ([]*domain.AuditEvent, error) {
-	if _, err := policy.Require(ctx, domain.FnAuditRead); err != nil {
+	if err := s.require(ctx, domain.ActionAuditSearch); err != nil {
 		return nil, err
 	}
 	if err := s.record(ctx, domain.ActionAuditSearch, f); err != nil {
@@ -209,7 +209,7 @@ func (s *Service) Search(ctx context.Context, f store.AuditSearch) ([]*domain.Au
 //
 // Authorization: audit.read. Errors: unavailable (audit).
 func (s *Service) Export(ctx context.Context, f store.AuditSearch, fn func(ev *domain.AuditEvent) error) error {
-	if _, err := policy.Require(ctx, domain.FnAuditRead); err != nil {
+	if err := s.require(ctx, domain.ActionAuditExport); err != nil {
 		return err
 	}
 	if err := s.record(ctx, domain.ActionAuditExport, f); err != nil {
@@ -231,6 +231,20 @@ func (s *Service) Export(ctx context.Context, f store.AuditSearch, fn func(ev *d
 		}
 		f.FromSeq = page[len(page)-1].Seq + 1
 	}
+}
+
+// require checks the audit.read function; a refusal of a signed-in actor
+// is audited as a denied attempt at action.
+func (s *Service) require(ctx context.Context, action string) error {
+	_, err := policy.Require(ctx, domain.FnAuditRead)
+	if err != nil && domain.ErrorCode(err) == domain.CodeForbidden {
+		ev := domain.NewAuditEvent(ctx, s.now(), action, "audit_log", "")
+		ev.Outcome, ev.Reason = domain.OutcomeDenied, "function audit.read not granted"
+		if rerr := s.rec.Record(ctx, ev); rerr != nil {
+			s.log.Error("audit record of a denied attempt failed", slog.String("action", action), slog.Any("err", rerr))
+		}
+	}
+	return err
 }
 
 var errAuditUnavailable = &domain.Error{Code: domain.CodeUnavailable, Message: "the audit log is unavailable; the request was refused"}

@@ -31,6 +31,8 @@ const (
 
 	// People, permissions and keys.
 	ActionUserCreate   = "user.create"
+	ActionUserRead     = "user.read"
+	ActionUserList     = "user.list"
 	ActionUserUpdate   = "user.update"
 	ActionUserDisable  = "user.disable"
 	ActionRoleChange   = "user.role_change"
@@ -42,6 +44,8 @@ const (
 	ActionConfigChange = "config.change"
 
 	// The audit log itself.
-	ActionAuditSearch = "audit.search" // an auditor queried the log
-	ActionAuditExport = "audit.export" // an auditor exported a range
+	ActionAuditCheckpoint = "audit.checkpoint" // the latest checkpoint was requested (recorded when denied)
+	ActionAuditProof      = "audit.proof"      // a proof was requested (recorded when denied)
+	ActionAuditSearch     = "audit.search"     // an auditor queried the log
+	ActionAuditExport     = "audit.export"     // an auditor exported a range
 )

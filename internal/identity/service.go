@@ -153,8 +153,16 @@ func (s *Service) Login(ctx context.Context, email, password string) (*LoginResu
 	se.SourceIP, se.UserAgent = ri.SourceIP, truncate(ri.UserAgent, 256)
 	ev := domain.NewAuditEvent(ctx, now, "auth.login", "user", string(u.ID))
 	ev.ActorUser, ev.ActorSession = u.ID, se.ID
-	if _, err := s.store.CreateSession(ctx, se, role.MaxSessions, ev); err != nil {
+	evicted, err := s.store.CreateSession(ctx, se, role.MaxSessions, ev)
+	if err != nil {
 		return nil, err
+	}
+	for _, id := range evicted {
+		end := domain.NewAuditEvent(ctx, now, domain.ActionSessionEnd, "session", string(id))
+		end.ActorUser, end.ActorSession, end.Reason = u.ID, se.ID, "session limit"
+		if err := s.audit.Record(ctx, end); err != nil {
+			s.log.Error("audit of an evicted session failed", slog.Any("err", err))
+		}
 	}
 	return &LoginResult{Token: formatToken(sessionTokenPrefix, se.ID, secret), Session: se, User: u, ExpiresAt: se.ExpiresAt}, nil
 }
@@ -191,10 +199,15 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*domain.Actor
 	now := s.now()
 	se, u := &su.Session, &su.User
 	role, ok := s.roles[u.Role]
-	if !ok || u.Status != domain.UserActive || !se.RevokedAt.IsZero() || !now.Before(se.ExpiresAt) {
+	if se.RevokedAt.IsZero() && !now.Before(se.ExpiresAt) {
+		s.endSession(ctx, se, "expired", now)
+		return nil, errBadSession
+	}
+	if !ok || u.Status != domain.UserActive || !se.RevokedAt.IsZero() {
 		return nil, errBadSession
 	}
 	if role.IdleTimeout > 0 && now.Sub(se.LastSeenAt) > role.IdleTimeout {
+		s.endSession(ctx, se, "idle timeout", now)
 		return nil, errBadSession
 	}
 	if now.Sub(se.LastSeenAt) > s.touch {
@@ -212,6 +225,31 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*domain.Actor
 		UserID: u.ID, Email: u.Email, Role: role, TeamID: u.TeamID,
 		SessionID: se.ID, DeviceID: se.DeviceID, AuthTime: se.AuthAt,
 	}, nil
+}
+
+// endSession revokes a session that ran out (expired, idle) when a request
+// presents it, recording session.end once: a session already revoked is
+// left alone, so only the first request after expiry writes.
+func (s *Service) endSession(ctx context.Context, se *domain.Session, reason string, now time.Time) {
+	ev := domain.NewAuditEvent(ctx, now, domain.ActionSessionEnd, "session", string(se.ID))
+	ev.ActorUser, ev.ActorSession, ev.Reason = se.UserID, se.ID, reason
+	if err := s.store.RevokeSession(ctx, se.ID, now.UTC(), ev); err != nil && !errors.Is(err, domain.ErrNotFound) {
+		s.log.Warn("ending a timed-out session failed", slog.Any("err", err))
+	}
+}
+
+// require checks that the actor may perform fn; a refusal of a signed-in
+// actor is audited as a denied attempt at action.
+func (s *Service) require(ctx context.Context, fn domain.Function, action, targetType string, targetID domain.ID) error {
+	_, err := policy.Require(ctx, fn)
+	if err != nil && domain.ErrorCode(err) == domain.CodeForbidden {
+		ev := domain.NewAuditEvent(ctx, s.now(), action, targetType, string(targetID))
+		ev.Outcome, ev.Reason = domain.OutcomeDenied, "function "+string(fn)+" not granted"
+		if rerr := s.audit.Record(ctx, ev); rerr != nil {
+			s.log.Error("audit record of a denied attempt failed", slog.String("action", action), slog.Any("err", rerr))
+		}
+	}
+	return err
 }
 
 // Logout ends the caller's session.
@@ -242,7 +280,7 @@ type UserInput struct {
 // Authorization: users.manage. Errors: invalid (field named: email,
 // password, role, display_name, team_id), conflict (email taken).
 func (s *Service) CreateUser(ctx context.Context, in *UserInput) (*domain.User, error) {
-	if _, err := policy.Require(ctx, domain.FnUsersManage); err != nil {
+	if err := s.require(ctx, domain.FnUsersManage, domain.ActionUserCreate, "user", ""); err != nil {
 		return nil, err
 	}
 	return s.createUser(ctx, in)
@@ -309,7 +347,7 @@ func (s *Service) GetUser(ctx context.Context, id domain.ID) (*domain.User, erro
 		return nil, err
 	}
 	if a.UserID != id {
-		if _, err := policy.Require(ctx, domain.FnUsersManage); err != nil {
+		if err := s.require(ctx, domain.FnUsersManage, domain.ActionUserRead, "user", id); err != nil {
 			return nil, err
 		}
 	}
@@ -318,7 +356,7 @@ func (s *Service) GetUser(ctx context.Context, id domain.ID) (*domain.User, erro
 
 // ListUsers returns a page of users. Authorization: users.manage.
 func (s *Service) ListUsers(ctx context.Context, cursor domain.ID, limit int) (domain.Page[*domain.User], error) {
-	if _, err := policy.Require(ctx, domain.FnUsersManage); err != nil {
+	if err := s.require(ctx, domain.FnUsersManage, domain.ActionUserList, "user", ""); err != nil {
 		return domain.Page[*domain.User]{}, err
 	}
 	return s.store.ListUsers(ctx, cursor, limit)
@@ -334,7 +372,7 @@ func truncate(s string, n int) string {
 // CreateTeam creates a team. Authorization: teams.manage. Errors:
 // invalid (name), conflict (name taken).
 func (s *Service) CreateTeam(ctx context.Context, name string) (domain.ID, error) {
-	if _, err := policy.Require(ctx, domain.FnTeamsManage); err != nil {
+	if err := s.require(ctx, domain.FnTeamsManage, domain.ActionTeamCreate, "team", ""); err != nil {
 		return "", err
 	}
 	name, err := domain.NormalizeName("name", name)
