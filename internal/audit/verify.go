@@ -161,7 +161,7 @@ func verifySnapshot(ctx context.Context, snap *store.AuditSnapshot, opts VerifyO
 	// 1. Every entry, in order, recomputed from its columns.
 	hashes := make(hashSlice, 0, tlog.StoredHashCount(total))
 	var next int64
-	err = snap.Events(ctx, func(ev *domain.AuditEvent) error {
+	err = pipeEvents(ctx, snap, func(ev *domain.AuditEvent) error {
 		if ev.Seq != next {
 			if ev.Seq > next {
 				add(problem{seq: next, exact: true, msg: fmt.Sprintf("the entry is missing (the log goes from seq %d to seq %d): an entry was deleted or renumbered", next-1, ev.Seq)})
@@ -286,6 +286,54 @@ func verifySnapshot(ctx context.Context, snap *store.AuditSnapshot, opts VerifyO
 		return nil, firstProblem(probs)
 	}
 	return rep, nil
+}
+
+// pipeEvents reads the snapshot's events in one goroutine and hands them,
+// in batches, to fn in the caller's, so reading the database and hashing
+// use both cores. fn returning an error stops the reader.
+func pipeEvents(ctx context.Context, snap *store.AuditSnapshot, fn func(ev *domain.AuditEvent) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	const size = 512
+	batches := make(chan []*domain.AuditEvent, 8)
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		batch := make([]*domain.AuditEvent, 0, size)
+		err := snap.Events(ctx, func(ev *domain.AuditEvent) error {
+			batch = append(batch, ev)
+			if len(batch) < size {
+				return nil
+			}
+			select {
+			case batches <- batch:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			batch = make([]*domain.AuditEvent, 0, size)
+			return nil
+		})
+		if err == nil && len(batch) > 0 {
+			select {
+			case batches <- batch:
+			case <-ctx.Done():
+				err = ctx.Err()
+			}
+		}
+		readErr <- err
+	}()
+	for batch := range batches {
+		for _, ev := range batch {
+			if err := fn(ev); err != nil {
+				cancel()
+				for range batches {
+				}
+				<-readErr
+				return err
+			}
+		}
+	}
+	return <-readErr
 }
 
 // firstProblem picks the earliest damage: the problem starting at the

@@ -49,6 +49,23 @@ func leafInt(b []byte, name string, v int64) []byte {
 func leafStr(b []byte, name, v string) []byte {
 	b = append(b, name...)
 	b = append(b, ' ')
-	b = strconv.AppendQuote(b, v)
+	if plainASCII(v) {
+		// strconv.Quote leaves printable ASCII other than " and \ as is:
+		// the same bytes, without its per-rune Unicode checks.
+		b = append(b, '"')
+		b = append(b, v...)
+		b = append(b, '"')
+	} else {
+		b = strconv.AppendQuote(b, v)
+	}
 	return append(b, '\n')
+}
+
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }

@@ -161,28 +161,10 @@ func (s *Store) IntegrateAudit(ctx context.Context, b *AuditBatch) error {
 		if n, _ := res.RowsAffected(); n != 1 {
 			return ErrAuditMoved
 		}
-		const chunk = 400
-		for start := 0; start < len(b.EventIDs); start += chunk {
-			end := min(start+chunk, len(b.EventIDs))
-			var q strings.Builder
-			q.WriteString(`UPDATE audit_events SET seq = v.column2 FROM (VALUES `)
-			args := make([]any, 0, 2*(end-start))
-			for i := start; i < end; i++ {
-				if i > start {
-					q.WriteByte(',')
-				}
-				q.WriteString(`(CAST(? AS BIGINT), CAST(? AS BIGINT))`)
-				args = append(args, b.EventIDs[i], b.OldSize+int64(i))
-			}
-			q.WriteString(`) AS v WHERE audit_events.id = v.column1 AND audit_events.seq IS NULL`)
-			res, err := tx.Exec(ctx, q.String(), args...)
-			if err != nil {
-				return fmt.Errorf("sequence audit events: %w", err)
-			}
-			if n, _ := res.RowsAffected(); n != int64(end-start) {
-				return ErrAuditMoved
-			}
+		if err := s.assignSeqs(ctx, tx, b); err != nil {
+			return err
 		}
+		const chunk = 400
 		first := tlog.StoredHashIndex(0, b.OldSize)
 		for start := 0; start < len(b.Hashes); start += chunk {
 			end := min(start+chunk, len(b.Hashes))
@@ -205,6 +187,45 @@ func (s *Store) IntegrateAudit(ctx context.Context, b *AuditBatch) error {
 		}
 		return nil
 	})
+}
+
+// assignSeqs gives the batch's events their log positions, refusing
+// (ErrAuditMoved) if any is no longer pending.
+func (s *Store) assignSeqs(ctx context.Context, tx *Tx, b *AuditBatch) error {
+	n := int64(len(b.EventIDs))
+	if s.dialect == Postgres {
+		seqs := make([]int64, len(b.EventIDs))
+		for i := range seqs {
+			seqs[i] = b.OldSize + int64(i)
+		}
+		res, err := tx.Exec(ctx, `UPDATE audit_events SET seq = v.seq
+			FROM (SELECT unnest(?::bigint[]) AS id, unnest(?::bigint[]) AS seq) AS v
+			WHERE audit_events.id = v.id AND audit_events.seq IS NULL`, b.EventIDs, seqs)
+		if err != nil {
+			return fmt.Errorf("sequence audit events: %w", err)
+		}
+		if got, _ := res.RowsAffected(); got != n {
+			return ErrAuditMoved
+		}
+		return nil
+	}
+	// SQLite: one indexed update per event on a prepared statement costs a
+	// few microseconds each.
+	stmt, err := tx.tx.PrepareContext(ctx, `UPDATE audit_events SET seq = ? WHERE id = ? AND seq IS NULL`)
+	if err != nil {
+		return fmt.Errorf("sequence audit events: %w", err)
+	}
+	defer stmt.Close()
+	for i, id := range b.EventIDs {
+		res, err := stmt.ExecContext(ctx, b.OldSize+int64(i), id)
+		if err != nil {
+			return fmt.Errorf("sequence audit events: %w", err)
+		}
+		if got, _ := res.RowsAffected(); got != 1 {
+			return ErrAuditMoved
+		}
+	}
+	return nil
 }
 
 // AuditCheckpoint is a signed checkpoint as stored.
