@@ -102,7 +102,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if err := a.Store.LoadIndexKeys(ctx, kr.Active()); err != nil {
 		return nil, err
 	}
-	a.Audit = audit.NewRecorder(a.Store, log, 2)
+	a.Audit = audit.NewRecorder(a.Store, log, recorderFlushers(a.Store))
 	if a.AuditSigner, err = audit.LoadSigner(ctx, a.Store, a.Vault, opts.Now()); err != nil {
 		return nil, err
 	}

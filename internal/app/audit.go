@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/custoscrm/custos/internal/audit"
+	"github.com/custoscrm/custos/internal/store"
 )
 
 // ErrAuditLogInconsistent is returned by Start when the audit log does not
@@ -101,4 +102,16 @@ func (a *App) runShippers(ctx context.Context) {
 		}()
 	}
 	wg.Wait()
+}
+
+// recorderFlushers is how many audit appends may be in flight at once.
+// SQLite has a single writer: one flusher lets events gather while a
+// commit is in flight, so each commit carries more of them (fewer fsyncs
+// and fewer log changes for readers to catch up with). PostgreSQL commits
+// concurrently and gains from two.
+func recorderFlushers(st *store.Store) int {
+	if st.Dialect() == store.SQLite {
+		return 1
+	}
+	return 2
 }

@@ -100,12 +100,15 @@ func (q *Sequencer) integrateBatch(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	pend, err := q.st.PendingAudit(ctx, q.opts.Batch)
+	if err := q.st.TrimAuditQueue(ctx, tree.QueueCursor); err != nil {
+		return 0, err
+	}
+	pend, err := q.st.PendingAudit(ctx, tree.QueueCursor, q.opts.Batch)
 	if err != nil || len(pend) == 0 {
 		return 0, err
 	}
 	r := newMemoReader(ctx, q.st)
-	b := &store.AuditBatch{OldSize: tree.Size, OldRoot: tree.Root, EventIDs: make([]int64, len(pend))}
+	b := &store.AuditBatch{OldSize: tree.Size, OldRoot: tree.Root, OldQueueCursor: tree.QueueCursor, Pending: pend}
 	for i, p := range pend {
 		n := tree.Size + int64(i)
 		p.Event.Seq = n
@@ -115,7 +118,6 @@ func (q *Sequencer) integrateBatch(ctx context.Context) (int, error) {
 		}
 		r.add(tlog.StoredHashIndex(0, n), hs)
 		b.Hashes = append(b.Hashes, hs...)
-		b.EventIDs[i] = p.ID
 	}
 	if b.NewRoot, err = tlog.TreeHash(tree.Size+int64(len(pend)), r); err != nil {
 		return 0, fmt.Errorf("audit: tree hash: %w", err)

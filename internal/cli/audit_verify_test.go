@@ -116,7 +116,7 @@ func (l *auditLog) rewriteHashes(t *testing.T) {
 func (l *auditLog) events(t *testing.T) []*domain.AuditEvent {
 	t.Helper()
 	var out []*domain.AuditEvent
-	rows, err := l.raw.Query(`SELECT seq FROM audit_events WHERE seq IS NOT NULL ORDER BY seq`)
+	rows, err := l.raw.Query(`SELECT seq FROM audit_events ORDER BY seq`)
 	if err != nil {
 		t.Fatal(err)
 	}

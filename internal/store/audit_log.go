@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -22,13 +23,15 @@ var ErrAuditMoved = errors.New("store: the audit log moved while the batch was p
 type AuditTree struct {
 	Size int64
 	Root tlog.Hash
+	// QueueCursor is the last audit queue id integrated (SQLite).
+	QueueCursor int64
 }
 
 // AuditTree returns the size and root hash of the integrated log.
 func (s *Store) AuditTree(ctx context.Context) (AuditTree, error) {
 	var t AuditTree
 	var root []byte
-	if err := s.queryRow(ctx, `SELECT size, root_hash FROM audit_tree WHERE id = 1`).Scan(&t.Size, &root); err != nil {
+	if err := s.queryRow(ctx, `SELECT size, root_hash, queue_cursor FROM audit_tree WHERE id = 1`).Scan(&t.Size, &root, &t.QueueCursor); err != nil {
 		return t, fmt.Errorf("read audit tree: %w", err)
 	}
 	if len(root) != tlog.HashSize {
@@ -38,29 +41,54 @@ func (s *Store) AuditTree(ctx context.Context) (AuditTree, error) {
 	return t, nil
 }
 
-// PendingAuditEvent is an event durable but not yet in the log.
+// PendingAuditEvent is an event durable but not yet in the log: in
+// audit_pending, or (Queued) in the audit queue.
 type PendingAuditEvent struct {
-	ID    int64
-	Event *domain.AuditEvent
+	ID     int64
+	Queued bool
+	Event  *domain.AuditEvent
 }
 
-// PendingAudit returns up to limit events not yet integrated, oldest
-// insertion first.
-func (s *Store) PendingAudit(ctx context.Context, limit int) ([]PendingAuditEvent, error) {
-	rows, err := s.query(ctx, `SELECT id, `+auditSelect+` FROM audit_events WHERE seq IS NULL ORDER BY id LIMIT ?`, limit)
+// PendingAudit returns up to limit events not yet integrated after the
+// queue cursor (from AuditTree): those of audit_pending and of the audit
+// queue, each source in insertion order, merged by time. Each source's
+// share is a prefix of it.
+func (s *Store) PendingAudit(ctx context.Context, queueCursor int64, limit int) ([]PendingAuditEvent, error) {
+	main, err := s.pendingMain(ctx, limit)
+	if err != nil || s.queue == nil {
+		return main, err
+	}
+	queued, err := s.queue.pending(ctx, queueCursor, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PendingAuditEvent, 0, min(limit, len(main)+len(queued)))
+	for len(out) < limit && (len(main) > 0 || len(queued) > 0) {
+		if len(queued) == 0 || (len(main) > 0 && !main[0].Event.Time.After(queued[0].Event.Time)) {
+			out, main = append(out, main[0]), main[1:]
+		} else {
+			out, queued = append(out, queued[0]), queued[1:]
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) pendingMain(ctx context.Context, limit int) ([]PendingAuditEvent, error) {
+	rows, err := s.query(ctx, `SELECT id, `+auditColumns+` FROM audit_pending ORDER BY id LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read pending audit events: %w", err)
 	}
 	defer rows.Close()
 	var out []PendingAuditEvent
 	var sc auditScanner
-	var id int64
-	dest := append([]any{&id}, sc.dest()...)
+	dest := sc.dest()
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("read pending audit events: %w", err)
 		}
-		out = append(out, PendingAuditEvent{ID: id, Event: sc.event()})
+		ev := sc.event()
+		out = append(out, PendingAuditEvent{ID: ev.Seq, Event: ev})
+		ev.Seq = -1
 	}
 	return out, rows.Err()
 }
@@ -129,14 +157,18 @@ func readHashes(ctx context.Context, q queryFunc, indexes []int64) ([]tlog.Hash,
 }
 
 // AuditBatch is a prepared integration: the pending events EventIDs
-// become log entries OldSize, OldSize+1, … and Hashes are the tree's
-// stored hashes from index tlog.StoredHashIndex(0, OldSize) on.
+// (Events, in the same order) become log entries OldSize, OldSize+1, …
+// and Hashes are the tree's stored hashes from index
+// tlog.StoredHashIndex(0, OldSize) on.
 type AuditBatch struct {
-	OldSize  int64
-	OldRoot  tlog.Hash
-	NewRoot  tlog.Hash
-	EventIDs []int64
-	Hashes   []tlog.Hash
+	OldSize int64
+	OldRoot tlog.Hash
+	NewRoot tlog.Hash
+	Pending []PendingAuditEvent
+	Hashes  []tlog.Hash
+	// OldQueueCursor is the tree's queue cursor when the batch was
+	// prepared; the batch's queued events must follow it.
+	OldQueueCursor int64
 }
 
 // IntegrateAudit applies a prepared batch in one transaction. It fails
@@ -144,24 +176,34 @@ type AuditBatch struct {
 // OldSize/OldRoot or an event is no longer pending, so two sequencers
 // can never assign one position twice.
 func (s *Store) IntegrateAudit(ctx context.Context, b *AuditBatch) error {
-	if len(b.EventIDs) == 0 {
+	if len(b.Pending) == 0 {
 		return nil
 	}
-	newSize := b.OldSize + int64(len(b.EventIDs))
+	newSize := b.OldSize + int64(len(b.Pending))
 	if int64(len(b.Hashes)) != tlog.StoredHashCount(newSize)-tlog.StoredHashCount(b.OldSize) {
-		return fmt.Errorf("store: audit batch of %d events carries %d hashes", len(b.EventIDs), len(b.Hashes))
+		return fmt.Errorf("store: audit batch of %d events carries %d hashes", len(b.Pending), len(b.Hashes))
+	}
+	cursor := b.OldQueueCursor
+	for _, p := range b.Pending {
+		if p.Queued {
+			if p.ID <= cursor {
+				return fmt.Errorf("store: audit batch takes queued events out of order")
+			}
+			cursor = p.ID
+		}
 	}
 	now := s.now().UnixMicro()
-	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE audit_tree SET size = ?, root_hash = ?, updated_at = ? WHERE id = 1 AND size = ? AND root_hash = ?`,
-			newSize, b.NewRoot[:], now, b.OldSize, b.OldRoot[:])
+	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE audit_tree SET size = ?, root_hash = ?, updated_at = ?, queue_cursor = ?
+			WHERE id = 1 AND size = ? AND root_hash = ? AND queue_cursor = ?`,
+			newSize, b.NewRoot[:], now, cursor, b.OldSize, b.OldRoot[:], b.OldQueueCursor)
 		if err != nil {
 			return fmt.Errorf("advance audit tree: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
 			return ErrAuditMoved
 		}
-		if err := s.assignSeqs(ctx, tx, b); err != nil {
+		if err := s.moveToLog(ctx, tx, b); err != nil {
 			return err
 		}
 		const chunk = 400
@@ -187,43 +229,85 @@ func (s *Store) IntegrateAudit(ctx context.Context, b *AuditBatch) error {
 		}
 		return nil
 	})
+	if err != nil || s.queue == nil || cursor == b.OldQueueCursor {
+		return err
+	}
+	// The entries are in the log: the queued rows can go. Failing here
+	// loses nothing; rows at or below the cursor are skipped and deleted
+	// by a later integration.
+	if err := s.queue.trim(ctx, cursor); err != nil {
+		s.log.Warn("store: trimming the audit queue failed; will retry", slog.Any("err", err))
+	}
+	return nil
 }
 
-// assignSeqs gives the batch's events their log positions, refusing
-// (ErrAuditMoved) if any is no longer pending.
-func (s *Store) assignSeqs(ctx context.Context, tx *Tx, b *AuditBatch) error {
-	n := int64(len(b.EventIDs))
-	if s.dialect == Postgres {
-		seqs := make([]int64, len(b.EventIDs))
-		for i := range seqs {
-			seqs[i] = b.OldSize + int64(i)
-		}
-		res, err := tx.Exec(ctx, `UPDATE audit_events SET seq = v.seq
-			FROM (SELECT unnest(?::bigint[]) AS id, unnest(?::bigint[]) AS seq) AS v
-			WHERE audit_events.id = v.id AND audit_events.seq IS NULL`, b.EventIDs, seqs)
-		if err != nil {
-			return fmt.Errorf("sequence audit events: %w", err)
-		}
-		if got, _ := res.RowsAffected(); got != n {
-			return ErrAuditMoved
-		}
+// TrimAuditQueue deletes queued events already integrated (after a
+// crash between integration and trimming).
+func (s *Store) TrimAuditQueue(ctx context.Context, cursor int64) error {
+	if s.queue == nil || cursor == 0 {
 		return nil
 	}
-	// SQLite: one indexed update per event on a prepared statement costs a
-	// few microseconds each.
-	stmt, err := tx.tx.PrepareContext(ctx, `UPDATE audit_events SET seq = ? WHERE id = ? AND seq IS NULL`)
-	if err != nil {
-		return fmt.Errorf("sequence audit events: %w", err)
+	return s.queue.trim(ctx, cursor)
+}
+
+// moveToLog inserts the batch's events into the log at their positions
+// and removes those of audit_pending, refusing (ErrAuditMoved) if any is
+// no longer pending. (Queued ones are covered by the queue cursor.)
+func (s *Store) moveToLog(ctx context.Context, tx *Tx, b *AuditBatch) error {
+	const per = 16
+	const chunk = 60
+	for start := 0; start < len(b.Pending); start += chunk {
+		end := min(start+chunk, len(b.Pending))
+		var q strings.Builder
+		q.WriteString(`INSERT INTO audit_events (` + auditSelect + `) VALUES `)
+		args := make([]any, 0, (end-start)*per)
+		for i := start; i < end; i++ {
+			if i > start {
+				q.WriteByte(',')
+			}
+			q.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			args = append(append(args, b.OldSize+int64(i)), auditArgs(b.Pending[i].Event)...)
+		}
+		if _, err := tx.Exec(ctx, q.String(), args...); err != nil {
+			if isUniqueViolation(err) {
+				return ErrAuditMoved
+			}
+			return fmt.Errorf("integrate audit events: %w", err)
+		}
 	}
-	defer stmt.Close()
-	for i, id := range b.EventIDs {
-		res, err := stmt.ExecContext(ctx, b.OldSize+int64(i), id)
+	var ids []int64
+	for _, p := range b.Pending {
+		if !p.Queued {
+			ids = append(ids, p.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	var deleted int64
+	if s.dialect == Postgres {
+		res, err := tx.Exec(ctx, `DELETE FROM audit_pending WHERE id = ANY(?::bigint[])`, ids)
 		if err != nil {
-			return fmt.Errorf("sequence audit events: %w", err)
+			return fmt.Errorf("integrate audit events: %w", err)
 		}
-		if got, _ := res.RowsAffected(); got != 1 {
-			return ErrAuditMoved
+		deleted, _ = res.RowsAffected()
+	} else {
+		for start := 0; start < len(ids); start += 500 {
+			part := ids[start:min(start+500, len(ids))]
+			args := make([]any, len(part))
+			for i, id := range part {
+				args[i] = id
+			}
+			res, err := tx.Exec(ctx, `DELETE FROM audit_pending WHERE id IN (?`+strings.Repeat(", ?", len(part)-1)+`)`, args...)
+			if err != nil {
+				return fmt.Errorf("integrate audit events: %w", err)
+			}
+			n, _ := res.RowsAffected()
+			deleted += n
 		}
+	}
+	if deleted != int64(len(ids)) {
+		return ErrAuditMoved
 	}
 	return nil
 }
@@ -376,7 +460,7 @@ type AuditSearch struct {
 
 // SearchAudit returns log entries matching f in sequence order.
 func (s *Store) SearchAudit(ctx context.Context, f AuditSearch) ([]*domain.AuditEvent, error) {
-	where := []string{"seq IS NOT NULL", "seq >= ?"}
+	where := []string{"seq >= ?"}
 	args := []any{f.FromSeq}
 	if f.ToSeq >= 0 {
 		where = append(where, "seq <= ?")

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"container/heap"
 	"context"
 	"database/sql"
 	"errors"
@@ -43,7 +42,7 @@ func (a *AuditSnapshot) query(ctx context.Context, query string, args ...any) (*
 func (a *AuditSnapshot) Tree(ctx context.Context) (AuditTree, error) {
 	var t AuditTree
 	var root []byte
-	if err := a.tx.QueryRowContext(ctx, `SELECT size, root_hash FROM audit_tree WHERE id = 1`).Scan(&t.Size, &root); err != nil {
+	if err := a.tx.QueryRowContext(ctx, `SELECT size, root_hash, queue_cursor FROM audit_tree WHERE id = 1`).Scan(&t.Size, &root, &t.QueueCursor); err != nil {
 		return t, fmt.Errorf("read audit tree: %w", err)
 	}
 	copy(t.Root[:], root)
@@ -53,80 +52,41 @@ func (a *AuditSnapshot) Tree(ctx context.Context) (AuditTree, error) {
 // Counts returns how many events are in the log and how many still wait
 // for the sequencer.
 func (a *AuditSnapshot) Counts(ctx context.Context) (integrated, pending int64, err error) {
-	err = a.tx.QueryRowContext(ctx, `SELECT COUNT(seq), COUNT(*) - COUNT(seq) FROM audit_events`).Scan(&integrated, &pending)
+	var cursor int64
+	err = a.tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM audit_events), (SELECT COUNT(*) FROM audit_pending),
+		(SELECT queue_cursor FROM audit_tree WHERE id = 1)`).Scan(&integrated, &pending, &cursor)
 	if err != nil {
 		return 0, 0, fmt.Errorf("count audit events: %w", err)
+	}
+	if a.s.queue != nil {
+		queued, err := a.s.queue.count(ctx, cursor)
+		if err != nil {
+			return 0, 0, err
+		}
+		pending += queued
 	}
 	return integrated, pending, nil
 }
 
-// reorderLimit bounds how many events Events holds back while waiting for
-// a lower sequence number.
-const reorderLimit = 1 << 16
-
-// Events calls fn for every integrated event in ascending sequence order
-// (events sharing a sequence number, which only tampering produces, come
-// one after the other). It reads the table in insertion order, which is a
-// sequential scan, and restores sequence order with a bounded buffer:
-// positions are assigned in insertion order except for commits that land
-// late, so events are never far out of place. If a number is missing for
-// longer than the buffer holds, the next available one is delivered and
-// the caller sees the gap.
+// Events calls fn for every event in the log in sequence order. fn may
+// keep ev.
 func (a *AuditSnapshot) Events(ctx context.Context, fn func(ev *domain.AuditEvent) error) error {
-	rows, err := a.query(ctx, `SELECT `+auditSelect+` FROM audit_events WHERE seq IS NOT NULL ORDER BY id`)
+	rows, err := a.query(ctx, `SELECT `+auditSelect+` FROM audit_events ORDER BY seq`)
 	if err != nil {
 		return fmt.Errorf("read audit events: %w", err)
 	}
 	defer rows.Close()
 	var sc auditScanner
 	dest := sc.dest()
-	var held seqHeap
-	var next int64 // the lowest sequence number not yet delivered
-	deliver := func(ev *domain.AuditEvent) error {
-		next = max(next, ev.Seq+1)
-		return fn(ev)
-	}
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("read audit events: %w", err)
 		}
-		ev := sc.event()
-		if ev.Seq < next || (ev.Seq == next && held.Len() == 0) {
-			if err := deliver(ev); err != nil {
-				return err
-			}
-			continue
-		}
-		heap.Push(&held, ev)
-		for held.Len() > 0 && (held[0].Seq <= next || held.Len() > reorderLimit) {
-			if err := deliver(heap.Pop(&held).(*domain.AuditEvent)); err != nil {
-				return err
-			}
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read audit events: %w", err)
-	}
-	for held.Len() > 0 {
-		if err := deliver(heap.Pop(&held).(*domain.AuditEvent)); err != nil {
+		if err := fn(sc.event()); err != nil {
 			return err
 		}
 	}
-	return nil
-}
-
-// seqHeap is a min-heap of events by sequence number.
-type seqHeap []*domain.AuditEvent
-
-func (h seqHeap) Len() int           { return len(h) }
-func (h seqHeap) Less(i, j int) bool { return h[i].Seq < h[j].Seq }
-func (h seqHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *seqHeap) Push(x any)        { *h = append(*h, x.(*domain.AuditEvent)) }
-func (h *seqHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+	return rows.Err()
 }
 
 // Hashes calls fn for every stored tree hash in index order. h is only

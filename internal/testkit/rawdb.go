@@ -8,6 +8,8 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "github.com/mattn/go-sqlite3"    // registers the "sqlite3" driver
+
+	"github.com/custoscrm/custos/internal/store"
 )
 
 // RawDB is the app's database opened directly, bypassing Custos: tests
@@ -76,4 +78,17 @@ func (r *RawDB) QueryRow(query string, args ...any) *sql.Row {
 // Query runs a query (? placeholders).
 func (r *RawDB) Query(query string, args ...any) (*sql.Rows, error) {
 	return r.DB.Query(r.rebind(query), args...)
+}
+
+// OpenRawAuditQueue opens a SQLite app's audit queue file directly (see
+// store.AuditQueuePath); it is closed when the test ends.
+func OpenRawAuditQueue(t testing.TB, a *TestApp) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+store.AuditQueuePath(a.Config.SQLitePath())+"?_busy_timeout=10000")
+	if err != nil {
+		t.Fatalf("open raw audit queue: %v", err)
+	}
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { _ = db.Close() })
+	return db
 }
