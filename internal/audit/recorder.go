@@ -21,7 +21,7 @@ type Appender interface {
 
 // DefaultLinger is how long a flusher under concurrent load waits for
 // more events before committing a batch.
-const DefaultLinger = time.Millisecond
+const DefaultLinger = 2 * time.Millisecond
 
 // ErrClosed is returned by Record after Close.
 var ErrClosed = errors.New("audit: recorder closed")

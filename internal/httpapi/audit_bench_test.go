@@ -82,7 +82,7 @@ func newReadBench(b *testing.B, audited bool) *readBench {
 }
 
 func (rb *readBench) run(b *testing.B) {
-	b.SetParallelism(8)
+	b.SetParallelism(32)
 	stats0 := rb.a.Audit.Stats()
 	cpu0 := cpuTime()
 	b.ResetTimer()
