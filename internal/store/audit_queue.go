@@ -47,10 +47,13 @@ func openAuditQueue(ctx context.Context, sqlitePath, syncMode string, maxBatch i
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
-	// AUTOINCREMENT: ids must never be reused once the queue empties,
-	// as the cursor in the main database skips everything at or below it.
+	// Ids must never be reused, as the cursor in the main database skips
+	// everything at or below it: trim always keeps the newest row, and
+	// ensureAfter plants one at the cursor, so the next id (the largest
+	// plus one) always lies above the cursor. (AUTOINCREMENT would do the
+	// same at the price of a second page written by every commit.)
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS audit_queue (
-		id            INTEGER PRIMARY KEY AUTOINCREMENT,
+		id            INTEGER PRIMARY KEY,
 		time          INTEGER NOT NULL,
 		actor_user    TEXT    NOT NULL DEFAULT '',
 		actor_session TEXT    NOT NULL DEFAULT '',
@@ -124,10 +127,11 @@ func (q *auditQueue) count(ctx context.Context, cursor int64) (int64, error) {
 	return n, nil
 }
 
-// trim deletes queued events integrated up to cursor.
+// trim deletes queued events integrated up to cursor, except the newest
+// row (see openAuditQueue).
 func (q *auditQueue) trim(ctx context.Context, cursor int64) error {
 	return q.batch.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM audit_queue WHERE id <= ?`, cursor)
+		_, err := tx.ExecContext(ctx, `DELETE FROM audit_queue WHERE id <= ? AND id < (SELECT MAX(id) FROM audit_queue)`, cursor)
 		return err
 	})
 }
@@ -158,15 +162,17 @@ func insertEvents(ctx context.Context, table string, evs []*domain.AuditEvent, e
 
 // ensureAfter makes the queue's next id larger than cursor, so a queue
 // file that was lost or replaced can never hand out ids the main
-// database already counts as integrated (they would be skipped).
+// database already counts as integrated (they would be skipped): when
+// the queue's largest id is below the cursor, it plants an empty row at
+// the cursor (at or below the cursor, so never integrated).
 func (q *auditQueue) ensureAfter(ctx context.Context, cursor int64) error {
+	if cursor == 0 {
+		return nil
+	}
 	return q.batch.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sqlite_sequence (name, seq)
-			SELECT 'audit_queue', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'audit_queue')`); err != nil {
-			return fmt.Errorf("audit queue sequence: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE sqlite_sequence SET seq = ? WHERE name = 'audit_queue' AND seq < ?`, cursor, cursor); err != nil {
-			return fmt.Errorf("audit queue sequence: %w", err)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_queue (id, time, action, outcome)
+			SELECT ?, 0, '', '' WHERE NOT EXISTS (SELECT 1 FROM audit_queue WHERE id >= ?)`, cursor, cursor); err != nil {
+			return fmt.Errorf("audit queue: %w", err)
 		}
 		return nil
 	})
