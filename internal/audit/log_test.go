@@ -299,3 +299,33 @@ func TestLostAuditQueueLosesNoLaterEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Queued events already integrated but not yet deleted when the process
+// stopped are never integrated twice.
+func TestQueuedEventsAreNotIntegratedTwice(t *testing.T) {
+	a := testkit.NewApp(t, testkit.SQLite, testkit.AppOptions{})
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		if err := a.Audit.Record(ctx, readEvent(a, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.AuditSequencer.Integrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tree, _ := a.Store.AuditTree(ctx)
+	// Put back a queued row the integration already covered, as if the
+	// process had stopped before deleting it.
+	q := testkit.OpenRawAuditQueue(t, a)
+	if _, err := q.Exec(`INSERT INTO audit_queue (id, time, action, outcome) VALUES (?, 1, 'customer.read', 'allowed')`, tree.QueueCursor-1); err != nil {
+		t.Fatal(err)
+	}
+	restarted := audit.NewSequencer(a.Store, a.AuditSigner, audit.SequencerOptions{})
+	if n, err := restarted.Integrate(ctx); err != nil || n != 0 {
+		t.Fatalf("integrated %d, %v: an event was integrated twice", n, err)
+	}
+	var left int
+	if err := q.QueryRow(`SELECT COUNT(*) FROM audit_queue WHERE id < ?`, tree.QueueCursor).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("%d integrated rows left in the queue: %v", left, err)
+	}
+}

@@ -46,6 +46,7 @@ type Sequencer struct {
 
 	mu           sync.Mutex // serializes integration and signing in this process
 	lastAnchored int64      // size of the newest checkpoint anchored by this process
+	trimmed      bool       // the audit queue was trimmed once since start
 
 	stop chan struct{}
 	done chan struct{}
@@ -100,8 +101,13 @@ func (q *Sequencer) integrateBatch(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := q.st.TrimAuditQueue(ctx, tree.QueueCursor); err != nil {
-		return 0, err
+	if !q.trimmed {
+		// Queued rows integrated before a crash, not yet deleted. (Each
+		// integration deletes its own afterwards.)
+		if err := q.st.TrimAuditQueue(ctx, tree.QueueCursor); err != nil {
+			return 0, err
+		}
+		q.trimmed = true
 	}
 	pend, err := q.st.PendingAudit(ctx, tree.QueueCursor, q.opts.Batch)
 	if err != nil || len(pend) == 0 {
