@@ -42,6 +42,13 @@ type App struct {
 	Keys *keys.Service
 
 	stopKeys func()
+	// AuditSigner signs checkpoints, AuditSequencer integrates events into
+	// the Merkle log, AuditService answers auditors.
+	AuditSigner    *audit.Signer
+	AuditSequencer *audit.Sequencer
+	AuditService   *audit.Service
+
+	started bool // Start ran: background audit work is running
 }
 
 // Options tune assembly beyond the configuration (tests and benchmarks).
@@ -113,10 +120,15 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	}
 	kr.SetActive(active)
 	a.startKeys(ctx, opts.Now)
-	a.Audit = audit.NewRecorder(a.Store, log, 2)
 	// Built-in roles are the seeds of the roles table; the database is
 	// authoritative from then on (administrators may tune their session
 	// policy and require MFA). The system actor keeps the built-in admin.
+	a.Audit = audit.NewRecorder(a.Store, log, recorderFlushers(a.Store))
+	if a.AuditSigner, err = audit.LoadSigner(ctx, a.Store, a.Vault, opts.Now()); err != nil {
+		return nil, err
+	}
+	a.AuditSequencer = audit.NewSequencer(a.Store, a.AuditSigner, a.sequencerOptions(opts.Now))
+	a.AuditService = audit.NewService(a.Store, a.AuditSigner, a.Audit, opts.Now, log)
 	a.Roles = policy.BuiltinRoles()
 	seeds := make([]*domain.Role, 0, len(a.Roles))
 	for _, name := range policy.BuiltinRoleNames {
@@ -153,6 +165,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	a.CRM.SetShredder(a.Keys)
 	a.CRM.SetImportStore(importStore{a.Store})
 	a.API = httpapi.New(a.CRM, a.Identity, log)
+	a.API.SetAudit(a.AuditService)
 	ok = true
 	return a, nil
 }
@@ -179,6 +192,7 @@ func (a *App) Close() error {
 	if a.Audit != nil {
 		a.Audit.Close()
 	}
+	a.stopAudit()
 	if a.Store != nil {
 		errs = append(errs, a.Store.Close())
 	}

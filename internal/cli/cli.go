@@ -35,6 +35,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"audit", "verify, checkpoint and export the tamper-evident audit log", runAudit},
 		{"init", "create a data directory and the first administrator", runInit},
 		{"serve", "serve Custos over HTTPS", runServe},
 		{"import", "import customers from a CSV file", runImport},

@@ -22,7 +22,7 @@ certificate from DIR unless --tls-cert/--tls-key are given. SIGTERM or
 SIGINT drains in-flight requests and exits 0. With --init, an
 uninitialized DIR is initialized first (a random administrator password
 is printed once).`)
-	groups := config.FlagData | config.FlagServe | config.FlagDatabase | config.FlagKeys | config.FlagLog
+	groups := config.FlagData | config.FlagServe | config.FlagDatabase | config.FlagKeys | config.FlagLog | config.FlagAudit
 	cfg.Register(fs, groups)
 	doInit := fs.Bool("init", false, "initialize DIR first if it is not initialized [CUSTOS_INIT]")
 	withDemo := fs.Bool("demo", false, "with --init: load demo data [CUSTOS_DEMO]")
@@ -57,6 +57,9 @@ is printed once).`)
 		return fail(env, "%v", err)
 	}
 	defer a.Close()
+	if err := a.Start(ctx); err != nil {
+		return fail(env, "%v", err)
+	}
 
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {

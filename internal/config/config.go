@@ -92,6 +92,16 @@ type Config struct {
 	// PprofAddr, when set, serves Go's profiling endpoints on this
 	// loopback address (off by default).
 	PprofAddr string
+	// Audit log: how often the sequencer integrates events and signs
+	// checkpoints, where checkpoints are anchored off the box, and where
+	// events are shipped for a SIEM.
+	AuditSequenceInterval   time.Duration
+	AuditCheckpointInterval time.Duration
+	AuditAnchorFile         string
+	AuditAnchorURL          string
+	AuditShipJSONL          string // file path, or "-" for stdout
+	AuditShipSyslog         string // tcp://host:port or tls://host:port
+	AuditShipSyslogCA       string // CA bundle for tls:// (default: system roots)
 
 	// SQLiteSynchronous is FULL (every commit is fsynced; group commit
 	// keeps it cheap) or NORMAL (commits survive a crash of Custos, not of
@@ -113,14 +123,16 @@ func Defaults() Config {
 		DataKeyCacheSize:  50000,
 		SQLiteSynchronous: "FULL",
 
-		MasterKeyProvider:     "file",
-		PKCS11KeyLabel:        "custos",
-		KeyRefresh:            2 * time.Second,
-		MasterKeyRotationDays: 365,
-		IndexKeyRotationDays:  730,
-		StepUpWindow:          5 * time.Minute,
-		WebAuthnRPID:          "localhost",
-		WebAuthnOrigins:       "https://localhost:8443",
+		MasterKeyProvider:       "file",
+		PKCS11KeyLabel:          "custos",
+		KeyRefresh:              2 * time.Second,
+		MasterKeyRotationDays:   365,
+		IndexKeyRotationDays:    730,
+		StepUpWindow:            5 * time.Minute,
+		WebAuthnRPID:            "localhost",
+		WebAuthnOrigins:         "https://localhost:8443",
+		AuditSequenceInterval:   time.Second,
+		AuditCheckpointInterval: time.Minute,
 	}
 }
 
@@ -131,6 +143,7 @@ const (
 	FlagDatabase
 	FlagKeys
 	FlagLog
+	FlagAudit
 )
 
 // Register binds c's fields in the given groups to flags on fs.
@@ -169,6 +182,15 @@ func (c *Config) Register(fs *flag.FlagSet, groups int) {
 		fs.DurationVar(&c.StepUpWindow, "step-up-window", c.StepUpWindow, "how long a sign-in or step-up counts as fresh for sensitive actions (1m–1h) [CUSTOS_STEP_UP_WINDOW]")
 		fs.StringVar(&c.WebAuthnRPID, "webauthn-rp-id", c.WebAuthnRPID, "passkey relying party id: the `domain` users reach Custos at [CUSTOS_WEBAUTHN_RP_ID]")
 		fs.StringVar(&c.WebAuthnOrigins, "webauthn-origins", c.WebAuthnOrigins, "comma-separated `origins` browsers report for Custos (https://host[:port]) [CUSTOS_WEBAUTHN_ORIGINS]")
+	}
+	if groups&FlagAudit != 0 {
+		fs.DurationVar(&c.AuditSequenceInterval, "audit-sequence-interval", c.AuditSequenceInterval, "how often new audit events are integrated into the Merkle log [CUSTOS_AUDIT_SEQUENCE_INTERVAL]")
+		fs.DurationVar(&c.AuditCheckpointInterval, "audit-checkpoint-interval", c.AuditCheckpointInterval, "how often a grown audit log is signed and anchored [CUSTOS_AUDIT_CHECKPOINT_INTERVAL]")
+		fs.StringVar(&c.AuditAnchorFile, "audit-anchor-file", c.AuditAnchorFile, "append signed audit checkpoints to this `file` (keep it off the data disk); checked at start-up [CUSTOS_AUDIT_ANCHOR_FILE]")
+		fs.StringVar(&c.AuditAnchorURL, "audit-anchor-url", c.AuditAnchorURL, "POST signed audit checkpoints to this https `URL` [CUSTOS_AUDIT_ANCHOR_URL]")
+		fs.StringVar(&c.AuditShipJSONL, "audit-ship-jsonl", c.AuditShipJSONL, "ship audit events as ECS JSON lines to this `file` ('-' for stdout) [CUSTOS_AUDIT_SHIP_JSONL]")
+		fs.StringVar(&c.AuditShipSyslog, "audit-ship-syslog", c.AuditShipSyslog, "ship audit events as RFC 5424 syslog to tcp://host:port or tls://host:port [CUSTOS_AUDIT_SHIP_SYSLOG]")
+		fs.StringVar(&c.AuditShipSyslogCA, "audit-ship-syslog-ca", c.AuditShipSyslogCA, "CA bundle `file` (PEM) trusted for tls:// syslog; default: the system roots [CUSTOS_AUDIT_SHIP_SYSLOG_CA]")
 	}
 	if groups&FlagLog != 0 {
 		fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error [CUSTOS_LOG_LEVEL]")
@@ -264,6 +286,11 @@ func (c *Config) Validate(groups int) error {
 			return errors.New("--step-up-window must be from 1m to 1h")
 		}
 		if err := c.validateWebAuthn(); err != nil {
+			return err
+		}
+	}
+	if groups&FlagAudit != 0 {
+		if err := c.validateAudit(); err != nil {
 			return err
 		}
 	}

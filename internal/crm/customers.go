@@ -16,7 +16,7 @@ import (
 // Errors: invalid (field named), forbidden, conflict (a unique identifier
 // is taken), unavailable (audit).
 func (s *Service) CreateCustomer(ctx context.Context, in *domain.CustomerInput) (*domain.Customer, error) {
-	a, err := policy.Require(ctx, domain.FnCustomersCreate)
+	a, err := s.require(ctx, domain.FnCustomersCreate, "customer.create", "customer", "")
 	if err != nil {
 		return nil, err
 	}
@@ -25,6 +25,7 @@ func (s *Service) CreateCustomer(ctx context.Context, in *domain.CustomerInput) 
 		return nil, err
 	}
 	if err := policy.CheckWrite(a, changed, policy.CustomerFieldClass(c.Kind)); err != nil {
+		s.recordDenied(ctx, "customer.create", "customer", "", "may not write field "+domain.AsError(err).Field)
 		return nil, err
 	}
 	if c.OwnerID == "" && !a.System {
@@ -66,7 +67,7 @@ func (s *Service) assignOwner(ctx context.Context, a *domain.Actor, c *domain.Cu
 // Unmasked personal fields returned are audited first; if the audit event
 // cannot be made durable, no data is returned (unavailable).
 func (s *Service) GetCustomer(ctx context.Context, id domain.ID) (*domain.Customer, error) {
-	a, err := policy.Require(ctx, domain.FnCustomersRead)
+	a, err := s.require(ctx, domain.FnCustomersRead, "customer.read", "customer", id)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +90,7 @@ func (s *Service) GetCustomer(ctx context.Context, id domain.ID) (*domain.Custom
 // rule. The update and the read of the returned record are audited in the
 // same transaction. Errors: invalid, forbidden, not found, conflict.
 func (s *Service) UpdateCustomer(ctx context.Context, id domain.ID, p *domain.CustomerPatch) (*domain.Customer, error) {
-	a, err := policy.Require(ctx, domain.FnCustomersUpdate)
+	a, err := s.require(ctx, domain.FnCustomersUpdate, "customer.update", "customer", id)
 	if err != nil {
 		return nil, err
 	}
@@ -105,6 +106,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, id domain.ID, p *domain.Cu
 		return nil, err
 	}
 	if err := policy.CheckWrite(a, changed, policy.CustomerFieldClass(c.Kind)); err != nil {
+		s.recordDenied(ctx, "customer.update", "customer", c.ID, "may not write field "+domain.AsError(err).Field)
 		return nil, err
 	}
 	if contains(changed, "owner_id") {
@@ -144,7 +146,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, id domain.ID, p *domain.Cu
 //
 // Authorization: customers.delete and the record in scope.
 func (s *Service) DeleteCustomer(ctx context.Context, id domain.ID, cascade bool) error {
-	a, err := policy.Require(ctx, domain.FnCustomersDelete)
+	a, err := s.require(ctx, domain.FnCustomersDelete, "customer.delete", "customer", id)
 	if err != nil {
 		return err
 	}
@@ -170,11 +172,12 @@ func (s *Service) DeleteCustomer(ctx context.Context, id domain.ID, cascade bool
 // audited before the page is returned.
 func (s *Service) ListCustomers(ctx context.Context, f domain.CustomerFilter) (domain.Page[*domain.Customer], error) {
 	var page domain.Page[*domain.Customer]
-	a, err := policy.Require(ctx, domain.FnCustomersRead)
+	a, err := s.require(ctx, domain.FnCustomersRead, "customer.list", "customer", "")
 	if err != nil {
 		return page, err
 	}
 	if f.Name != "" && policy.FieldAccess(a, domain.ClassContact) == domain.AccessNone {
+		s.recordDenied(ctx, "customer.search", "customer", "", "no access to the searched field")
 		return page, domain.ForbiddenField("q")
 	}
 	f.Scope = policy.RecordScope(a)
@@ -209,7 +212,7 @@ func (s *Service) ListCustomers(ctx context.Context, f domain.CustomerFilter) (d
 // field's class (no searching by what one may not see). The search is
 // audited with the field name, never the value.
 func (s *Service) FindCustomers(ctx context.Context, field domain.LookupField, value string) ([]*domain.Customer, error) {
-	a, err := policy.Require(ctx, domain.FnCustomersRead)
+	a, err := s.require(ctx, domain.FnCustomersRead, "customer.lookup", "customer", "")
 	if err != nil {
 		return nil, err
 	}
@@ -238,6 +241,7 @@ func (s *Service) FindCustomers(ctx context.Context, field domain.LookupField, v
 		return nil, err
 	}
 	if policy.FieldAccess(a, class) == domain.AccessNone {
+		s.recordDenied(ctx, "customer.lookup", "customer", "", "no access to the searched field "+string(field))
 		return nil, domain.ForbiddenField(string(field))
 	}
 	found, err := s.store.FindCustomers(ctx, field, norm, policy.RecordScope(a))

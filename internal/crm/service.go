@@ -114,6 +114,16 @@ func (s *Service) recordDenied(ctx context.Context, action, targetType string, t
 	}
 }
 
+// require checks that the actor may perform fn; a refusal of a signed-in
+// actor is audited as a denied attempt at action.
+func (s *Service) require(ctx context.Context, fn domain.Function, action, targetType string, targetID domain.ID) (*domain.Actor, error) {
+	a, err := policy.Require(ctx, fn)
+	if err != nil && domain.ErrorCode(err) == domain.CodeForbidden {
+		s.recordDenied(ctx, action, targetType, targetID, "function "+string(fn)+" not granted")
+	}
+	return a, err
+}
+
 // customerInScope loads a customer and checks the actor reaches it. Out of
 // scope answers not found (never forbidden: existence is not disclosed)
 // and is audited as denied.

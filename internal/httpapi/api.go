@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/custoscrm/custos/internal/audit"
 	"github.com/custoscrm/custos/internal/crm"
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/identity"
@@ -35,6 +36,7 @@ type Route struct {
 type API struct {
 	crm      *crm.Service
 	identity *identity.Service
+	audit    *audit.Service
 	log      *slog.Logger
 	routes   []Route
 }
@@ -59,6 +61,7 @@ func New(crmSvc *crm.Service, id *identity.Service, log *slog.Logger) *API {
 		api.roleRoutes(),
 		api.teamRoutes(),
 		api.revealRoutes(),
+		api.auditRoutes(),
 	} {
 		api.routes = append(api.routes, group...)
 	}

@@ -166,3 +166,39 @@ var recordRows = []endpointRow{
 		return p("/api/v1/customers/"+f.customer().id+"/erase", map[string]string{"reason": "data_subject_request"})
 	}, adminOnly(200)},
 }
+
+// sealedLog integrates every recorded event into the log and signs a
+// checkpoint, returning its tree size (at least 2).
+func (f *fixture) sealedLog() int64 {
+	ctx := f.a.System()
+	if _, err := f.a.AuditSequencer.Integrate(ctx); err != nil {
+		f.t.Fatalf("integrate: %v", err)
+	}
+	cp, err := f.a.AuditSequencer.Checkpoint(ctx)
+	if err != nil {
+		f.t.Fatalf("checkpoint: %v", err)
+	}
+	return cp.Size
+}
+
+// auditRows: the audit log answers sessions and tokens with audit.read
+// (administrator, auditor, and the token narrowed to audit:read).
+func auditReaders() map[caller]int {
+	return set(expect(403), admin, 200, auditor, 200, narrow, 200)
+}
+
+var auditRows = []endpointRow{
+	{"GET /api/v1/audit/checkpoint", func(f *fixture, c caller) request { f.sealedLog(); return p("/api/v1/audit/checkpoint", nil) }, auditReaders()},
+	{"GET /api/v1/audit/proofs/inclusion", func(f *fixture, c caller) request {
+		return p(fmt.Sprintf("/api/v1/audit/proofs/inclusion?seq=1&tree_size=%d", f.sealedLog()), nil)
+	}, auditReaders()},
+	{"GET /api/v1/audit/proofs/consistency", func(f *fixture, c caller) request {
+		return p(fmt.Sprintf("/api/v1/audit/proofs/consistency?from=1&to=%d", f.sealedLog()), nil)
+	}, auditReaders()},
+	{"GET /api/v1/audit/events", func(f *fixture, c caller) request { f.sealedLog(); return p("/api/v1/audit/events?limit=5", nil) }, auditReaders()},
+	{"GET /api/v1/audit/export", func(f *fixture, c caller) request {
+		return p(fmt.Sprintf("/api/v1/audit/export?format=csv&from_seq=1&to_seq=%d", f.sealedLog()), nil)
+	}, auditReaders()},
+}
+
+func init() { endpointTable = append(endpointTable, auditRows...) }

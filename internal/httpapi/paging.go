@@ -89,6 +89,9 @@ func checkQuery(q url.Values, allowed ...string) error {
 			}
 		}
 		if !ok {
+			if k == "" {
+				return domain.Invalid("query", "the query has a parameter without a name")
+			}
 			k = clip(k, 64)
 			return domain.Invalid(k, "unknown query parameter %q", k)
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/custoscrm/custos/internal/store"
 	"github.com/custoscrm/custos/internal/testkit"
 )
 
@@ -66,11 +67,9 @@ func TestVisitLifecycle(t *testing.T) {
 		if n := w.audited(t, "visit.read", id, "allowed") - reads; n != 1 {
 			t.Fatalf("manager's read audited %d times", n)
 		}
-		var fields string
-		w.row(t, "SELECT fields FROM audit_events WHERE action = 'visit.read' AND target_id = ? AND actor_user = ?",
-			[]any{id, string(w.ids["manager"])}, &fields)
-		if fields != "notes,location" {
-			t.Fatalf("audited fields %q", fields)
+		evs, err := w.a.Store.ListAudit(t.Context(), store.AuditFilter{Action: "visit.read", TargetID: id, ActorUser: string(w.ids["manager"])})
+		if err != nil || len(evs) != 1 || strings.Join(evs[0].Fields, ",") != "notes,location" {
+			t.Fatalf("manager's audited read: %v %+v", err, evs)
 		}
 		for _, who := range []string{"service", "finance"} {
 			g := w.must(t, who, "GET", "/api/v1/visits/"+id, nil, http.StatusOK)

@@ -1,11 +1,13 @@
 package httpapi_test
 
 import (
+	"context"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/custoscrm/custos/internal/domain"
+	"github.com/custoscrm/custos/internal/store"
 	"github.com/custoscrm/custos/internal/testkit"
 )
 
@@ -116,8 +118,18 @@ func (w *world) row(t *testing.T, query string, args []any, dest ...any) {
 
 // audited counts audit events of action on target with outcome (Record
 // returns once an event is durable, so every finished call's events are
-// there).
+// there, integrated into the log or still queued).
 func (w *world) audited(t *testing.T, action, target, outcome string) int {
 	t.Helper()
-	return w.count(t, "audit_events", "action = ? AND target_id = ? AND outcome = ?", action, target, outcome)
+	evs, err := w.a.Store.ListAudit(context.Background(), store.AuditFilter{Action: action, TargetID: target, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, ev := range evs {
+		if string(ev.Outcome) == outcome {
+			n++
+		}
+	}
+	return n
 }

@@ -150,9 +150,9 @@ func (s *Service) openSession(ctx context.Context, u *domain.User, role *domain.
 	ev := domain.NewAuditEvent(ctx, now, "auth.login", "user", string(u.ID))
 	ev.ActorUser, ev.ActorSession, ev.Reason = u.ID, se.ID, method
 	evicted := func(id domain.ID) *domain.AuditEvent {
-		e := domain.NewAuditEvent(ctx, now, "session.evicted", "session", string(id))
+		e := domain.NewAuditEvent(ctx, now, domain.ActionSessionEnd, "session", string(id))
 		e.ActorUser, e.ActorSession = u.ID, se.ID
-		e.Reason = "concurrent session limit reached; the oldest session ends"
+		e.Reason = "session limit"
 		return e
 	}
 	if _, err := s.store.CreateSession(ctx, se, role.MaxSessions, evicted, ev); err != nil {

@@ -191,10 +191,15 @@ func (s *Service) authenticateSession(ctx context.Context, id domain.ID, secret 
 	}
 	now := s.now()
 	se, u, role := &su.Session, &su.User, su.Role
-	if role == nil || u.Status != domain.UserActive || u.Kind == domain.UserService || !se.RevokedAt.IsZero() || !now.Before(se.ExpiresAt) {
+	if se.RevokedAt.IsZero() && !now.Before(se.ExpiresAt) {
+		s.endSession(ctx, se, "expired", now)
+		return nil, errBadSession
+	}
+	if role == nil || u.Status != domain.UserActive || u.Kind == domain.UserService || !se.RevokedAt.IsZero() {
 		return nil, errBadSession
 	}
 	if role.IdleTimeout > 0 && now.Sub(se.LastSeenAt) > role.IdleTimeout {
+		s.endSession(ctx, se, "idle timeout", now)
 		return nil, errBadSession
 	}
 	if role.AbsoluteTimeout > 0 && now.Sub(se.CreatedAt) >= role.AbsoluteTimeout {
@@ -253,6 +258,29 @@ func (s *Service) authenticateToken(ctx context.Context, id domain.ID, secret st
 		UserID: u.ID, Email: u.Email, Role: tu.Role, TeamID: u.TeamID, Territories: tu.Territories,
 		TokenID: t.ID, Scopes: scopes, AuthTime: t.CreatedAt,
 	}, nil
+}
+
+// require checks that the actor may perform fn; a refusal of a signed-in
+// actor is audited as a denied attempt at action.
+func (s *Service) require(ctx context.Context, fn domain.Function, action, targetType string, targetID domain.ID) error {
+	_, err := policy.Require(ctx, fn)
+	if err != nil && domain.ErrorCode(err) == domain.CodeForbidden {
+		ev := domain.NewAuditEvent(ctx, s.now(), action, targetType, string(targetID))
+		ev.Outcome, ev.Reason = domain.OutcomeDenied, "function "+string(fn)+" not granted"
+		s.record(ctx, ev)
+	}
+	return err
+}
+
+// endSession revokes a session that ran out (expired, idle) when a request
+// presents it, recording session.end once: a session already revoked is
+// left alone, so only the first request after expiry writes.
+func (s *Service) endSession(ctx context.Context, se *domain.Session, reason string, now time.Time) {
+	ev := domain.NewAuditEvent(ctx, now, domain.ActionSessionEnd, "session", string(se.ID))
+	ev.ActorUser, ev.ActorSession, ev.Reason = se.UserID, se.ID, reason
+	if err := s.store.RevokeSession(ctx, se.ID, now.UTC(), ev); err != nil && !errors.Is(err, domain.ErrNotFound) {
+		s.log.Warn("ending a timed-out session failed", slog.Any("err", err))
+	}
 }
 
 // pendingFor returns what a session of u must do before anything else.

@@ -28,7 +28,7 @@ func (s *Service) ListSessions(ctx context.Context, userID domain.ID) ([]Session
 		userID = a.UserID
 	}
 	if userID != a.UserID {
-		if _, err := policy.Require(ctx, domain.FnUsersManage); err != nil {
+		if err := s.require(ctx, domain.FnUsersManage, "session.manage", "session", ""); err != nil {
 			return nil, err
 		}
 	}
@@ -72,7 +72,7 @@ func (s *Service) EndSession(ctx context.Context, id domain.ID) error {
 		return err
 	}
 	if su.Session.UserID != a.UserID {
-		if _, err := policy.Require(ctx, domain.FnUsersManage); err != nil {
+		if err := s.require(ctx, domain.FnUsersManage, "session.manage", "session", ""); err != nil {
 			return domain.NotFound("session")
 		}
 	} else if a.Pending != domain.PendingNone && a.SessionID != id {
@@ -96,7 +96,7 @@ func (s *Service) EndUserSessions(ctx context.Context, userID domain.ID) error {
 		return err
 	}
 	if userID != a.UserID {
-		if _, err := policy.Require(ctx, domain.FnUsersManage); err != nil {
+		if err := s.require(ctx, domain.FnUsersManage, "session.manage", "session", ""); err != nil {
 			return err
 		}
 	}

@@ -70,9 +70,15 @@ func TestParallelLoginsKeepTheLimit(t *testing.T) {
 		if live := raw.Int(t, `SELECT COUNT(*) FROM sessions WHERE user_id = ? AND revoked_at IS NULL`, string(u.ID)); live != 5 {
 			t.Errorf("%d live sessions stored, want 5", live)
 		}
-		evs, _ := a.Store.ListAudit(ctx, storeFilter("session.evicted"))
-		if len(evs) != 6 {
-			t.Errorf("%d session.evicted audit events, want 6", len(evs))
+		evs, _ := a.Store.ListAudit(ctx, storeFilter(domain.ActionSessionEnd))
+		evicted := 0
+		for _, ev := range evs {
+			if ev.Reason == "session limit" {
+				evicted++
+			}
+		}
+		if evicted != 6 {
+			t.Errorf("%d sessions recorded as ended by the session limit, want 6", evicted)
 		}
 	})
 }

@@ -45,7 +45,7 @@ func (s *Service) CreateToken(ctx context.Context, in *TokenInput) (*domain.APIT
 		if _, err := domain.ParseID(domain.KindUser, "user_id", string(in.UserID)); err != nil {
 			return nil, "", err
 		}
-		if _, err := policy.Require(ctx, domain.FnUsersManage); err != nil {
+		if err := s.require(ctx, domain.FnUsersManage, "token.manage", "token", ""); err != nil {
 			return nil, "", err
 		}
 		u, err := s.store.GetUser(ctx, in.UserID)
@@ -133,7 +133,7 @@ func (s *Service) ListTokens(ctx context.Context, userID domain.ID) ([]*domain.A
 		userID = a.UserID
 	}
 	if userID != a.UserID {
-		if _, err := policy.Require(ctx, domain.FnUsersManage); err != nil {
+		if err := s.require(ctx, domain.FnUsersManage, "token.manage", "token", ""); err != nil {
 			return nil, err
 		}
 		if _, err := s.store.GetUser(ctx, userID); err != nil {

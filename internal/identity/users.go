@@ -24,7 +24,7 @@ type UserInput struct {
 // Authorization: users.manage. Errors: invalid (field named: email,
 // password, role, display_name, team_id, kind), conflict (email taken).
 func (s *Service) CreateUser(ctx context.Context, in *UserInput) (*domain.User, error) {
-	if _, err := policy.Require(ctx, domain.FnUsersManage); err != nil {
+	if err := s.require(ctx, domain.FnUsersManage, domain.ActionUserCreate, "user", ""); err != nil {
 		return nil, err
 	}
 	return s.createUser(ctx, in)
@@ -129,7 +129,7 @@ func (s *Service) GetUser(ctx context.Context, id domain.ID) (*domain.User, erro
 		return nil, err
 	}
 	if a.UserID != id {
-		if _, err := policy.Require(ctx, domain.FnUsersManage); err != nil {
+		if err := s.require(ctx, domain.FnUsersManage, domain.ActionUserRead, "user", id); err != nil {
 			return nil, err
 		}
 	}
@@ -147,7 +147,7 @@ func (s *Service) UserTerritories(ctx context.Context, id domain.ID) ([]domain.I
 
 // ListUsers returns a page of users. Authorization: users.manage.
 func (s *Service) ListUsers(ctx context.Context, cursor domain.ID, limit int) (domain.Page[*domain.User], error) {
-	if _, err := policy.Require(ctx, domain.FnUsersManage); err != nil {
+	if err := s.require(ctx, domain.FnUsersManage, domain.ActionUserList, "user", ""); err != nil {
 		return domain.Page[*domain.User]{}, err
 	}
 	return s.store.ListUsers(ctx, cursor, limit)
@@ -173,7 +173,7 @@ type UserPatch struct {
 // status (no locking oneself out). Errors: invalid (field named),
 // forbidden, step_up_required, not_found.
 func (s *Service) UpdateUser(ctx context.Context, id domain.ID, p *UserPatch) (*domain.User, error) {
-	if _, err := policy.Require(ctx, domain.FnUsersManage); err != nil {
+	if err := s.require(ctx, domain.FnUsersManage, domain.ActionUserUpdate, "user", id); err != nil {
 		return nil, err
 	}
 	now := s.now().UTC()
@@ -255,7 +255,7 @@ func (s *Service) UpdateUser(ctx context.Context, id domain.ID, p *UserPatch) (*
 // against the policy), forbidden (a service account), step_up_required,
 // not_found.
 func (s *Service) ResetPassword(ctx context.Context, id domain.ID, temporary string) error {
-	if _, err := policy.Require(ctx, domain.FnUsersManage); err != nil {
+	if err := s.require(ctx, domain.FnUsersManage, domain.ActionUserUpdate, "user", id); err != nil {
 		return err
 	}
 	now := s.now().UTC()
@@ -361,7 +361,7 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 // Authorization: users.manage, fresh. Errors: step_up_required,
 // forbidden, not_found.
 func (s *Service) ResetUserMFA(ctx context.Context, id domain.ID) error {
-	if _, err := policy.Require(ctx, domain.FnUsersManage); err != nil {
+	if err := s.require(ctx, domain.FnUsersManage, domain.ActionUserUpdate, "user", id); err != nil {
 		return err
 	}
 	now := s.now().UTC()
@@ -382,7 +382,7 @@ func (s *Service) ResetUserMFA(ctx context.Context, id domain.ID) error {
 // email). Authorization: users.manage. Errors: invalid (email),
 // not_found.
 func (s *Service) UserByEmail(ctx context.Context, email string) (*domain.User, error) {
-	if _, err := policy.Require(ctx, domain.FnUsersManage); err != nil {
+	if err := s.require(ctx, domain.FnUsersManage, domain.ActionUserRead, "user", ""); err != nil {
 		return nil, err
 	}
 	e, err := domain.NormalizeEmail("email", email)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/custoscrm/custos/internal/audit"
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/keyring"
 	"github.com/custoscrm/custos/internal/policy"
@@ -83,6 +84,9 @@ func (s *Service) RotateMaster(ctx context.Context, o RotateOptions) (*store.Rot
 	o.Progress(store.PhaseRewrap, rot.Done, rot.Total)
 
 	if err := s.rewrapDataKeys(ctx, rot, o, domain.ID(rot.Cursor)); err != nil {
+		return rot, err
+	}
+	if err := s.rewrapAuditKeys(ctx, rot.To); err != nil {
 		return rot, err
 	}
 	if err := s.rewrapIndexKeys(ctx, rot.To); err != nil {
@@ -219,6 +223,35 @@ func (s *Service) rewrapIndexKeys(ctx context.Context, to int) error {
 			return fmt.Errorf("rewrap blind index key v%d: %w", k.Version, err)
 		}
 		if err := s.o.Store.SaveIndexKeyWrap(ctx, k.Version, k.KEKVersion, to, w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rewrapAuditKeys rewraps the audit checkpoint signing keys under version
+// to, like the index keys: the key itself never changes, so checkpoints
+// signed before the rotation still verify.
+func (s *Service) rewrapAuditKeys(ctx context.Context, to int) error {
+	aks, err := s.o.Store.AuditSigningKeys(ctx)
+	if err != nil {
+		return err
+	}
+	for _, k := range aks {
+		if k.KEKVersion >= to {
+			continue
+		}
+		name := audit.SigningKeyName(k.Version)
+		raw, err := s.o.Vault.UnwrapNamed(ctx, name, k.KEKVersion, k.Wrapped)
+		if err != nil {
+			return fmt.Errorf("unwrap audit signing key v%d: %w", k.Version, err)
+		}
+		w, err := s.o.Keyring.WrapVersion(ctx, to, raw, vault.NamedAAD(name))
+		clear(raw)
+		if err != nil {
+			return fmt.Errorf("rewrap audit signing key v%d: %w", k.Version, err)
+		}
+		if err := s.o.Store.SaveAuditSigningKeyWrap(ctx, k.Version, k.KEKVersion, to, w); err != nil {
 			return err
 		}
 	}

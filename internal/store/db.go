@@ -71,7 +71,8 @@ type Store struct {
 	dialect Dialect
 	reader  *sql.DB
 	writer  *sql.DB
-	batch   *batcher // SQLite only
+	batch   *batcher    // SQLite only
+	queue   *auditQueue // SQLite only
 	pool    *pgxpool.Pool
 
 	vault *vault.Vault
@@ -140,6 +141,16 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		_ = s.Close()
 		return nil, err
 	}
+	if s.queue != nil {
+		tree, err := s.AuditTree(ctx)
+		if err == nil {
+			err = s.queue.ensureAfter(ctx, tree.QueueCursor)
+		}
+		if err != nil {
+			_ = s.Close()
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -191,6 +202,12 @@ func (s *Store) openSQLite(ctx context.Context, opts Options, readConns int) err
 		maxBatch = 256
 	}
 	s.batch = newBatcher(w, maxBatch, s.log)
+	if s.queue, err = openAuditQueue(ctx, opts.SQLitePath, sync, maxBatch, s.log); err != nil {
+		s.batch.close()
+		_ = r.Close()
+		_ = w.Close()
+		return err
+	}
 	return nil
 }
 
@@ -237,6 +254,9 @@ func (s *Store) Close() error {
 		s.batch.close()
 	}
 	var errs []error
+	if s.queue != nil {
+		errs = append(errs, s.queue.close())
+	}
 	if s.reader != nil && s.reader != s.writer {
 		errs = append(errs, s.reader.Close())
 	}

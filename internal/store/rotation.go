@@ -356,11 +356,47 @@ func (s *Store) FinishMasterRotation(ctx context.Context, r *Rotation, evs ...*d
 }
 
 // MasterKeyReferences counts what is still wrapped under master key
-// version v: live data keys and index keys not destroyed.
+// version v: live data keys, and named secrets (index keys not destroyed,
+// audit checkpoint keys).
 func (s *Store) MasterKeyReferences(ctx context.Context, v int) (dataKeys, indexKeys int64, err error) {
 	err = s.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM data_keys WHERE kek_version = ? AND wrapped IS NOT NULL),
-		(SELECT COUNT(*) FROM index_keys WHERE kek_version = ? AND state <> 'destroyed')`, v, v).Scan(&dataKeys, &indexKeys)
+		(SELECT COUNT(*) FROM index_keys WHERE kek_version = ? AND state <> 'destroyed')
+		+ (SELECT COUNT(*) FROM audit_signing_keys WHERE kek_version = ?)`, v, v, v).Scan(&dataKeys, &indexKeys)
 	return dataKeys, indexKeys, err
+}
+
+// AuditSigningKeyWrap is a checkpoint signing key as stored.
+type AuditSigningKeyWrap struct {
+	Version    int
+	KEKVersion int
+	Wrapped    []byte
+}
+
+// AuditSigningKeys lists the sealed checkpoint signing keys.
+func (s *Store) AuditSigningKeys(ctx context.Context) ([]AuditSigningKeyWrap, error) {
+	rows, err := s.query(ctx, `SELECT version, kek_version, wrapped FROM audit_signing_keys ORDER BY version`)
+	if err != nil {
+		return nil, fmt.Errorf("read audit signing keys: %w", err)
+	}
+	defer rows.Close()
+	var out []AuditSigningKeyWrap
+	for rows.Next() {
+		var k AuditSigningKeyWrap
+		if err := rows.Scan(&k.Version, &k.KEKVersion, &k.Wrapped); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// SaveAuditSigningKeyWrap stores checkpoint key v rewrapped under master
+// key version to, if it is still wrapped under from.
+func (s *Store) SaveAuditSigningKeyWrap(ctx context.Context, v, from, to int, wrapped []byte) error {
+	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE audit_signing_keys SET kek_version = ?, wrapped = ? WHERE version = ? AND kek_version = ?`, to, wrapped, v, from)
+		return err
+	})
 }
 
 // MarkMasterKeyDestroyed records that version v was destroyed in the

@@ -1,0 +1,197 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/custoscrm/custos/internal/domain"
+)
+
+// AuditSnapshot is a consistent read-only view of the whole audit log,
+// for verification: every read through it sees the same committed state
+// even while the sequencer keeps integrating.
+type AuditSnapshot struct {
+	s  *Store
+	tx *sql.Tx
+}
+
+// ReadAuditSnapshot runs fn over a snapshot of the audit log.
+func (s *Store) ReadAuditSnapshot(ctx context.Context, fn func(ctx context.Context, snap *AuditSnapshot) error) error {
+	var opts *sql.TxOptions
+	if s.dialect == Postgres {
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	}
+	tx, err := s.reader.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("begin audit snapshot: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	return fn(ctx, &AuditSnapshot{s: s, tx: tx})
+}
+
+func (a *AuditSnapshot) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return a.tx.QueryContext(ctx, a.s.q(query), args...)
+}
+
+// Tree returns the integrated size and root hash as recorded.
+func (a *AuditSnapshot) Tree(ctx context.Context) (AuditTree, error) {
+	var t AuditTree
+	var root []byte
+	if err := a.tx.QueryRowContext(ctx, `SELECT size, root_hash, queue_cursor FROM audit_tree WHERE id = 1`).Scan(&t.Size, &root, &t.QueueCursor); err != nil {
+		return t, fmt.Errorf("read audit tree: %w", err)
+	}
+	copy(t.Root[:], root)
+	return t, nil
+}
+
+// Counts returns how many events are in the log and how many still wait
+// for the sequencer.
+func (a *AuditSnapshot) Counts(ctx context.Context) (integrated, pending int64, err error) {
+	var cursor int64
+	err = a.tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM audit_events), (SELECT COUNT(*) FROM audit_pending),
+		(SELECT queue_cursor FROM audit_tree WHERE id = 1)`).Scan(&integrated, &pending, &cursor)
+	if err != nil {
+		return 0, 0, fmt.Errorf("count audit events: %w", err)
+	}
+	if a.s.queue != nil {
+		queued, err := a.s.queue.count(ctx, cursor)
+		if err != nil {
+			return 0, 0, err
+		}
+		pending += queued
+	}
+	return integrated, pending, nil
+}
+
+// Events calls fn for every event in the log in sequence order. fn may
+// keep ev.
+func (a *AuditSnapshot) Events(ctx context.Context, fn func(ev *domain.AuditEvent) error) error {
+	rows, err := a.query(ctx, `SELECT `+auditSelect+` FROM audit_events ORDER BY seq`)
+	if err != nil {
+		return fmt.Errorf("read audit events: %w", err)
+	}
+	defer rows.Close()
+	var sc auditScanner
+	dest := sc.dest()
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return fmt.Errorf("read audit events: %w", err)
+		}
+		if err := fn(sc.event()); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Hashes calls fn for every stored tree hash in index order. h is only
+// valid during the call.
+func (a *AuditSnapshot) Hashes(ctx context.Context, fn func(idx int64, h []byte) error) error {
+	rows, err := a.query(ctx, `SELECT idx, hash FROM audit_hashes ORDER BY idx`)
+	if err != nil {
+		return fmt.Errorf("read audit hashes: %w", err)
+	}
+	defer rows.Close()
+	var idx int64
+	var h sql.RawBytes
+	for rows.Next() {
+		if err := rows.Scan(&idx, &h); err != nil {
+			return fmt.Errorf("read audit hashes: %w", err)
+		}
+		if err := fn(idx, h); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Checkpoints returns every stored checkpoint, smallest first.
+func (a *AuditSnapshot) Checkpoints(ctx context.Context) ([]*AuditCheckpoint, error) {
+	return a.s.auditCheckpoints(ctx, a.query, `ORDER BY size`)
+}
+
+// SigningKeys returns every stored checkpoint signing key, oldest first.
+func (a *AuditSnapshot) SigningKeys(ctx context.Context) ([]*AuditSigningKey, error) {
+	rows, err := a.query(ctx, `SELECT version, origin, verifier, kek_version, wrapped, created_at FROM audit_signing_keys ORDER BY version`)
+	if err != nil {
+		return nil, fmt.Errorf("read audit signing keys: %w", err)
+	}
+	defer rows.Close()
+	var out []*AuditSigningKey
+	for rows.Next() {
+		var k AuditSigningKey
+		var created int64
+		if err := rows.Scan(&k.Version, &k.Origin, &k.Verifier, &k.KEKVersion, &k.Wrapped, &created); err != nil {
+			return nil, fmt.Errorf("read audit signing keys: %w", err)
+		}
+		k.CreatedAt = fromMicros(nullInt(created))
+		out = append(out, &k)
+	}
+	return out, rows.Err()
+}
+
+// sequencerLockKey is the PostgreSQL advisory lock held by the node that
+// sequences the audit log.
+const sequencerLockKey = 0x637573746f7361 // "custosa"
+
+// SequencerLease is the right to sequence the audit log. On PostgreSQL it
+// is a session advisory lock held on a dedicated connection, so exactly
+// one node holds it and it is released if that node dies; on SQLite the
+// single writer makes every process's integration safe, and the lease is
+// always granted.
+type SequencerLease struct {
+	conn *pgxpool.Conn
+}
+
+// TrySequencerLease tries to become the sequencer. It returns nil without
+// error when another node holds the lease.
+func (s *Store) TrySequencerLease(ctx context.Context) (*SequencerLease, error) {
+	if s.pool == nil {
+		return &SequencerLease{}, nil
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sequencer lease: %w", err)
+	}
+	var ok bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, int64(sequencerLockKey)).Scan(&ok); err != nil {
+		conn.Release()
+		return nil, fmt.Errorf("sequencer lease: %w", err)
+	}
+	if !ok {
+		conn.Release()
+		return nil, nil
+	}
+	return &SequencerLease{conn: conn}, nil
+}
+
+// Check reports an error when the lease is lost (its connection died).
+func (l *SequencerLease) Check(ctx context.Context) error {
+	if l == nil {
+		return errors.New("no sequencer lease")
+	}
+	if l.conn == nil {
+		return nil
+	}
+	return l.conn.Ping(ctx)
+}
+
+// Release gives the lease up.
+func (l *SequencerLease) Release() {
+	if l == nil || l.conn == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := l.conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, int64(sequencerLockKey)); err != nil {
+		// The connection is broken: close it so the lock is dropped.
+		_ = l.conn.Conn().Close(ctx)
+	}
+	l.conn.Release()
+	l.conn = nil
+}
