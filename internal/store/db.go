@@ -68,6 +68,8 @@ type Options struct {
 
 // Store is a handle on the database.
 type Store struct {
+	roleCache roleCache
+
 	dialect Dialect
 	reader  *sql.DB
 	writer  *sql.DB

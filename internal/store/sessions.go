@@ -106,27 +106,27 @@ func (s *Store) MarkSessionAuthenticated(ctx context.Context, id domain.ID, at t
 // request. It reads both in one query so every request sees the user's
 // current role and status.
 func (s *Store) GetSessionUser(ctx context.Context, id domain.ID) (*domain.SessionUser, error) {
-	var r userRow
-	var rr roleRow
 	var su domain.SessionUser
 	var sid, uid string
 	var created, lastSeen, expires, authAt, revoked sql.NullInt64
-	var device, territories sql.NullString
+	var device sql.NullString
 	var mfa int64
-	dest := append([]any{&sid, &su.Session.SecretHash, &uid, &created, &lastSeen, &expires, &authAt,
-		&su.Session.SourceIP, &su.Session.UserAgent, &device, &revoked, &mfa}, r.dest()...)
-	dest = append(dest, rr.dest()...)
-	dest = append(dest, &territories)
-	err := s.queryRow(ctx, `SELECT s.id, s.secret_hash, s.user_id, s.created_at, s.last_seen_at, s.expires_at,
-		s.auth_at, s.source_ip, s.user_agent, s.device_id, s.revoked_at, s.mfa, `+userColumns+`, `+roleColumns+`,
-		`+s.userTerritoriesExpr()+`
-		FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN roles r ON r.name = u.role
-		WHERE s.id = ?`, string(id)).Scan(dest...)
+	err := s.queryRow(ctx, `SELECT id, secret_hash, user_id, created_at, last_seen_at, expires_at,
+		auth_at, source_ip, user_agent, device_id, revoked_at, mfa FROM sessions WHERE id = ?`, string(id)).
+		Scan(&sid, &su.Session.SecretHash, &uid, &created, &lastSeen, &expires, &authAt,
+			&su.Session.SourceIP, &su.Session.UserAgent, &device, &revoked, &mfa)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, domain.NotFound("session")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get session: %w", err)
+	}
+	su.User, su.Role, su.Territories, err = s.authUser(ctx, uid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, domain.NotFound("session")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get session user: %w", err)
 	}
 	su.Session.ID = domain.ID(sid)
 	su.Session.UserID = domain.ID(uid)
@@ -137,9 +137,6 @@ func (s *Store) GetSessionUser(ctx context.Context, id domain.ID) (*domain.Sessi
 	su.Session.RevokedAt = fromMicros(revoked)
 	su.Session.DeviceID = domain.ID(device.String)
 	su.Session.MFA = mfa != 0
-	su.User = r.user()
-	su.Role = rr.role()
-	su.Territories = sortedIDs(territories)
 	return &su, nil
 }
 

@@ -60,22 +60,22 @@ func (s *Store) CreateToken(ctx context.Context, t *domain.APIToken, evs ...*dom
 // territories, in one query (API token authentication).
 func (s *Store) GetTokenUser(ctx context.Context, id domain.ID) (*domain.TokenUser, error) {
 	var tr tokenRow
-	var ur userRow
-	var rr roleRow
-	var territories sql.NullString
-	dest := append(tr.dest(), ur.dest()...)
-	dest = append(dest, rr.dest()...)
-	dest = append(dest, &territories)
-	err := s.queryRow(ctx, `SELECT `+tokenColumns+`, `+userColumns+`, `+roleColumns+`, `+s.userTerritoriesExpr()+`
-		FROM api_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN roles r ON r.name = u.role
-		WHERE t.id = ?`, string(id)).Scan(dest...)
+	err := s.queryRow(ctx, `SELECT `+tokenColumns+` FROM api_tokens t WHERE t.id = ?`, string(id)).Scan(tr.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, domain.NotFound("token")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get token: %w", err)
 	}
-	return &domain.TokenUser{Token: tr.token(), User: ur.user(), Role: rr.role(), Territories: sortedIDs(territories)}, nil
+	tu := &domain.TokenUser{Token: tr.token()}
+	tu.User, tu.Role, tu.Territories, err = s.authUser(ctx, string(tu.Token.UserID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, domain.NotFound("token")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get token user: %w", err)
+	}
+	return tu, nil
 }
 
 // ListTokens returns a user's tokens (revoked and expired ones included),
