@@ -61,16 +61,18 @@ var AllScenarios = []string{"create", "get_unmasked", "get_masked", "search_phon
 
 // Result is one scenario's outcome.
 type Result struct {
-	Scenario    string  `json:"scenario"`
-	Requests    int64   `json:"requests"`
-	Errors      int64   `json:"errors"`
-	RPS         float64 `json:"requests_per_second"`
-	Ratio       float64 `json:"ratio_of_ceiling"`
-	P50Ms       float64 `json:"p50_ms"`
-	P95Ms       float64 `json:"p95_ms"`
-	P99Ms       float64 `json:"p99_ms"`
-	MaxMs       float64 `json:"max_ms"`
-	PeakRSSMB   float64 `json:"server_peak_rss_mb,omitempty"`
+	Scenario  string  `json:"scenario"`
+	Requests  int64   `json:"requests"`
+	Errors    int64   `json:"errors"`
+	RPS       float64 `json:"requests_per_second"`
+	Ratio     float64 `json:"ratio_of_ceiling"`
+	P50Ms     float64 `json:"p50_ms"`
+	P95Ms     float64 `json:"p95_ms"`
+	P99Ms     float64 `json:"p99_ms"`
+	MaxMs     float64 `json:"max_ms"`
+	PeakRSSMB float64 `json:"server_peak_rss_mb,omitempty"`
+	// ServerCPUUs is the server's CPU time per request (user + system).
+	ServerCPUUs float64 `json:"server_cpu_us_per_request,omitempty"`
 	Concurrency int     `json:"concurrency"`
 }
 
@@ -196,14 +198,19 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	fmt.Fprintf(o.Out, "seeded in %.1f s\n", rep.SeedSeconds)
 
 	measure := func(name string, conns int, gen generator) Result {
+		var cpu0 time.Duration
 		if srv != nil {
 			resetPeakRSS(srv.pid())
+			cpu0 = cpuTime(srv.pid())
 		}
 		st := load(ctx, f.c, conns, o.Duration, gen)
 		r := Result{Scenario: name, Requests: st.Requests, Errors: st.Errors, RPS: st.RPS, Concurrency: conns,
 			P50Ms: ms(st.P50), P95Ms: ms(st.P95), P99Ms: ms(st.P99), MaxMs: ms(st.Max)}
 		if srv != nil {
 			r.PeakRSSMB = float64(peakRSS(srv.pid())) / (1 << 20)
+			if st.Requests > 0 {
+				r.ServerCPUUs = float64((cpuTime(srv.pid()) - cpu0).Microseconds()) / float64(st.Requests)
+			}
 		}
 		if rep.Ceiling.RPS > 0 {
 			r.Ratio = r.RPS / rep.Ceiling.RPS

@@ -89,9 +89,9 @@ func encodeCursor(id string) string { return base64.RawURLEncoding.EncodeToStrin
 func WriteTable(w io.Writer, r *Report) {
 	fmt.Fprintf(w, "\nCustos load benchmark — %s, %s, %d customers, %s per scenario\n", r.Machine, r.Database, r.Customers, r.Duration)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tconns\treq/s\tratio\tp50 ms\tp95 ms\tp99 ms\terrors\tpeak RSS MB\t")
+	fmt.Fprintln(tw, "scenario\tconns\treq/s\tratio\tp50 ms\tp95 ms\tp99 ms\terrors\tserver CPU µs/req\tpeak RSS MB\t")
 	for _, x := range append([]Result{r.Ceiling}, r.Results...) {
-		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.3f\t%.2f\t%.2f\t%.2f\t%d\t%.0f\t\n", x.Scenario, x.Concurrency, x.RPS, x.Ratio, x.P50Ms, x.P95Ms, x.P99Ms, x.Errors, x.PeakRSSMB)
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.3f\t%.2f\t%.2f\t%.2f\t%d\t%.0f\t%.0f\t\n", x.Scenario, x.Concurrency, x.RPS, x.Ratio, x.P50Ms, x.P95Ms, x.P99Ms, x.Errors, x.ServerCPUUs, x.PeakRSSMB)
 	}
 	_ = tw.Flush()
 }

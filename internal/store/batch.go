@@ -14,8 +14,9 @@ var errClosed = errors.New("store: closed")
 
 // batcher is SQLite's single writer. Writers queue operations; one
 // goroutine runs as many as are waiting (up to max) in one IMMEDIATE
-// transaction, each inside a savepoint, then commits once and reports
-// every result. Under load this turns N commits (and N fsyncs) into one.
+// transaction, commits once and reports every result. Under load this
+// turns N commits (and N fsyncs) into one. If an operation fails, the
+// batch is rolled back and its operations run again one transaction each.
 type batcher struct {
 	db   *sql.DB
 	max  int
@@ -97,66 +98,68 @@ func (b *batcher) run() {
 }
 
 func (b *batcher) commit(batch []*writeOp) {
+	// Optimistically run the whole batch in one transaction. Failures are
+	// rare (a taken unique value, a stale version); when one happens the
+	// batch is rolled back and each operation runs again in a transaction
+	// of its own, so a failing write never takes others with it. This
+	// costs less than a savepoint per operation, which SQLite implements
+	// by journaling every page an operation first touches.
 	results := make([]error, len(batch))
-	// The shared transaction belongs to no single caller: no caller's
-	// cancellation may end it.
-	bg := context.Background()
-	tx, err := b.db.BeginTx(bg, nil)
-	if err != nil {
-		b.fail(batch, fmt.Errorf("store: begin: %w", err))
-		return
-	}
-	single := len(batch) == 1
-	ran := 0
+	pending := make([]int, 0, len(batch))
 	for i, op := range batch {
 		if err := op.ctx.Err(); err != nil {
 			results[i] = err
 			continue
 		}
-		if single {
-			results[i] = op.fn(op.ctx, tx)
-			ran++
-			continue
-		}
-		if _, err := tx.ExecContext(bg, "SAVEPOINT op"); err != nil {
-			_ = tx.Rollback()
-			b.fail(batch, fmt.Errorf("store: savepoint: %w", err))
-			return
-		}
-		results[i] = op.fn(op.ctx, tx)
-		if results[i] != nil {
-			if _, err := tx.ExecContext(bg, "ROLLBACK TO op"); err != nil {
-				_ = tx.Rollback()
-				b.fail(batch, fmt.Errorf("store: rollback to savepoint: %w", err))
-				return
+		pending = append(pending, i)
+	}
+	if len(pending) > 0 {
+		err := b.runTx(func(tx *sql.Tx) error {
+			for _, i := range pending {
+				if err := batch[i].fn(batch[i].ctx, tx); err != nil {
+					results[i] = err
+					return errOpFailed
+				}
+			}
+			return nil
+		})
+		switch {
+		case err == nil:
+		case errors.Is(err, errOpFailed) && len(pending) == 1:
+			// The only operation failed: its error is its result.
+		case errors.Is(err, errOpFailed):
+			for _, i := range pending {
+				results[i] = b.runTx(func(tx *sql.Tx) error { return batch[i].fn(batch[i].ctx, tx) })
+			}
+		default:
+			b.log.Error("store: group commit failed", slog.Int("ops", len(pending)), slog.Any("err", err))
+			for _, i := range pending {
+				results[i] = err
 			}
 		}
-		if _, err := tx.ExecContext(bg, "RELEASE op"); err != nil {
-			_ = tx.Rollback()
-			b.fail(batch, fmt.Errorf("store: release savepoint: %w", err))
-			return
-		}
-		ran++
-	}
-	if single && results[0] != nil {
-		_ = tx.Rollback()
-		batch[0].errc <- results[0]
-		return
-	}
-	if ran == 0 {
-		_ = tx.Rollback()
-	} else if err := tx.Commit(); err != nil {
-		b.log.Error("store: group commit failed", slog.Int("ops", len(batch)), slog.Any("err", err))
-		b.fail(batch, fmt.Errorf("store: commit: %w", err))
-		return
 	}
 	for i, op := range batch {
 		op.errc <- results[i]
 	}
 }
 
-func (b *batcher) fail(batch []*writeOp, err error) {
-	for _, op := range batch {
-		op.errc <- err
+// errOpFailed marks a batch rolled back because one operation failed.
+var errOpFailed = errors.New("store: an operation of the batch failed")
+
+// runTx runs fn in one IMMEDIATE transaction and commits it. The
+// transaction belongs to no single caller: no caller's cancellation may
+// end it.
+func (b *batcher) runTx(fn func(tx *sql.Tx) error) error {
+	tx, err := b.db.BeginTx(context.Background(), nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
 	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
 }

