@@ -181,6 +181,12 @@ func (s *Service) ListCustomers(ctx context.Context, f domain.CustomerFilter) (d
 		return page, domain.ForbiddenField("q")
 	}
 	f.Scope = policy.RecordScope(a)
+	f.Skip = map[domain.FieldClass]bool{}
+	for _, c := range []domain.FieldClass{domain.ClassContact, domain.ClassIdentity, domain.ClassFinancial} {
+		if policy.FieldAccess(a, c) == domain.AccessNone {
+			f.Skip[c] = true // never decrypted for this caller
+		}
+	}
 	page, err = s.store.ListCustomers(ctx, f)
 	if err != nil {
 		return page, err

@@ -101,6 +101,9 @@ type CustomerFilter struct {
 	Name   string
 	Cursor ID // list customers with ids below Cursor (newest first)
 	Limit  int
+	// Skip names field classes the caller may not see at all: the store
+	// leaves them sealed (they come back empty).
+	Skip map[FieldClass]bool
 
 	Scope RecordScope
 }

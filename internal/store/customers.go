@@ -54,7 +54,7 @@ func (r *customerRow) dest() []any {
 }
 
 // open decrypts a row into a customer.
-func (s *Store) openCustomer(ctx context.Context, r *customerRow) (*domain.Customer, error) {
+func (s *Store) openCustomer(ctx context.Context, r *customerRow, skip map[domain.FieldClass]bool) (*domain.Customer, error) {
 	c := &domain.Customer{
 		ID:     domain.ID(r.id),
 		Kind:   domain.CustomerKind(r.kind),
@@ -98,23 +98,27 @@ func (s *Store) openCustomer(ctx context.Context, r *customerRow) (*domain.Custo
 		}
 		return v, nil
 	}
-	for _, f := range []struct {
-		name string
-		ct   []byte
-		dst  *string
+	for _, f := range [...]struct {
+		name  string
+		class domain.FieldClass
+		ct    []byte
+		dst   *string
 	}{
-		{fPhone, r.phone, &c.Phone},
-		{fEmail, r.email, &c.Email},
-		{fStreet, r.street, &c.Address.Street},
-		{fIDNumber, r.idNumber, &c.IDNumber},
-		{fTaxID, r.taxID, &c.TaxID},
-		{fBankAccount, r.bankAccount, &c.BankAccount},
+		{fPhone, domain.ClassContact, r.phone, &c.Phone},
+		{fEmail, domain.ClassContact, r.email, &c.Email},
+		{fStreet, domain.ClassContact, r.street, &c.Address.Street},
+		{fIDNumber, domain.ClassIdentity, r.idNumber, &c.IDNumber},
+		{fTaxID, domain.ClassFinancial, r.taxID, &c.TaxID},
+		{fBankAccount, domain.ClassFinancial, r.bankAccount, &c.BankAccount},
 	} {
+		if skip[f.class] {
+			continue
+		}
 		if *f.dst, err = open(f.name, f.ct); err != nil {
 			return nil, err
 		}
 	}
-	if !r.namePublic.Valid {
+	if !r.namePublic.Valid && !skip[domain.ClassContact] {
 		if c.Name, err = open(fName, r.name); err != nil {
 			return nil, err
 		}
@@ -281,7 +285,7 @@ func (s *Store) GetCustomer(ctx context.Context, id domain.ID) (*domain.Customer
 	if err != nil {
 		return nil, fmt.Errorf("get customer: %w", err)
 	}
-	return s.openCustomer(ctx, &r)
+	return s.openCustomer(ctx, &r, nil)
 }
 
 // UpdateCustomer writes c over the stored customer if it is still at
@@ -516,7 +520,7 @@ func (s *Store) ListCustomers(ctx context.Context, f domain.CustomerFilter) (dom
 			qargs = append(qargs, string(cursor))
 		}
 		qargs = append(qargs, limit+1)
-		batch, err := s.queryCustomers(ctx, `SELECT `+s.customerColumns()+`
+		batch, err := s.queryCustomers(ctx, f.Skip, `SELECT `+s.customerColumns()+`
 			FROM customers c
 			WHERE `+strings.Join(qwhere, " AND ")+` ORDER BY c.id DESC LIMIT ?`, qargs...)
 		if err != nil {
@@ -571,7 +575,7 @@ func (s *Store) FindCustomers(ctx context.Context, field domain.LookupField, val
 	}
 	sc, sargs := scopeClause(scope)
 	args := append([]any{f.Code, v, h}, sargs...)
-	found, err := s.queryCustomers(ctx, `SELECT `+s.customerColumns()+`
+	found, err := s.queryCustomers(ctx, nil, `SELECT `+s.customerColumns()+`
 		FROM customers c
 		WHERE c.id IN (SELECT b.customer_id FROM blind_index b WHERE b.field = ? AND b.key_version = ? AND b.hash = ?)
 		AND `+sc+` ORDER BY c.id DESC LIMIT 100`, args...)
@@ -600,7 +604,7 @@ func (s *Store) FindCustomers(ctx context.Context, field domain.LookupField, val
 }
 
 // queryCustomers runs a query selecting customerColumns and opens each row.
-func (s *Store) queryCustomers(ctx context.Context, query string, args ...any) ([]*domain.Customer, error) {
+func (s *Store) queryCustomers(ctx context.Context, skip map[domain.FieldClass]bool, query string, args ...any) ([]*domain.Customer, error) {
 	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -626,7 +630,7 @@ func (s *Store) queryCustomers(ctx context.Context, query string, args ...any) (
 	}
 	out := make([]*domain.Customer, 0, len(raw))
 	for i := range raw {
-		c, err := s.openCustomer(ctx, &raw[i])
+		c, err := s.openCustomer(ctx, &raw[i], skip)
 		if err != nil {
 			return nil, err
 		}

@@ -66,7 +66,7 @@ func (s *Store) CustomersAfter(ctx context.Context, after domain.ID, limit int) 
 		if err := rows.Scan(r.dest()...); err != nil {
 			return nil, err
 		}
-		c, err := s.openCustomer(ctx, &r)
+		c, err := s.openCustomer(ctx, &r, nil)
 		if err != nil {
 			return nil, err
 		}

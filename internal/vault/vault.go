@@ -329,9 +329,13 @@ type Place struct {
 }
 
 func (k *Key) aad(p Place) []byte {
-	b := make([]byte, 0, 16+len(p.Table)+len(p.Record)+len(p.Field)+len(k.id)+4)
+	return k.appendAAD(make([]byte, 0, 64+len(p.Table)+len(p.Record)+len(p.Field)+len(k.id)), p)
+}
+
+// appendAAD appends the associated data of place p to b.
+func (k *Key) appendAAD(b []byte, p Place) []byte {
 	b = append(b, "custos/field/v1"...)
-	for _, s := range []string{p.Table, string(p.Record), p.Field, string(k.id)} {
+	for _, s := range [4]string{p.Table, string(p.Record), p.Field, string(k.id)} {
 		b = append(b, 0)
 		b = strconv.AppendInt(b, int64(len(s)), 10)
 		b = append(b, ':')
@@ -339,6 +343,10 @@ func (k *Key) aad(p Place) []byte {
 	}
 	return b
 }
+
+// openScratch holds the associated data and plaintext of an Open, so
+// reading a page of records does not allocate both for every field.
+var openScratch = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // Seal encrypts plaintext for place p. The empty string seals to nil so
 // absent values stay absent.
@@ -362,7 +370,19 @@ func (k *Key) Open(p Place, sealed []byte) (string, error) {
 	if sealed[0] != sealedVersion || len(sealed) < 1+ns+k.aead.Overhead() {
 		return "", ErrOpen
 	}
-	pt, err := k.aead.Open(nil, sealed[1:1+ns], sealed[1+ns:], k.aad(p))
+	bp := openScratch.Get().(*[]byte)
+	defer openScratch.Put(bp)
+	aad := k.appendAAD((*bp)[:0], p)
+	ct := sealed[1+ns:]
+	if cap(aad)-len(aad) < len(ct) {
+		aad = append(make([]byte, 0, len(aad)+len(ct)), aad...)
+	}
+	// The plaintext goes right after the associated data in the scratch
+	// buffer; string() copies it out before the buffer is reused.
+	pt, err := k.aead.Open(aad[len(aad):len(aad)], sealed[1:1+ns], ct, aad)
+	if cap(aad) <= 64<<10 {
+		*bp = aad[:0]
+	}
 	if err != nil {
 		return "", ErrOpen
 	}
