@@ -1,10 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -102,6 +104,18 @@ func (s *Store) InsertCustomers(ctx context.Context, importID domain.ID, batch [
 			index = append(index, []any{e.field.Code, e.version, e.hash, string(c.ID)})
 		}
 	}
+	// Blind-index keys are random: inserting a batch's entries in key
+	// order makes consecutive inserts land on the same B-tree pages.
+	sort.Slice(index, func(i, j int) bool {
+		a, b := index[i], index[j]
+		if a[0].(int) != b[0].(int) {
+			return a[0].(int) < b[0].(int)
+		}
+		if a[1].(int) != b[1].(int) {
+			return a[1].(int) < b[1].(int)
+		}
+		return bytes.Compare(a[2].([]byte), b[2].([]byte)) < 0
+	})
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		if err := insertRows(ctx, tx, "data_keys", []string{"id", "kek_version", "wrapped", "leaf", "created_at"}, keys); err != nil {
 			return fmt.Errorf("insert data keys: %w", err)
