@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.."
 echo "--> gofmt"
 # testdata may hold Go files that are deliberately malformed.
 unformatted=$(find . -name '*.go' -not -path './.git/*' -not -path '*/testdata/*' -print0 |
-	xargs -0 -r gofmt -l)
+	xargs -0 -r gofmt -s -l)
 if [[ -n $unformatted ]]; then
 	echo "these files need gofmt -w:" >&2
 	while IFS= read -r f; do

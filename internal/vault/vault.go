@@ -379,7 +379,7 @@ func (k *Key) Open(p Place, sealed []byte) (string, error) {
 	}
 	// The plaintext goes right after the associated data in the scratch
 	// buffer; string() copies it out before the buffer is reused.
-	pt, err := k.aead.Open(aad[len(aad):len(aad)], sealed[1:1+ns], ct, aad)
+	pt, err := k.aead.Open(aad[len(aad):], sealed[1:1+ns], ct, aad)
 	if cap(aad) <= 64<<10 {
 		*bp = aad[:0]
 	}
