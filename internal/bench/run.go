@@ -54,6 +54,9 @@ type Options struct {
 	ServerLog io.Writer
 	// ServeArgs are extra flags for the started server.
 	ServeArgs []string
+	// MaxErrors fails the run when a scenario has more errors (negative:
+	// never).
+	MaxErrors int64
 }
 
 // Scenario names, in the order they run.
@@ -239,6 +242,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	WriteTable(o.Out, rep)
+	if o.MaxErrors >= 0 {
+		for _, r := range rep.Results {
+			if r.Errors > o.MaxErrors {
+				return rep, fmt.Errorf("scenario %s had %d errors (at most %d allowed)", r.Scenario, r.Errors, o.MaxErrors)
+			}
+		}
+	}
 	if o.JSONPath != "" {
 		b, _ := json.MarshalIndent(rep, "", "  ")
 		if err := os.WriteFile(o.JSONPath, append(b, '\n'), 0o600); err != nil {

@@ -30,7 +30,7 @@ func (f *fixture) scenario(name string) generator {
 	}
 	update := func(rng *rand.Rand, seq int64) request {
 		b, _ := json.Marshal(map[string]string{"status": statuses[seq%int64(len(statuses))]})
-		return request{method: "PATCH", path: "/api/v1/customers/" + f.ids[pick(rng)], token: f.manager, body: b, want: 200}
+		return request{method: "PATCH", path: "/api/v1/customers/" + f.ids[pick(rng)], token: f.manager, body: b, want: 200, alsoOK: 409}
 	}
 	searchPhone := func(rng *rand.Rand, _ int64) request {
 		return request{method: "GET", path: "/api/v1/customers?phone=" + url.QueryEscape(f.phones[rng.IntN(len(f.phones))]), token: f.manager, want: 200}

@@ -34,6 +34,7 @@ Scenarios: `+strings.Join(bench.AllScenarios, ", ")+`.`)
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "how long each scenario runs")
 	scen := fs.String("scenario", strings.Join(bench.AllScenarios, ","), "comma-separated scenarios to run")
 	fs.StringVar(&o.JSONPath, "json", "", "write results as JSON to `file`")
+	fs.Int64Var(&o.MaxErrors, "max-errors", -1, "exit non-zero when a scenario has more errors than this (-1: never)")
 	serverLog := fs.String("server-log", "", "write the started server's log to `file`")
 	pprofAddr := fs.String("server-pprof", "", "serve the started server's profiling endpoints on this loopback `host:port`")
 	if ok, code := parse(env, fs, args, nil, 0); !ok {
