@@ -160,6 +160,20 @@ type indexEntry struct {
 	hash    []byte
 }
 
+// tiebreak is the last primary-key column of the entry's blind_index row:
+// empty for identifier fields, so the key itself keeps them unique, and
+// the customer id for name tokens, which many customers share.
+func (e indexEntry) tiebreak(id domain.ID) string {
+	if e.field.Unique {
+		return ""
+	}
+	return string(id)
+}
+
+// insertIndexEntrySQL inserts one blind_index row; a taken identifier
+// inserts nothing.
+const insertIndexEntrySQL = `INSERT INTO blind_index (field, key_version, hash, tiebreak, customer_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+
 // customerIndexEntries computes the blind-index rows of c for every loaded
 // index key version (during a key rotation both old and new are written).
 func (s *Store) customerIndexEntries(c *domain.Customer) ([]indexEntry, error) {
@@ -214,8 +228,7 @@ func (s *Store) customerIndexEntriesFor(c *domain.Customer, versions []int) ([]i
 // is already taken by another customer yields a conflict naming the field.
 func insertIndexEntries(ctx context.Context, tx *Tx, id domain.ID, entries []indexEntry) error {
 	for _, e := range entries {
-		res, err := tx.Exec(ctx, `INSERT INTO blind_index (field, key_version, hash, customer_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			e.field.Code, e.version, e.hash, string(id))
+		res, err := tx.Exec(ctx, insertIndexEntrySQL, e.field.Code, e.version, e.hash, e.tiebreak(id), string(id))
 		if err != nil {
 			return fmt.Errorf("insert blind index: %w", err)
 		}

@@ -101,7 +101,7 @@ func (s *Store) InsertCustomers(ctx context.Context, importID domain.ID, batch [
 				continue
 			}
 			seen[k] = true
-			index = append(index, []any{e.field.Code, e.version, e.hash, string(c.ID)})
+			index = append(index, []any{e.field.Code, e.version, e.hash, e.tiebreak(c.ID), string(c.ID)})
 		}
 	}
 	// Blind-index keys are random: inserting a batch's entries in key
@@ -129,7 +129,7 @@ func (s *Store) InsertCustomers(ctx context.Context, importID domain.ID, batch [
 		if err := insertRows(ctx, tx, "customer_tags", []string{"customer_id", "tag"}, tags); err != nil {
 			return fmt.Errorf("insert tags: %w", err)
 		}
-		if err := insertRows(ctx, tx, "blind_index", []string{"field", "key_version", "hash", "customer_id"}, index); err != nil {
+		if err := insertRows(ctx, tx, "blind_index", []string{"field", "key_version", "hash", "tiebreak", "customer_id"}, index); err != nil {
 			if isUniqueViolation(err) {
 				return domain.Conflict("", "a phone, email, ID number or tax id of this batch was taken by another customer meanwhile")
 			}

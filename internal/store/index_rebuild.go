@@ -98,8 +98,7 @@ func (s *Store) WriteIndexEntries(ctx context.Context, v int, cs []*domain.Custo
 				continue
 			}
 			for _, e := range entries[i] {
-				if _, err := tx.Exec(ctx, `INSERT INTO blind_index (field, key_version, hash, customer_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-					e.field.Code, e.version, e.hash, string(c.ID)); err != nil {
+				if _, err := tx.Exec(ctx, insertIndexEntrySQL, e.field.Code, e.version, e.hash, e.tiebreak(c.ID), string(c.ID)); err != nil {
 					return fmt.Errorf("insert blind index: %w", err)
 				}
 			}
