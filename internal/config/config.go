@@ -120,7 +120,7 @@ func Defaults() Config {
 		Argon2MemoryKiB:   19 * 1024,
 		Argon2Iterations:  2,
 		Argon2Parallelism: 1,
-		DataKeyCacheSize:  50000,
+		DataKeyCacheSize:  250000,
 		SQLiteSynchronous: "FULL",
 
 		MasterKeyProvider:       "file",

@@ -46,7 +46,7 @@ func (s *Store) warmDataKeys(ctx context.Context, ids []domain.ID) error {
 			continue
 		}
 		seen[id] = true
-		if _, ok := s.vault.Cached(id); !ok {
+		if !s.vault.IsCached(id) {
 			missing = append(missing, string(id))
 		}
 	}

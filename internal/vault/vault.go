@@ -16,8 +16,6 @@ import (
 	"strconv"
 	"sync"
 
-	lru "github.com/hashicorp/golang-lru/v2"
-
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/keyring"
 	"github.com/custoscrm/custos/internal/shred"
@@ -153,7 +151,7 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 // Vault creates and opens data keys.
 type Vault struct {
 	w     Wrapper
-	cache *lru.Cache[domain.ID, *Key]
+	cache *keyCache
 
 	leafMu   sync.Mutex
 	leafOK   bool
@@ -166,7 +164,7 @@ func New(w Wrapper, cacheSize int) (*Vault, error) {
 	if cacheSize < 1 {
 		cacheSize = 1
 	}
-	c, err := lru.New[domain.ID, *Key](cacheSize)
+	c, err := newKeyCache(cacheSize)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +200,7 @@ func (v *Vault) NewKey(ctx context.Context) (*Key, WrappedKey, error) {
 	if err != nil {
 		return nil, WrappedKey{}, err
 	}
-	v.cache.Add(id, k)
+	v.cache.add(id, raw)
 	return k, WrappedKey{ID: id, KEKVersion: ver, Wrapped: wrapped, Leaf: leaf}, nil
 }
 
@@ -212,7 +210,7 @@ func (v *Vault) Key(ctx context.Context, wk WrappedKey) (*Key, error) {
 	if len(wk.Wrapped) == 0 {
 		return nil, ErrErased
 	}
-	if k, ok := v.cache.Get(wk.ID); ok {
+	if k, ok := v.Cached(wk.ID); ok {
 		return k, nil
 	}
 	inner, err := v.w.Unwrap(ctx, wk.KEKVersion, wk.Wrapped, wrapAAD(wk.ID))
@@ -228,7 +226,7 @@ func (v *Vault) Key(ctx context.Context, wk WrappedKey) (*Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	v.cache.Add(wk.ID, k)
+	v.cache.add(wk.ID, raw)
 	return k, nil
 }
 
@@ -294,10 +292,10 @@ func (v *Vault) RewrapTo(ctx context.Context, wk WrappedKey, ver int) (WrappedKe
 }
 
 // Forget drops a data key from the cache (after it is destroyed).
-func (v *Vault) Forget(id domain.ID) { v.cache.Remove(id) }
+func (v *Vault) Forget(id domain.ID) { v.cache.remove(id) }
 
 // CacheLen returns how many unwrapped keys are cached.
-func (v *Vault) CacheLen() int { return v.cache.Len() }
+func (v *Vault) CacheLen() int { return v.cache.len() }
 
 // Key is an unwrapped data key ready to seal and open field values.
 type Key struct {
@@ -407,9 +405,22 @@ func (v *Vault) UnwrapNamed(ctx context.Context, name string, kekVersion int, wr
 	return v.w.Unwrap(ctx, kekVersion, wrapped, namedAAD(name))
 }
 
+// IsCached reports whether data key id is in the cache, without building
+// its cipher or changing its place in the eviction order.
+func (v *Vault) IsCached(id domain.ID) bool { return v.cache.contains(id) }
+
 // Cached returns the unwrapped data key id if it is in the cache. Callers
 // must already know the record is not erased (its row says so): a key
 // destroyed on another node may linger in this node's cache.
 func (v *Vault) Cached(id domain.ID) (*Key, bool) {
-	return v.cache.Get(id)
+	raw, ok := v.cache.get(id)
+	if !ok {
+		return nil, false
+	}
+	defer clear(raw[:])
+	k, err := newKey(id, raw[:])
+	if err != nil { // unreachable: 32 bytes always make an AES-256 key
+		return nil, false
+	}
+	return k, true
 }

@@ -13,7 +13,7 @@ import (
 
 // newVault returns a vault over a real file-provider keyring with an
 // erasure tree, caching up to cacheSize data keys.
-func newVault(b *testing.B, cacheSize int) *vault.Vault {
+func newVault(b testing.TB, cacheSize int) *vault.Vault {
 	b.Helper()
 	ctx := context.Background()
 	path := filepath.Join(b.TempDir(), "master.key")
