@@ -200,7 +200,7 @@ func (v *Vault) NewKey(ctx context.Context) (*Key, WrappedKey, error) {
 	if err != nil {
 		return nil, WrappedKey{}, err
 	}
-	v.cache.add(id, raw)
+	v.cache.add(k, raw)
 	return k, WrappedKey{ID: id, KEKVersion: ver, Wrapped: wrapped, Leaf: leaf}, nil
 }
 
@@ -226,7 +226,7 @@ func (v *Vault) Key(ctx context.Context, wk WrappedKey) (*Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	v.cache.add(wk.ID, raw)
+	v.cache.add(k, raw)
 	return k, nil
 }
 
@@ -413,14 +413,5 @@ func (v *Vault) IsCached(id domain.ID) bool { return v.cache.contains(id) }
 // must already know the record is not erased (its row says so): a key
 // destroyed on another node may linger in this node's cache.
 func (v *Vault) Cached(id domain.ID) (*Key, bool) {
-	raw, ok := v.cache.get(id)
-	if !ok {
-		return nil, false
-	}
-	defer clear(raw[:])
-	k, err := newKey(id, raw[:])
-	if err != nil { // unreachable: 32 bytes always make an AES-256 key
-		return nil, false
-	}
-	return k, true
+	return v.cache.get(id)
 }
