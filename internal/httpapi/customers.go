@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/custoscrm/custos/internal/domain"
@@ -11,6 +12,7 @@ func (api *API) customerRoutes() []Route {
 	return []Route{
 		{"POST", "/api/v1/customers", Authenticated, api.createCustomer},
 		{"GET", "/api/v1/customers", Authenticated, api.listCustomers},
+		{"GET", "/api/v1/customers/export", Authenticated, api.exportCustomers},
 		{"POST", "/api/v1/customers/search", Authenticated, api.searchCustomers},
 		{"GET", "/api/v1/customers/{id}", Authenticated, api.getCustomer},
 		{"PATCH", "/api/v1/customers/{id}", Authenticated, api.updateCustomer},
@@ -167,40 +169,17 @@ func (api *API) listCustomers(w http.ResponseWriter, r *http.Request) {
 		api.writeError(w, r, err)
 		return
 	}
-	f := domain.CustomerFilter{Cursor: cursor, Limit: limit, Tag: q.Get("tag"), Name: q.Get("q")}
-	if f.OwnerID, err = queryID(q, "owner_id", domain.KindUser); err != nil {
+	f, err := customerFilter(q)
+	if err != nil {
 		api.writeError(w, r, err)
 		return
 	}
-	if s := q.Get("status"); s != "" {
-		if !domain.ValidCustomerStatus(domain.CustomerStatus(s)) {
-			api.writeError(w, r, domain.Invalid("status", "status must be lead, prospect, active or inactive"))
-			return
-		}
-		f.Status = domain.CustomerStatus(s)
-	}
-	if k := q.Get("kind"); k != "" {
-		if k != string(domain.CustomerPerson) && k != string(domain.CustomerCompany) {
-			api.writeError(w, r, domain.Invalid("kind", "kind must be person or company"))
-			return
-		}
-		f.Kind = domain.CustomerKind(k)
-	}
-	if f.Tag != "" {
-		if f.Tag, err = domain.NormalizeTag("tag", f.Tag); err != nil {
-			api.writeError(w, r, err)
-			return
-		}
-	}
-	if f.Name != "" {
+	f.Cursor, f.Limit = cursor, limit
+	if f.Name = q.Get("q"); f.Name != "" {
 		if f.Name, err = domain.NormalizeName("q", f.Name); err != nil {
 			api.writeError(w, r, err)
 			return
 		}
-	}
-	if f.UpdatedSince, err = queryTime(q, "updated_since"); err != nil {
-		api.writeError(w, r, err)
-		return
 	}
 	page, err := api.crm.ListCustomers(r.Context(), f)
 	if err != nil {
@@ -212,6 +191,37 @@ func (api *API) listCustomers(w http.ResponseWriter, r *http.Request) {
 		items[i] = toCustomerJSON(c)
 	}
 	writeJSON(w, http.StatusOK, listJSON[customerJSON]{Items: items, NextCursor: encodeCursor(page.NextCursor)})
+}
+
+// customerFilter reads the list filters shared by listing and exporting:
+// owner_id, status, tag, kind and updated_since.
+func customerFilter(q url.Values) (domain.CustomerFilter, error) {
+	var f domain.CustomerFilter
+	var err error
+	if f.OwnerID, err = queryID(q, "owner_id", domain.KindUser); err != nil {
+		return f, err
+	}
+	if s := q.Get("status"); s != "" {
+		if !domain.ValidCustomerStatus(domain.CustomerStatus(s)) {
+			return f, domain.Invalid("status", "status must be lead, prospect, active or inactive")
+		}
+		f.Status = domain.CustomerStatus(s)
+	}
+	if k := q.Get("kind"); k != "" {
+		if k != string(domain.CustomerPerson) && k != string(domain.CustomerCompany) {
+			return f, domain.Invalid("kind", "kind must be person or company")
+		}
+		f.Kind = domain.CustomerKind(k)
+	}
+	if t := q.Get("tag"); t != "" {
+		if f.Tag, err = domain.NormalizeTag("tag", t); err != nil {
+			return f, err
+		}
+	}
+	if f.UpdatedSince, err = queryTime(q, "updated_since"); err != nil {
+		return f, err
+	}
+	return f, nil
 }
 
 func (api *API) lookupCustomers(w http.ResponseWriter, r *http.Request, field domain.LookupField, value string) {

@@ -163,6 +163,8 @@ var endpointTable = []endpointRow{
 		return request{path: "/api/v1/customers/" + cu.id + "/reveal", body: map[string]string{"field": "phone", "reason": "customer on the phone"},
 			reveals: []string{cu.phone}}
 	}, set(signedIn(200), owner, 403, other, 403, auditor, 403, narrow, 403)},
+	{"GET /api/v1/customers/export", func(f *fixture, c caller) request { f.customer(); return p("/api/v1/customers/export", nil) },
+		set(signedIn(200), owner, 403, other, 403, service, 403, auditor, 403, narrow, 403)},
 
 	// Sessions.
 	{"GET /api/v1/sessions", func(f *fixture, c caller) request { return p("/api/v1/sessions", nil) }, signedIn(200)},
