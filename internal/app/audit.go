@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"sync"
 	"time"
@@ -36,6 +37,12 @@ func (a *App) sequencerOptions(now func() time.Time) audit.SequencerOptions {
 func (a *App) Start(ctx context.Context) error {
 	if a.Config.AuditAnchorFile != "" {
 		if err := audit.CheckAnchored(ctx, a.Store, a.AuditSigner, a.Config.AuditAnchorFile); err != nil {
+			return fmt.Errorf("%w: %w", ErrAuditLogInconsistent, err)
+		}
+	}
+	if a.Config.AuditAnchorURL != "" {
+		client := &http.Client{Timeout: 15 * time.Second}
+		if err := audit.CheckAnchoredURL(ctx, a.Store, a.AuditSigner, client, a.Config.AuditAnchorURL); err != nil {
 			return fmt.Errorf("%w: %w", ErrAuditLogInconsistent, err)
 		}
 	}

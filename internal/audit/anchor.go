@@ -207,6 +207,41 @@ func LastAnchored(path string, s *Signer) (*Checkpoint, error) {
 	return cs[len(cs)-1], nil
 }
 
+// FetchAnchored asks the anchoring service at url for the newest
+// checkpoint it holds: an HTTP GET answered with the signed checkpoint as
+// text, or 404 when it holds none (nil, nil). The checkpoint must carry
+// this log's origin and a valid signature by s.
+func FetchAnchored(ctx context.Context, client *http.Client, url string, s *Signer) (*Checkpoint, error) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("anchor URL: %w", err)
+	}
+	req.Header.Set("Accept", "text/plain")
+	req.Header.Set("Custos-Audit-Verifier", s.VerifierKey())
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("anchor URL: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return nil, nil
+	}
+	if resp.StatusCode/100 != 2 {
+		return nil, fmt.Errorf("anchor URL answered %s to GET", resp.Status)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxCheckpointBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("anchor URL: %w", err)
+	}
+	cp, err := OpenCheckpoint(body, s.Verifier(), s.Origin())
+	if err != nil {
+		return nil, fmt.Errorf("the checkpoint held by the anchor URL: %w", err)
+	}
+	return cp, nil
+}
+
 // PostAnchor sends c to an anchoring service: an HTTP POST of the signed
 // checkpoint as text/plain, with the verifier key in the
 // Custos-Audit-Verifier header. Any 2xx answer counts as anchored.

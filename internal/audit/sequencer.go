@@ -334,16 +334,34 @@ func (m *memoReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 }
 
 // CheckAnchored checks, at start-up, that the log is consistent with the
-// newest checkpoint in the anchor file at path: the log must be at least
-// as large, its stored root must match its hashes, and an RFC 6962
-// consistency proof must connect the anchored root to the current one.
-// An error means the log was truncated or rewritten; the server must not
-// serve.
+// newest checkpoint in the anchor file at path (see CheckConsistent).
 func CheckAnchored(ctx context.Context, st *store.Store, s *Signer, path string) error {
 	anchored, err := LastAnchored(path, s)
 	if err != nil {
 		return fmt.Errorf("audit log check against the anchor file: %w", err)
 	}
+	return CheckConsistent(ctx, st, anchored, path)
+}
+
+// CheckAnchoredURL checks, at start-up, that the log is consistent with
+// the newest checkpoint the anchoring service at url holds (FetchAnchored;
+// see CheckConsistent). A service that cannot be asked is an error too:
+// without its answer truncation could go unnoticed.
+func CheckAnchoredURL(ctx context.Context, st *store.Store, s *Signer, client *http.Client, url string) error {
+	anchored, err := FetchAnchored(ctx, client, url, s)
+	if err != nil {
+		return fmt.Errorf("audit log check against the anchor URL: %w", err)
+	}
+	return CheckConsistent(ctx, st, anchored, url)
+}
+
+// CheckConsistent checks that the log is consistent with anchored (nil:
+// nothing anchored yet), a verified checkpoint kept at where: the log must
+// be at least as large, its stored root must match its hashes, and an RFC
+// 6962 consistency proof must connect the anchored root to the current
+// one. An error means the log was truncated or rewritten; the server must
+// not serve.
+func CheckConsistent(ctx context.Context, st *store.Store, anchored *Checkpoint, where string) error {
 	if anchored == nil {
 		return nil
 	}
@@ -353,7 +371,7 @@ func CheckAnchored(ctx context.Context, st *store.Store, s *Signer, path string)
 	}
 	if tree.Size < anchored.Size {
 		return fmt.Errorf("the audit log holds %d entries but a checkpoint of %d entries was anchored in %s: the log was truncated (first missing entry: seq %d); run 'custos audit verify'",
-			tree.Size, anchored.Size, path, tree.Size)
+			tree.Size, anchored.Size, where, tree.Size)
 	}
 	r := st.AuditHashReader(ctx)
 	root, err := tlog.TreeHash(tree.Size, r)
@@ -368,7 +386,7 @@ func CheckAnchored(ctx context.Context, st *store.Store, s *Signer, path string)
 		return fmt.Errorf("the audit log's hashes are incomplete: %w; run 'custos audit verify'", err)
 	}
 	if err := tlog.CheckTree(proof, tree.Size, tree.Root, anchored.Size, anchored.Root); err != nil {
-		return fmt.Errorf("the audit log is not consistent with the checkpoint of %d entries anchored in %s: the log was rewritten; run 'custos audit verify'", anchored.Size, path)
+		return fmt.Errorf("the audit log is not consistent with the checkpoint of %d entries anchored in %s: the log was rewritten; run 'custos audit verify'", anchored.Size, where)
 	}
 	return nil
 }
