@@ -59,6 +59,12 @@ func TestRotateMasterWhileServing(t *testing.T) {
 			default:
 			}
 		}
+		// The readers read the customers created before the writers start;
+		// take them before the writers add to want.
+		ids := make([]domain.ID, 0, len(want))
+		for id := range want {
+			ids = append(ids, id)
+		}
 		for w := range 2 { // writers
 			wg.Add(1)
 			go func() {
@@ -82,10 +88,6 @@ func TestRotateMasterWhileServing(t *testing.T) {
 					writes.Add(1)
 				}
 			}()
-		}
-		ids := make([]domain.ID, 0, len(want))
-		for id := range want {
-			ids = append(ids, id)
 		}
 		for w := range 3 { // readers of unmasked personal data
 			wg.Add(1)
