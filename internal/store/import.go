@@ -6,7 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -77,12 +77,15 @@ var customerInsertColumns = []string{"id", "kind", "dek_id", "name_public", "nam
 	"updated_at", "version", "tags", "import_id"}
 
 // InsertCustomers writes a batch of prepared customers of import importID
-// in one transaction with multi-row statements. A unique identifier taken
-// meanwhile fails the whole batch with a conflict.
+// in one transaction with multi-row statements. Their blind-index entries
+// are kept aside and written in key order when enough have gathered and
+// when the import finishes (see import_index.go); a unique identifier
+// taken meanwhile then fails with a conflict.
 func (s *Store) InsertCustomers(ctx context.Context, importID domain.ID, batch []*PreparedCustomer) error {
 	keys := make([][]any, 0, len(batch))
 	custs := make([][]any, 0, len(batch))
-	var tags, index [][]any
+	var tags [][]any
+	var index []pendingIndexRow
 	for _, p := range batch {
 		c, sc := p.c, p.sc
 		now := c.CreatedAt.UnixMicro()
@@ -94,29 +97,21 @@ func (s *Store) InsertCustomers(ctx context.Context, importID domain.ID, batch [
 		for _, t := range c.Tags {
 			tags = append(tags, []any{string(c.ID), t})
 		}
-		seen := map[string]bool{}
-		for _, e := range p.entries {
-			k := fmt.Sprint(e.field.Code, e.version, string(e.hash))
-			if seen[k] { // two name tokens of one customer may share a truncated tag
+		for i, e := range p.entries {
+			// Two name tokens of one customer may share a truncated tag.
+			if slices.ContainsFunc(p.entries[:i], func(o indexEntry) bool {
+				return o.field.Code == e.field.Code && o.version == e.version && bytes.Equal(o.hash, e.hash)
+			}) {
 				continue
 			}
-			seen[k] = true
-			index = append(index, []any{e.field.Code, e.version, e.hash, e.tiebreak(c.ID), string(c.ID)})
+			r, err := newPendingIndexRow(e, c.ID)
+			if err != nil {
+				return err
+			}
+			index = append(index, r)
 		}
 	}
-	// Blind-index keys are random: inserting a batch's entries in key
-	// order makes consecutive inserts land on the same B-tree pages.
-	sort.Slice(index, func(i, j int) bool {
-		a, b := index[i], index[j]
-		if a[0].(int) != b[0].(int) {
-			return a[0].(int) < b[0].(int)
-		}
-		if a[1].(int) != b[1].(int) {
-			return a[1].(int) < b[1].(int)
-		}
-		return bytes.Compare(a[2].([]byte), b[2].([]byte)) < 0
-	})
-	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		if err := insertRows(ctx, tx, "data_keys", []string{"id", "kek_version", "wrapped", "leaf", "created_at"}, keys); err != nil {
 			return fmt.Errorf("insert data keys: %w", err)
 		}
@@ -129,14 +124,16 @@ func (s *Store) InsertCustomers(ctx context.Context, importID domain.ID, batch [
 		if err := insertRows(ctx, tx, "customer_tags", []string{"customer_id", "tag"}, tags); err != nil {
 			return fmt.Errorf("insert tags: %w", err)
 		}
-		if err := insertRows(ctx, tx, "blind_index", []string{"field", "key_version", "hash", "tiebreak", "customer_id"}, index); err != nil {
-			if isUniqueViolation(err) {
-				return domain.Conflict("", "a phone, email, ID number or tax id of this batch was taken by another customer meanwhile")
-			}
-			return fmt.Errorf("insert blind indexes: %w", err)
-		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	// The blind-index entries wait and go in in key order (import_index.go).
+	if full := s.importIndex.add(importID, index); full != nil {
+		return s.writeIndexRows(ctx, full)
+	}
+	return nil
 }
 
 // TakenIdentifiers returns which of values (normalized) another customer
@@ -219,6 +216,9 @@ func (s *Store) ImportHeartbeat(ctx context.Context, id domain.ID, now time.Time
 
 // FinishImport marks an import done with its audit events.
 func (s *Store) FinishImport(ctx context.Context, id domain.ID, rows int, now time.Time, evs ...*domain.AuditEvent) error {
+	if err := s.writeIndexRows(ctx, s.importIndex.take(id)); err != nil {
+		return err
+	}
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.Exec(ctx, `UPDATE imports SET state = ?, rows_total = ?, finished_at = ? WHERE id = ? AND state = ?`,
 			ImportDone, rows, now.UnixMicro(), string(id), ImportRunning)
@@ -237,6 +237,7 @@ func (s *Store) FinishImport(ctx context.Context, id domain.ID, rows int, now ti
 // deleted, not punctured: the customers never existed as far as anyone
 // could rely on.
 func (s *Store) AbortImport(ctx context.Context, id domain.ID, now time.Time, evs ...*domain.AuditEvent) error {
+	s.importIndex.take(id) // entries never written need no removal
 	var state string
 	err := s.queryRow(ctx, `SELECT state FROM imports WHERE id = ?`, string(id)).Scan(&state)
 	if errors.Is(err, sql.ErrNoRows) {
