@@ -180,13 +180,7 @@ func (s *Service) ListCustomers(ctx context.Context, f domain.CustomerFilter) (d
 		s.recordDenied(ctx, "customer.search", "customer", "", "no access to the searched field")
 		return page, domain.ForbiddenField("q")
 	}
-	f.Scope = policy.RecordScope(a)
-	f.Skip = map[domain.FieldClass]bool{}
-	for _, c := range []domain.FieldClass{domain.ClassContact, domain.ClassIdentity, domain.ClassFinancial} {
-		if policy.FieldAccess(a, c) == domain.AccessNone {
-			f.Skip[c] = true // never decrypted for this caller
-		}
-	}
+	f.Scope, f.Skip = policy.RecordScope(a), hiddenClasses(a)
 	page, err = s.store.ListCustomers(ctx, f)
 	if err != nil {
 		return page, err
@@ -209,6 +203,18 @@ func (s *Service) ListCustomers(ctx context.Context, f domain.CustomerFilter) (d
 		return domain.Page[*domain.Customer]{}, err
 	}
 	return page, nil
+}
+
+// hiddenClasses names the sealed field classes a may not see at all: the
+// store leaves them sealed, so they are never decrypted for a.
+func hiddenClasses(a *domain.Actor) map[domain.FieldClass]bool {
+	skip := map[domain.FieldClass]bool{}
+	for _, c := range []domain.FieldClass{domain.ClassContact, domain.ClassIdentity, domain.ClassFinancial} {
+		if policy.FieldAccess(a, c) == domain.AccessNone {
+			skip[c] = true
+		}
+	}
+	return skip
 }
 
 // FindCustomers looks customers up by an exact identifier (phone, email,

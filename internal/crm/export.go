@@ -33,13 +33,7 @@ func (s *Service) ExportCustomers(ctx context.Context, f domain.CustomerFilter, 
 		return 0, err
 	}
 	f.Name, f.Cursor, f.Limit = "", "", exportPage
-	f.Scope = policy.RecordScope(a)
-	f.Skip = map[domain.FieldClass]bool{}
-	for _, c := range []domain.FieldClass{domain.ClassContact, domain.ClassIdentity, domain.ClassFinancial} {
-		if policy.FieldAccess(a, c) == domain.AccessNone {
-			f.Skip[c] = true
-		}
-	}
+	f.Scope, f.Skip = policy.RecordScope(a), hiddenClasses(a)
 	n := 0
 	for {
 		page, err := s.store.ListCustomers(ctx, f)

@@ -46,13 +46,16 @@ func (api *API) exportCustomers(w http.ResponseWriter, r *http.Request) {
 	}
 	rc := http.NewResponseController(w)
 	var cw *csv.Writer
+	begin := func() error { // the first page, or an empty export, opens the file
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="custos-customers.csv"`)
+		w.WriteHeader(http.StatusOK)
+		cw = csv.NewWriter(w)
+		return cw.Write(customerCSVColumns)
+	}
 	_, err = api.crm.ExportCustomers(r.Context(), f, func(page []*domain.Customer) error {
 		if cw == nil {
-			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-			w.Header().Set("Content-Disposition", `attachment; filename="custos-customers.csv"`)
-			w.WriteHeader(http.StatusOK)
-			cw = csv.NewWriter(w)
-			if err := cw.Write(customerCSVColumns); err != nil {
+			if err := begin(); err != nil {
 				return err
 			}
 		}
@@ -76,11 +79,7 @@ func (api *API) exportCustomers(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	}
 	if cw == nil { // nothing in scope: the header row alone
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", `attachment; filename="custos-customers.csv"`)
-		w.WriteHeader(http.StatusOK)
-		cw = csv.NewWriter(w)
-		_ = cw.Write(customerCSVColumns)
+		_ = begin()
 	}
 	cw.Flush()
 }
