@@ -6,7 +6,7 @@
 # tests read, as shell assignments:
 #
 #   eval "$(scripts/softhsm.sh)"
-#   go test ./internal/keyring/...
+#   go test ./internal/masterkey/...
 #
 # Usage: scripts/softhsm.sh [DIR]   (DIR defaults to a new temporary directory)
 #

@@ -12,11 +12,11 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
-	"github.com/custoscrm/custos/internal/app"
 	"github.com/custoscrm/custos/internal/audit"
 	"github.com/custoscrm/custos/internal/config"
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/store"
+	"github.com/custoscrm/custos/internal/wiring"
 )
 
 // auditCommands are the subcommands of 'custos audit'.
@@ -86,7 +86,7 @@ confirm it. The anchor file defaults to CUSTOS_AUDIT_ANCHOR_FILE.`)
 		*vkey = env.Getenv("CUSTOS_AUDIT_VERIFIER_KEY")
 	}
 	log := cfg.NewLogger(io.Discard)
-	r, err := app.OpenAuditReader(ctx, cfg, log)
+	r, err := wiring.OpenAuditReader(ctx, cfg, log)
 	if err != nil {
 		return fail(env, "%v", err)
 	}
@@ -155,10 +155,10 @@ Safe while a server on the same database keeps running.`)
 	if fs.NArg() > 0 {
 		return fail(env, "audit checkpoint takes no arguments (got %q)", fs.Arg(0))
 	}
-	if !app.Initialized(cfg) {
+	if !wiring.Initialized(cfg) {
 		return fail(env, "%s is not initialized", cfg.DataDir)
 	}
-	a, err := app.Open(ctx, cfg, cfg.NewLogger(env.Stderr), app.Options{})
+	a, err := wiring.Open(ctx, cfg, cfg.NewLogger(env.Stderr), wiring.Options{})
 	if err != nil {
 		return fail(env, "%v", err)
 	}
@@ -190,7 +190,7 @@ the stored key is first checked against the sealed private key.`)
 	if ok, code := parse(env, fs, args, &cfg, groups); !ok {
 		return code
 	}
-	r, err := app.OpenAuditReader(ctx, cfg, cfg.NewLogger(io.Discard))
+	r, err := wiring.OpenAuditReader(ctx, cfg, cfg.NewLogger(io.Discard))
 	if err != nil {
 		return fail(env, "%v", err)
 	}
@@ -227,10 +227,10 @@ Elastic Common Schema JSON lines. The export is itself audited.`)
 	if *from < 0 || (*to >= 0 && *to < *from) {
 		return fail(env, "--from must be at least 0 and --to not below it")
 	}
-	if !app.Initialized(cfg) {
+	if !wiring.Initialized(cfg) {
 		return fail(env, "%s is not initialized", cfg.DataDir)
 	}
-	a, err := app.Open(ctx, cfg, cfg.NewLogger(env.Stderr), app.Options{})
+	a, err := wiring.Open(ctx, cfg, cfg.NewLogger(env.Stderr), wiring.Options{})
 	if err != nil {
 		return fail(env, "%v", err)
 	}

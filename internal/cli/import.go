@@ -13,10 +13,10 @@ import (
 	"strconv"
 	"syscall"
 
-	"github.com/custoscrm/custos/internal/app"
 	"github.com/custoscrm/custos/internal/config"
-	"github.com/custoscrm/custos/internal/crm"
 	"github.com/custoscrm/custos/internal/csvimport"
+	"github.com/custoscrm/custos/internal/records"
+	"github.com/custoscrm/custos/internal/wiring"
 )
 
 // importMemoryLimit is the import's soft Go memory limit (the database's
@@ -93,20 +93,20 @@ serves the same data directory.`)
 	if !st.Mode().IsRegular() {
 		return fail(env, "%s is not a regular file", path)
 	}
-	if !app.Initialized(cfg) {
+	if !wiring.Initialized(cfg) {
 		return fail(env, "%s is not initialized", cfg.DataDir)
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	log := cfg.NewLogger(env.Stderr)
-	a, err := app.Open(ctx, cfg, log, app.Options{})
+	a, err := wiring.Open(ctx, cfg, log, wiring.Options{})
 	if err != nil {
 		return fail(env, "%v", err)
 	}
 	defer a.Close()
 
 	var current *csvimport.Reader
-	src := func() (crm.ImportReader, error) {
+	src := func() (records.ImportReader, error) {
 		f, err := os.Open(path) //nolint:gosec // the operator names the file
 		if err != nil {
 			return nil, err
@@ -116,7 +116,7 @@ serves the same data directory.`)
 			_ = f.Close()
 			var fe *csvimport.FileError
 			if errors.As(err, &fe) {
-				return nil, &crm.ImportProblem{Line: fe.Line, Message: fe.Message}
+				return nil, &records.ImportProblem{Line: fe.Line, Message: fe.Message}
 			}
 			return nil, err
 		}
@@ -134,7 +134,7 @@ serves the same data directory.`)
 			bar.update("writing customers", int64(n), rows)
 		}
 	}
-	res, err := a.CRM.ImportCustomers(a.SystemContext(ctx), src, crm.ImportOptions{
+	res, err := a.Records.ImportCustomers(a.SystemContext(ctx), src, records.ImportOptions{
 		Owner: *owner, DryRun: *dryRun, Progress: progress, BatchSize: *batch,
 	})
 	bar.finish()
@@ -172,27 +172,27 @@ type csvRows struct {
 	f *os.File
 }
 
-func (c csvRows) Next() (crm.ImportRow, error) {
+func (c csvRows) Next() (records.ImportRow, error) {
 	row, err := c.r.Next()
 	if err != nil {
 		var fe *csvimport.FileError
 		if errors.As(err, &fe) && fe.Line > 0 {
 			// A bad row: reading goes on with the next line.
-			return crm.ImportRow{}, &crm.ImportProblem{Line: fe.Line, Field: fe.Column, Message: fe.Message}
+			return records.ImportRow{}, &records.ImportProblem{Line: fe.Line, Field: fe.Column, Message: fe.Message}
 		}
 		_ = c.f.Close()
 		if errors.Is(err, io.EOF) {
-			return crm.ImportRow{}, io.EOF
+			return records.ImportRow{}, io.EOF
 		}
 		if fe != nil {
-			return crm.ImportRow{}, &crm.ImportProblem{Message: fe.Message}
+			return records.ImportRow{}, &records.ImportProblem{Message: fe.Message}
 		}
-		return crm.ImportRow{}, err
+		return records.ImportRow{}, err
 	}
-	return crm.ImportRow{Line: row.Line, Input: row.Input, Owner: row.Owner}, nil
+	return records.ImportRow{Line: row.Line, Input: row.Input, Owner: row.Owner}, nil
 }
 
-func writeReport(path string, problems []crm.ImportProblem) error {
+func writeReport(path string, problems []records.ImportProblem) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600) //nolint:gosec // the operator names the file
 	if err != nil {
 		return err

@@ -9,10 +9,10 @@ import (
 	"os"
 	"strings"
 
-	"github.com/custoscrm/custos/internal/app"
 	"github.com/custoscrm/custos/internal/config"
 	"github.com/custoscrm/custos/internal/demo"
 	"github.com/custoscrm/custos/internal/domain"
+	"github.com/custoscrm/custos/internal/wiring"
 )
 
 const defaultAdminEmail = "admin@custos.localhost"
@@ -54,8 +54,8 @@ func initialize(ctx context.Context, env *Env, cfg config.Config, log *slog.Logg
 	if withDemo {
 		fmt.Fprintln(env.Stderr, "loading demo data…")
 	}
-	res, err := app.Initialize(ctx, cfg, log, app.InitOptions{AdminEmail: email, AdminPassword: password, Seed: demoSeed(env, withDemo)})
-	if errors.Is(err, app.ErrAlreadyInitialized) {
+	res, err := wiring.Initialize(ctx, cfg, log, wiring.InitOptions{AdminEmail: email, AdminPassword: password, Seed: demoSeed(env, withDemo)})
+	if errors.Is(err, wiring.ErrAlreadyInitialized) {
 		return fail(env, "%v; refusing to initialize again (nothing was changed)", err)
 	}
 	if err != nil {
@@ -91,7 +91,7 @@ func readPasswordFile(env *Env, path string) (string, error) {
 	return s, nil
 }
 
-func printInitResult(env *Env, cfg config.Config, res *app.InitResult) {
+func printInitResult(env *Env, cfg config.Config, res *wiring.InitResult) {
 	fmt.Fprintf(env.Stdout, "Custos initialized in %s\n", cfg.DataDir)
 	switch cfg.MasterKeyProvider {
 	case config.ProviderPassphrase:
@@ -108,12 +108,12 @@ func printInitResult(env *Env, cfg config.Config, res *app.InitResult) {
 	}
 }
 
-func demoSeed(env *Env, withDemo bool) func(ctx context.Context, a *app.App, admin *domain.User) error {
+func demoSeed(env *Env, withDemo bool) func(ctx context.Context, a *wiring.App, admin *domain.User) error {
 	if !withDemo {
 		return nil
 	}
-	return func(ctx context.Context, a *app.App, _ *domain.User) error {
-		_, err := demo.Load(ctx, a.DemoServices(), app.GeneratePassword, demo.Options{Out: env.Stdout})
+	return func(ctx context.Context, a *wiring.App, _ *domain.User) error {
+		_, err := demo.Load(ctx, a.DemoServices(), wiring.GeneratePassword, demo.Options{Out: env.Stdout})
 		return err
 	}
 }

@@ -15,11 +15,11 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/custoscrm/custos/internal/app"
 	"github.com/custoscrm/custos/internal/config"
 	"github.com/custoscrm/custos/internal/domain"
-	"github.com/custoscrm/custos/internal/keys"
+	"github.com/custoscrm/custos/internal/keylifecycle"
 	"github.com/custoscrm/custos/internal/store"
+	"github.com/custoscrm/custos/internal/wiring"
 )
 
 const keysUsage = `Usage: custos keys <status|rotate|destroy> --data DIR [flags]
@@ -60,14 +60,14 @@ const keysGroups = config.FlagData | config.FlagDatabase | config.FlagKeys | con
 
 // openForKeys loads secrets (asking for a passphrase on a terminal when
 // none is given) and opens the app.
-func openForKeys(ctx context.Context, env *Env, cfg config.Config) (*app.App, error) {
-	if !app.Initialized(cfg) && cfg.DatabaseURL == "" {
+func openForKeys(ctx context.Context, env *Env, cfg config.Config) (*wiring.App, error) {
+	if !wiring.Initialized(cfg) && cfg.DatabaseURL == "" {
 		return nil, fmt.Errorf("%s is not initialized; run 'custos init --data %s' first", cfg.DataDir, cfg.DataDir)
 	}
 	if err := loadSecrets(env, &cfg); err != nil {
 		return nil, err
 	}
-	return app.Open(ctx, cfg, cfg.NewLogger(env.Stderr), app.Options{})
+	return wiring.Open(ctx, cfg, cfg.NewLogger(env.Stderr), wiring.Options{})
 }
 
 // loadSecrets fills the passphrase or PIN from files or the environment,
@@ -129,7 +129,7 @@ DIR keeps serving. Exit status: 0 shown, 1 failed, 2 bad usage.`)
 
 func days(d time.Duration) string { return fmt.Sprintf("%.0f days", d.Hours()/24) }
 
-func printStatus(w io.Writer, st *keys.Status) {
+func printStatus(w io.Writer, st *keylifecycle.Status) {
 	fmt.Fprintf(w, "Master key provider: %s (holds versions %v)\n", st.Provider, st.ProviderHolds)
 	if st.ProviderErrors != "" {
 		fmt.Fprintf(w, "  provider error: %s\n", st.ProviderErrors)
@@ -234,7 +234,7 @@ again to resume), 2 bad usage, 3 another rotation is running.`)
 	}
 	defer a.Close()
 	bar := newProgressBar(env.Stderr, *quiet)
-	o := keys.RotateOptions{BatchSize: *batch, Progress: bar.update}
+	o := keylifecycle.RotateOptions{BatchSize: *batch, Progress: bar.update}
 	sys := a.SystemContext(ctx)
 	var rot *store.Rotation
 	if *index {

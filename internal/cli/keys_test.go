@@ -88,7 +88,7 @@ func TestRotateSurvivesKill9(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := w; i < n; i += 8 {
-				c, err := a.CRM.CreateCustomer(a.System(), g.Customer(i))
+				c, err := a.Records.CreateCustomer(a.System(), g.Customer(i))
 				if err != nil {
 					t.Error(err)
 					return

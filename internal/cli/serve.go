@@ -8,10 +8,10 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/custoscrm/custos/internal/app"
 	"github.com/custoscrm/custos/internal/config"
-	"github.com/custoscrm/custos/internal/server"
+	"github.com/custoscrm/custos/internal/httpserver"
 	"github.com/custoscrm/custos/internal/tlscert"
+	"github.com/custoscrm/custos/internal/wiring"
 )
 
 func runServe(ctx context.Context, env *Env, args []string) int {
@@ -37,11 +37,11 @@ is printed once).`)
 		return fail(env, "%v", err)
 	}
 	log := cfg.NewLogger(env.Stderr)
-	if *doInit && !app.Initialized(cfg) {
+	if *doInit && !wiring.Initialized(cfg) {
 		if code := initialize(ctx, env, cfg, log, *adminEmail, "", *withDemo); code != 0 {
 			return code
 		}
-	} else if !app.Initialized(cfg) {
+	} else if !wiring.Initialized(cfg) {
 		return fail(env, "%s is not initialized; run 'custos init --data %s' first (or serve --init)", cfg.DataDir, cfg.DataDir)
 	}
 
@@ -52,7 +52,7 @@ is printed once).`)
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	a, err := app.Open(ctx, cfg, log, app.Options{})
+	a, err := wiring.Open(ctx, cfg, log, wiring.Options{})
 	if err != nil {
 		return fail(env, "%v", err)
 	}
@@ -65,7 +65,7 @@ is printed once).`)
 	if err != nil {
 		return fail(env, "listen on %s: %v", cfg.Addr, err)
 	}
-	srv := server.New(server.Options{
+	srv := httpserver.New(httpserver.Options{
 		TLS: tlscert.ServerConfig(cert), Handler: a.Handler(), Log: log,
 		MaxBodyBytes: cfg.MaxBodyBytes, Ready: a.Store.Ping,
 	})

@@ -6,9 +6,9 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/custoscrm/custos/internal/app"
 	"github.com/custoscrm/custos/internal/config"
 	"github.com/custoscrm/custos/internal/domain"
+	"github.com/custoscrm/custos/internal/wiring"
 )
 
 // runUsers holds the operator's ways back in for a user who lost their
@@ -62,13 +62,13 @@ func userCommand(env *Env, name, description string, extra func(fs *flag.FlagSet
 		fmt.Fprintln(env.Stderr, "custos: --email is required")
 		return cfg, "", false, 2
 	}
-	if !app.Initialized(cfg) {
+	if !wiring.Initialized(cfg) {
 		return cfg, "", false, fail(env, "%s is not initialized", cfg.DataDir)
 	}
 	return cfg, *email, true, 0
 }
 
-func findUser(ctx context.Context, env *Env, a *app.App, email string) (*domain.User, int) {
+func findUser(ctx context.Context, env *Env, a *wiring.App, email string) (*domain.User, int) {
 	u, err := a.Identity.UserByEmail(a.SystemContext(ctx), email)
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil, fail(env, "no user with email %s", email)
@@ -86,7 +86,7 @@ requires a second factor, they must enroll one before doing anything else.`, nil
 	if !ok {
 		return code
 	}
-	a, err := app.Open(ctx, cfg, cfg.NewLogger(env.Stderr), app.Options{})
+	a, err := wiring.Open(ctx, cfg, cfg.NewLogger(env.Stderr), wiring.Options{})
 	if err != nil {
 		return fail(env, "%v", err)
 	}
@@ -120,9 +120,9 @@ set a new password before doing anything else.`, func(fs *flag.FlagSet) {
 		}
 		password = p
 	} else {
-		password, generated = app.GeneratePassword(), true
+		password, generated = wiring.GeneratePassword(), true
 	}
-	a, err := app.Open(ctx, cfg, cfg.NewLogger(env.Stderr), app.Options{})
+	a, err := wiring.Open(ctx, cfg, cfg.NewLogger(env.Stderr), wiring.Options{})
 	if err != nil {
 		return fail(env, "%v", err)
 	}

@@ -5,16 +5,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/custoscrm/custos/internal/app"
 	"github.com/custoscrm/custos/internal/demo"
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/testkit"
+	"github.com/custoscrm/custos/internal/wiring"
 )
 
 func TestLoadCreatesActivity(t *testing.T) {
 	testkit.ForEachDialect(t, func(t *testing.T, d testkit.Dialect) {
 		a := testkit.NewApp(t, d, testkit.AppOptions{})
-		users, err := demo.Load(a.System(), a.DemoServices(), app.GeneratePassword, demo.Options{Customers: 40})
+		users, err := demo.Load(a.System(), a.DemoServices(), wiring.GeneratePassword, demo.Options{Customers: 40})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -37,12 +37,12 @@ func TestLoadCreatesActivity(t *testing.T) {
 			t.Fatalf("%d demo users", len(users))
 		}
 		ctx := a.System()
-		page, err := a.CRM.ListVisits(ctx, domain.VisitFilter{Status: domain.VisitCompleted, Limit: 200})
+		page, err := a.Records.ListVisits(ctx, domain.VisitFilter{Status: domain.VisitCompleted, Limit: 200})
 		if err != nil || len(page.Items) == 0 {
 			t.Fatalf("completed visits: %d, %v", len(page.Items), err)
 		}
 		for _, v := range page.Items {
-			c, err := a.CRM.GetCustomer(ctx, v.CustomerID)
+			c, err := a.Records.GetCustomer(ctx, v.CustomerID)
 			if err != nil {
 				t.Fatal(err)
 			}

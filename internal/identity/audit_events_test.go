@@ -100,7 +100,7 @@ func TestDeniedAttemptsAreRecorded(t *testing.T) {
 			t.Fatalf("rep searching the audit log: %v", err)
 		}
 		audCtx := a.ActAs(t, "auditor@x.example.com")
-		if _, err := a.CRM.GetCustomer(audCtx, domain.NewID(domain.KindCustomer)); domain.ErrorCode(err) != domain.CodeForbidden {
+		if _, err := a.Records.GetCustomer(audCtx, domain.NewID(domain.KindCustomer)); domain.ErrorCode(err) != domain.CodeForbidden {
 			t.Fatalf("auditor reading a customer: %v", err)
 		}
 		for _, action := range []string{domain.ActionUserCreate, domain.ActionAuditSearch, domain.ActionCustomerRead} {

@@ -138,7 +138,7 @@ func TestRoleChangesApplyNextRequest(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = a.CRM.ListCustomers(domain.WithActor(ctx, actor), domain.CustomerFilter{})
+			_, err = a.Records.ListCustomers(domain.WithActor(ctx, actor), domain.CustomerFilter{})
 			return err == nil
 		}
 		if !canRead() {

@@ -25,7 +25,7 @@ func seeded(b *testing.B, n int) (*testkit.TestApp, []domain.ID, []*domain.Custo
 		sem <- struct{}{}
 		go func(i int) {
 			defer func() { <-sem }()
-			c, err := a.CRM.CreateCustomer(ctx, ins[i])
+			c, err := a.Records.CreateCustomer(ctx, ins[i])
 			if err != nil {
 				errs <- err
 				return
@@ -106,7 +106,7 @@ func BenchmarkStoreCreateCustomer(b *testing.B) {
 		for pb.Next() {
 			in := g.Customer(int(next.Add(1)))
 			in.OwnerID = ""
-			if _, err := a.CRM.CreateCustomer(ctx, in); err != nil {
+			if _, err := a.Records.CreateCustomer(ctx, in); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -65,11 +65,11 @@ func TestNoPlaintextAtRest(t *testing.T) {
 			if in.Kind == domain.CustomerPerson {
 				in.BankAccount = fmt.Sprintf("62220210%010d", 31337+i)
 			}
-			c, err := a.CRM.CreateCustomer(ctx, in)
+			c, err := a.Records.CreateCustomer(ctx, in)
 			if err != nil {
 				t.Fatalf("create %d: %v", i, err)
 			}
-			got, err := a.CRM.GetCustomer(ctx, c.ID)
+			got, err := a.Records.GetCustomer(ctx, c.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,7 +103,7 @@ func TestCiphertextBoundToPlace(t *testing.T) {
 		for i := 0; i < 3; i++ {
 			in := g.Customer(i)
 			in.Kind, in.TaxID, in.IDNumber = domain.CustomerPerson, "", ""
-			c, err := a.CRM.CreateCustomer(ctx, in)
+			c, err := a.Records.CreateCustomer(ctx, in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -121,7 +121,7 @@ func TestCiphertextBoundToPlace(t *testing.T) {
 			if !errors.Is(err, vault.ErrOpen) {
 				t.Errorf("customer %s with a moved ciphertext: err = %v, want vault.ErrOpen", id, err)
 			}
-			if _, err := a.CRM.GetCustomer(ctx, id); err == nil {
+			if _, err := a.Records.GetCustomer(ctx, id); err == nil {
 				t.Errorf("service returned customer %s despite a moved ciphertext", id)
 			}
 		}
@@ -148,7 +148,7 @@ func TestLookupAmongThousands(t *testing.T) {
 			sem <- struct{}{}
 			go func(i int) {
 				defer func() { <-sem }()
-				c, err := a.CRM.CreateCustomer(ctx, inputs[i])
+				c, err := a.Records.CreateCustomer(ctx, inputs[i])
 				if err == nil {
 					ids[i] = c.ID
 				}
@@ -161,14 +161,14 @@ func TestLookupAmongThousands(t *testing.T) {
 			}
 		}
 		for i := 0; i < n; i += 97 {
-			byPhone, err := a.CRM.FindCustomers(ctx, domain.LookupPhone, inputs[i].Phone)
+			byPhone, err := a.Records.FindCustomers(ctx, domain.LookupPhone, inputs[i].Phone)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(byPhone) != 1 || byPhone[0].ID != ids[i] {
 				t.Fatalf("phone lookup %d: got %d results", i, len(byPhone))
 			}
-			byEmail, err := a.CRM.FindCustomers(ctx, domain.LookupEmail, strings.ToUpper(inputs[i].Email))
+			byEmail, err := a.Records.FindCustomers(ctx, domain.LookupEmail, strings.ToUpper(inputs[i].Email))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -176,7 +176,7 @@ func TestLookupAmongThousands(t *testing.T) {
 				t.Fatalf("email lookup %d: got %d results", i, len(byEmail))
 			}
 		}
-		none, err := a.CRM.FindCustomers(ctx, domain.LookupPhone, "+8613412345678")
+		none, err := a.Records.FindCustomers(ctx, domain.LookupPhone, "+8613412345678")
 		if err != nil || len(none) != 0 {
 			t.Fatalf("lookup of an unknown phone: %d results, %v", len(none), err)
 		}

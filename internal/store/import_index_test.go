@@ -105,7 +105,7 @@ func TestImportIndexEntriesAreWrittenInFlushes(t *testing.T) {
 		if err := st.InsertCustomers(ctx, id, ps); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := a.CRM.CreateCustomer(a.System(), &domain.CustomerInput{Name: "Racer", Phone: cs[3].Phone}); err != nil {
+		if _, err := a.Records.CreateCustomer(a.System(), &domain.CustomerInput{Name: "Racer", Phone: cs[3].Phone}); err != nil {
 			t.Fatal(err)
 		}
 		if err := st.FinishImport(ctx, id, len(cs), time.Now()); domain.ErrorCode(err) != domain.CodeConflict {

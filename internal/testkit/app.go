@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/custoscrm/custos/internal/app"
 	"github.com/custoscrm/custos/internal/config"
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/identity"
-	"github.com/custoscrm/custos/internal/keyring"
+	"github.com/custoscrm/custos/internal/masterkey"
+	"github.com/custoscrm/custos/internal/wiring"
 )
 
 // FastArgon2 keeps password hashing cheap in tests. Production refuses
@@ -66,21 +66,21 @@ type AppOptions struct {
 	DatabaseURL string
 	// Provider, when set, is the master key provider (tests of the
 	// passphrase and PKCS#11 providers set Config instead).
-	Provider keyring.Provider
+	Provider masterkey.Provider
 	// Argon2 overrides the cheap test hashing parameters.
 	Argon2 *identity.Argon2Params
 }
 
 // TestApp is an initialized, opened Custos for a test.
 type TestApp struct {
-	*app.App
+	*wiring.App
 	Dir         string
 	DatabaseURL string
 	Options     AppOptions
 }
 
 // CheapPassphraseArgon2 keeps passphrase-provider tests fast.
-var CheapPassphraseArgon2 = keyring.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
+var CheapPassphraseArgon2 = masterkey.Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
 
 // NewApp initializes a data directory on dialect d with the test
 // administrator and opens it. Everything is removed when the test ends.
@@ -106,17 +106,17 @@ func NewApp(t testing.TB, d Dialect, o AppOptions) *TestApp {
 	if log == nil {
 		log = Logger(t)
 	}
-	opts := app.Options{Now: o.Now, Argon2: &FastArgon2, PassphraseArgon2: &CheapPassphraseArgon2, Provider: o.Provider}
+	opts := wiring.Options{Now: o.Now, Argon2: &FastArgon2, PassphraseArgon2: &CheapPassphraseArgon2, Provider: o.Provider}
 	if o.Argon2 != nil {
 		opts.Argon2 = o.Argon2
 	}
 	ctx := context.Background()
-	if !app.Initialized(cfg) {
-		if _, err := app.Initialize(ctx, cfg, log, app.InitOptions{AdminEmail: AdminEmail, AdminPassword: AdminPassword, Options: opts}); err != nil {
+	if !wiring.Initialized(cfg) {
+		if _, err := wiring.Initialize(ctx, cfg, log, wiring.InitOptions{AdminEmail: AdminEmail, AdminPassword: AdminPassword, Options: opts}); err != nil {
 			t.Fatalf("initialize: %v", err)
 		}
 	}
-	a, err := app.Open(ctx, cfg, log, opts)
+	a, err := wiring.Open(ctx, cfg, log, opts)
 	if err != nil {
 		t.Fatalf("open app: %v", err)
 	}

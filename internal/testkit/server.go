@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/custoscrm/custos/internal/server"
+	"github.com/custoscrm/custos/internal/httpserver"
 	"github.com/custoscrm/custos/internal/tlscert"
 )
 
@@ -38,7 +38,7 @@ func Serve(t testing.TB, a *TestApp) *Server {
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	srv := server.New(server.Options{TLS: tlscert.ServerConfig(cert), Handler: a.Handler(), Log: a.Log,
+	srv := httpserver.New(httpserver.Options{TLS: tlscert.ServerConfig(cert), Handler: a.Handler(), Log: a.Log,
 		MaxBodyBytes: a.Config.MaxBodyBytes, Ready: a.Store.Ping})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

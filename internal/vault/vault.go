@@ -17,7 +17,7 @@ import (
 	"sync"
 
 	"github.com/custoscrm/custos/internal/domain"
-	"github.com/custoscrm/custos/internal/keyring"
+	"github.com/custoscrm/custos/internal/masterkey"
 	"github.com/custoscrm/custos/internal/shred"
 )
 
@@ -28,7 +28,7 @@ type Wrapper interface {
 	Wrap(ctx context.Context, plaintext, aad []byte) (int, []byte, error)
 	Unwrap(ctx context.Context, v int, wrapped, aad []byte) ([]byte, error)
 	// LeafKey derives the wrapping key of an erasure-tree leaf, or
-	// keyring.ErrErased once the leaf is punctured.
+	// masterkey.ErrErased once the leaf is punctured.
 	LeafKey(leaf uint64) ([32]byte, error)
 }
 
@@ -36,7 +36,7 @@ type Wrapper interface {
 // its sealed fields are gone for good. It is the keyring's error for a
 // punctured leaf too, so a database copy made before an erasure reads the
 // customer as erased.
-var ErrErased = keyring.ErrErased
+var ErrErased = masterkey.ErrErased
 
 // ErrOpen is returned when a sealed value does not open: it was tampered
 // with, or moved to another row, column or key.

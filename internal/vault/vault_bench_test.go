@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/custoscrm/custos/internal/domain"
-	"github.com/custoscrm/custos/internal/keyring"
+	"github.com/custoscrm/custos/internal/masterkey"
 	"github.com/custoscrm/custos/internal/vault"
 )
 
@@ -17,14 +17,14 @@ func newVault(b testing.TB, cacheSize int) *vault.Vault {
 	b.Helper()
 	ctx := context.Background()
 	path := filepath.Join(b.TempDir(), "master.key")
-	if err := keyring.CreateKeyFile(path); err != nil {
+	if err := masterkey.CreateKeyFile(path); err != nil {
 		b.Fatal(err)
 	}
-	p, err := keyring.OpenFile(path)
+	p, err := masterkey.OpenFile(path)
 	if err != nil {
 		b.Fatal(err)
 	}
-	kr, err := keyring.New(ctx, p)
+	kr, err := masterkey.New(ctx, p)
 	if err != nil {
 		b.Fatal(err)
 	}

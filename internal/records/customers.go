@@ -1,0 +1,284 @@
+package records
+
+import (
+	"context"
+	"strings"
+
+	"github.com/custoscrm/custos/internal/domain"
+	"github.com/custoscrm/custos/internal/policy"
+)
+
+// CreateCustomer creates a customer from in.
+//
+// Authorization: customers.create, and write access to the class of every
+// field set. The owner defaults to the caller; only roles whose scope goes
+// beyond their own records may assign another owner, within their scope.
+// Errors: invalid (field named), forbidden, conflict (a unique identifier
+// is taken), unavailable (audit).
+func (s *Service) CreateCustomer(ctx context.Context, in *domain.CustomerInput) (*domain.Customer, error) {
+	a, err := s.require(ctx, domain.FnCustomersCreate, "customer.create", "customer", "")
+	if err != nil {
+		return nil, err
+	}
+	c, changed, err := domain.NewCustomer(in)
+	if err != nil {
+		return nil, err
+	}
+	if err := policy.CheckWrite(a, changed, policy.CustomerFieldClass(c.Kind)); err != nil {
+		s.recordDenied(ctx, "customer.create", "customer", "", "may not write field "+domain.AsError(err).Field)
+		return nil, err
+	}
+	if c.OwnerID == "" && !a.System {
+		c.OwnerID = a.UserID
+	}
+	if err := s.assignOwner(ctx, a, c); err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	c.ID = domain.NewIDAt(domain.KindCustomer, now)
+	c.CreatedAt, c.UpdatedAt, c.Version = now, now, 1
+	ev := domain.NewAuditEvent(ctx, now, "customer.create", "customer", string(c.ID))
+	ev.Fields = changed
+	if err := s.store.CreateCustomer(ctx, c, ev); err != nil {
+		return nil, err
+	}
+	policy.NewView(a).Customer(c)
+	return c, nil
+}
+
+// assignOwner checks the owner the customer is given (see checkAssignee)
+// and sets its team from the owner's team.
+func (s *Service) assignOwner(ctx context.Context, a *domain.Actor, c *domain.Customer) error {
+	if c.OwnerID == "" {
+		c.TeamID = ""
+		return nil
+	}
+	owner, err := s.checkAssignee(ctx, a, "owner_id", c.OwnerID)
+	if err != nil {
+		return err
+	}
+	c.TeamID = owner.TeamID
+	return nil
+}
+
+// GetCustomer returns one customer as the caller may see it.
+//
+// Authorization: customers.read and the record in scope (else not found).
+// Unmasked personal fields returned are audited first; if the audit event
+// cannot be made durable, no data is returned (unavailable).
+func (s *Service) GetCustomer(ctx context.Context, id domain.ID) (*domain.Customer, error) {
+	a, err := s.require(ctx, domain.FnCustomersRead, "customer.read", "customer", id)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.customerInScope(ctx, a, id, "customer.read")
+	if err != nil {
+		return nil, err
+	}
+	v := policy.NewView(a)
+	v.Customer(c)
+	if err := s.recordRead(ctx, "customer.read", "customer", c.ID, nil, v.Revealed); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// UpdateCustomer applies a partial update.
+//
+// Authorization: customers.update, the record in scope, and write access to
+// the class of every field changed; owner changes follow CreateCustomer's
+// rule. The update and the read of the returned record are audited in the
+// same transaction. Errors: invalid, forbidden, not found, conflict.
+func (s *Service) UpdateCustomer(ctx context.Context, id domain.ID, p *domain.CustomerPatch) (*domain.Customer, error) {
+	a, err := s.require(ctx, domain.FnCustomersUpdate, "customer.update", "customer", id)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.customerInScope(ctx, a, id, "customer.update")
+	if err != nil {
+		return nil, err
+	}
+	if c.Erased {
+		return nil, domain.Conflict("", "the customer has been erased")
+	}
+	changed, err := p.Apply(c)
+	if err != nil {
+		return nil, err
+	}
+	if err := policy.CheckWrite(a, changed, policy.CustomerFieldClass(c.Kind)); err != nil {
+		s.recordDenied(ctx, "customer.update", "customer", c.ID, "may not write field "+domain.AsError(err).Field)
+		return nil, err
+	}
+	if contains(changed, "owner_id") {
+		if err := s.assignOwner(ctx, a, c); err != nil {
+			return nil, err
+		}
+	}
+	now := s.now().UTC()
+	view := *c
+	view.Tags = append([]string(nil), c.Tags...)
+	v := policy.NewView(a)
+	v.Customer(&view)
+	if len(changed) == 0 {
+		if err := s.recordRead(ctx, "customer.read", "customer", c.ID, nil, v.Revealed); err != nil {
+			return nil, err
+		}
+		return &view, nil
+	}
+	c.UpdatedAt = now
+	ev := domain.NewAuditEvent(ctx, now, "customer.update", "customer", string(c.ID))
+	ev.Fields = changed
+	var readEv *domain.AuditEvent
+	if len(v.Revealed) > 0 {
+		readEv = domain.NewAuditEvent(ctx, now, "customer.read", "customer", string(c.ID))
+		readEv.Fields = v.Revealed
+	}
+	if err := s.store.UpdateCustomer(ctx, c, changed, ev, readEv); err != nil {
+		return nil, err
+	}
+	view.UpdatedAt, view.Version = c.UpdatedAt, c.Version
+	return &view, nil
+}
+
+// DeleteCustomer deletes a customer with its contacts, notes and tasks.
+// A customer with deals or visits is refused (conflict) unless cascade is
+// set, which deletes those too.
+//
+// Authorization: customers.delete and the record in scope.
+func (s *Service) DeleteCustomer(ctx context.Context, id domain.ID, cascade bool) error {
+	a, err := s.require(ctx, domain.FnCustomersDelete, "customer.delete", "customer", id)
+	if err != nil {
+		return err
+	}
+	if _, err := s.customerInScope(ctx, a, id, "customer.delete"); err != nil {
+		return err
+	}
+	ev := domain.NewAuditEvent(ctx, s.now(), "customer.delete", "customer", string(id))
+	if cascade {
+		ev.Reason = "cascade"
+	}
+	if err := s.store.DeleteCustomer(ctx, id, cascade, ev); err != nil {
+		return err
+	}
+	s.shred(ctx)
+	return nil
+}
+
+// ListCustomers returns a page of customers in the caller's scope matching
+// f. A name query matches whole names or whole words of them.
+//
+// Authorization: customers.read; records outside scope are never listed.
+// Unmasked personal fields on the page, and any search by name, are
+// audited before the page is returned.
+func (s *Service) ListCustomers(ctx context.Context, f domain.CustomerFilter) (domain.Page[*domain.Customer], error) {
+	var page domain.Page[*domain.Customer]
+	a, err := s.require(ctx, domain.FnCustomersRead, "customer.list", "customer", "")
+	if err != nil {
+		return page, err
+	}
+	if f.Name != "" && policy.FieldAccess(a, domain.ClassContact) == domain.AccessNone {
+		s.recordDenied(ctx, "customer.search", "customer", "", "no access to the searched field")
+		return page, domain.ForbiddenField("q")
+	}
+	f.Scope, f.Skip = policy.RecordScope(a), hiddenClasses(a)
+	page, err = s.store.ListCustomers(ctx, f)
+	if err != nil {
+		return page, err
+	}
+	var ids, fields []string
+	for _, c := range page.Items {
+		v := policy.NewView(a)
+		v.Customer(c)
+		if len(v.Revealed) > 0 {
+			ids = append(ids, string(c.ID))
+			fields = mergeFields(fields, v.Revealed)
+		}
+	}
+	action := "customer.list"
+	if f.Name != "" {
+		action = "customer.search"
+		fields = mergeFields([]string{"name"}, fields)
+	}
+	if err := s.recordRead(ctx, action, "customer", "", ids, fields); err != nil {
+		return domain.Page[*domain.Customer]{}, err
+	}
+	return page, nil
+}
+
+// hiddenClasses names the sealed field classes a may not see at all: the
+// store leaves them sealed, so they are never decrypted for a.
+func hiddenClasses(a *domain.Actor) map[domain.FieldClass]bool {
+	skip := map[domain.FieldClass]bool{}
+	for _, c := range []domain.FieldClass{domain.ClassContact, domain.ClassIdentity, domain.ClassFinancial} {
+		if policy.FieldAccess(a, c) == domain.AccessNone {
+			skip[c] = true
+		}
+	}
+	return skip
+}
+
+// FindCustomers looks customers up by an exact identifier (phone, email,
+// id_number, tax_id), normalizing value first.
+//
+// Authorization: customers.read and at least masked access to the
+// field's class (no searching by what one may not see). The search is
+// audited with the field name, never the value.
+func (s *Service) FindCustomers(ctx context.Context, field domain.LookupField, value string) ([]*domain.Customer, error) {
+	a, err := s.require(ctx, domain.FnCustomersRead, "customer.lookup", "customer", "")
+	if err != nil {
+		return nil, err
+	}
+	var class domain.FieldClass
+	var norm string
+	switch field {
+	case domain.LookupPhone:
+		class = domain.ClassContact
+		norm, err = domain.NormalizePhone("phone", value, domain.DefaultPhoneRegion)
+	case domain.LookupEmail:
+		class = domain.ClassContact
+		norm, err = domain.NormalizeEmail("email", value)
+	case domain.LookupIDNumber:
+		class = domain.ClassIdentity
+		norm, err = domain.NormalizeCNResidentID("id_number", value)
+		if err != nil {
+			norm, err = domain.NormalizeDocumentNumber("id_number", value)
+		}
+	case domain.LookupTaxID:
+		class = domain.ClassFinancial
+		norm, err = domain.NormalizeUSCC("tax_id", value)
+	default:
+		return nil, domain.Invalid(string(field), "cannot look customers up by this field")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if policy.FieldAccess(a, class) == domain.AccessNone {
+		s.recordDenied(ctx, "customer.lookup", "customer", "", "no access to the searched field "+string(field))
+		return nil, domain.ForbiddenField(string(field))
+	}
+	found, err := s.store.FindCustomers(ctx, field, norm, policy.RecordScope(a))
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(found))
+	fields := []string{string(field)}
+	for _, c := range found {
+		v := policy.NewView(a)
+		v.Customer(c)
+		ids = append(ids, string(c.ID))
+		fields = mergeFields(fields, v.Revealed)
+	}
+	if err := s.recordRead(ctx, "customer.lookup", "customer", "", ids, fields); err != nil {
+		return nil, err
+	}
+	return found, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s || strings.HasPrefix(v, s+".") {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,176 @@
+// Package records is the service layer for customer records: customers,
+// contacts, deals, visits, notes and tasks. Every method takes the actor
+// from the context, decides authorization through package policy, shapes
+// what the actor sees, and audits reads of unmasked personal data before
+// returning them (fail-closed). Handlers, the CLI and jobs all come
+// through here; none talks to the store directly.
+package records
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/custoscrm/custos/internal/domain"
+	"github.com/custoscrm/custos/internal/policy"
+)
+
+// Store is the persistence the service needs.
+type Store interface {
+	CreateCustomer(ctx context.Context, c *domain.Customer, evs ...*domain.AuditEvent) error
+	GetCustomer(ctx context.Context, id domain.ID) (*domain.Customer, error)
+	UpdateCustomer(ctx context.Context, c *domain.Customer, changed []string, evs ...*domain.AuditEvent) error
+	DeleteCustomer(ctx context.Context, id domain.ID, cascade bool, evs ...*domain.AuditEvent) error
+	EraseCustomer(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error
+	ListCustomers(ctx context.Context, f domain.CustomerFilter) (domain.Page[*domain.Customer], error)
+	FindCustomers(ctx context.Context, field domain.LookupField, value string, scope domain.RecordScope) ([]*domain.Customer, error)
+	GetUser(ctx context.Context, id domain.ID) (*domain.User, error)
+
+	CreateContact(ctx context.Context, c *domain.Contact, evs ...*domain.AuditEvent) error
+	GetContact(ctx context.Context, id domain.ID) (*domain.Contact, error)
+	UpdateContact(ctx context.Context, c *domain.Contact, prev time.Time, evs ...*domain.AuditEvent) error
+	DeleteContact(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error
+	ListContacts(ctx context.Context, f domain.ContactFilter) (domain.Page[*domain.Contact], error)
+
+	CreateDeal(ctx context.Context, d *domain.Deal, evs ...*domain.AuditEvent) error
+	GetDeal(ctx context.Context, id domain.ID) (*domain.Deal, error)
+	UpdateDeal(ctx context.Context, d *domain.Deal, prev time.Time, evs ...*domain.AuditEvent) error
+	DeleteDeal(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error
+	ListDeals(ctx context.Context, f domain.DealFilter) (domain.Page[*domain.Deal], error)
+
+	CreateVisit(ctx context.Context, v *domain.Visit, evs ...*domain.AuditEvent) error
+	GetVisit(ctx context.Context, id domain.ID) (*domain.Visit, error)
+	UpdateVisit(ctx context.Context, v *domain.Visit, prev time.Time, prevStatus domain.VisitStatus, evs ...*domain.AuditEvent) error
+	DeleteVisit(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error
+	ListVisits(ctx context.Context, f domain.VisitFilter) (domain.Page[*domain.Visit], error)
+
+	CreateNote(ctx context.Context, n *domain.Note, evs ...*domain.AuditEvent) error
+	GetNote(ctx context.Context, id domain.ID) (*domain.Note, error)
+	UpdateNote(ctx context.Context, n *domain.Note, prev time.Time, evs ...*domain.AuditEvent) error
+	DeleteNote(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error
+	ListNotes(ctx context.Context, f domain.ActivityFilter) (domain.Page[*domain.Note], error)
+
+	CreateTask(ctx context.Context, t *domain.Task, evs ...*domain.AuditEvent) error
+	GetTask(ctx context.Context, id domain.ID) (*domain.Task, error)
+	UpdateTask(ctx context.Context, t *domain.Task, prev time.Time, evs ...*domain.AuditEvent) error
+	DeleteTask(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error
+	ListTasks(ctx context.Context, f domain.ActivityFilter) (domain.Page[*domain.Task], error)
+	TerritoryRegions(ctx context.Context, ids []domain.ID) ([]domain.Region, error)
+}
+
+// Service implements the CRM use cases.
+type Service struct {
+	store    Store
+	audit    domain.Auditor
+	now      func() time.Time
+	log      *slog.Logger
+	shredder Shredder
+	imports  ImportStore
+	// stepUp is how long an authentication counts as fresh for sensitive
+	// actions (see SetStepUpWindow).
+	stepUp time.Duration
+}
+
+// New returns a service over store, recording audit events with auditor.
+func New(store Store, auditor domain.Auditor, now func() time.Time, log *slog.Logger) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{store: store, audit: auditor, now: now, log: log}
+}
+
+// errAuditUnavailable is what callers see when a read cannot be audited:
+// the data is withheld.
+var errAuditUnavailable = &domain.Error{Code: domain.CodeUnavailable, Message: "the audit log is unavailable; the request was refused"}
+
+// recordRead audits a read of unmasked personal fields. It returns an
+// error (and the caller returns no data) if the event is not durable.
+func (s *Service) recordRead(ctx context.Context, action, targetType string, targetID domain.ID, targetIDs []string, fields []string) error {
+	if len(fields) == 0 {
+		return nil
+	}
+	ev := domain.NewAuditEvent(ctx, s.now(), action, targetType, string(targetID))
+	ev.TargetIDs = targetIDs
+	ev.Fields = fields
+	if err := s.audit.Record(ctx, ev); err != nil {
+		s.log.Error("audit record failed; withholding data", slog.String("action", action), slog.Any("err", err))
+		return errAuditUnavailable
+	}
+	return nil
+}
+
+// recordDenied audits a refused attempt. A failure to record it is logged;
+// the attempt is refused either way.
+func (s *Service) recordDenied(ctx context.Context, action, targetType string, targetID domain.ID, reason string) {
+	ev := domain.NewAuditEvent(ctx, s.now(), action, targetType, string(targetID))
+	ev.Outcome = domain.OutcomeDenied
+	ev.Reason = reason
+	if err := s.audit.Record(ctx, ev); err != nil {
+		s.log.Error("audit record of a denied attempt failed", slog.String("action", action), slog.Any("err", err))
+	}
+}
+
+// require checks that the actor may perform fn; a refusal of a signed-in
+// actor is audited as a denied attempt at action.
+func (s *Service) require(ctx context.Context, fn domain.Function, action, targetType string, targetID domain.ID) (*domain.Actor, error) {
+	a, err := policy.Require(ctx, fn)
+	if err != nil && domain.ErrorCode(err) == domain.CodeForbidden {
+		s.recordDenied(ctx, action, targetType, targetID, "function "+string(fn)+" not granted")
+	}
+	return a, err
+}
+
+// customerInScope loads a customer and checks the actor reaches it. Out of
+// scope answers not found (never forbidden: existence is not disclosed)
+// and is audited as denied.
+func (s *Service) customerInScope(ctx context.Context, a *domain.Actor, id domain.ID, action string) (*domain.Customer, error) {
+	c, err := s.store.GetCustomer(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	inTerritory, err := s.inTerritory(ctx, a, c)
+	if err != nil {
+		return nil, err
+	}
+	if !policy.InScope(a, c.OwnerID, c.TeamID, inTerritory) {
+		s.recordDenied(ctx, action, "customer", id, "out of scope")
+		return nil, domain.NotFound("customer")
+	}
+	return c, nil
+}
+
+// inTerritory reports whether c's address lies in one of the actor's
+// territories (only asked for territory-scoped roles).
+func (s *Service) inTerritory(ctx context.Context, a *domain.Actor, c *domain.Customer) (bool, error) {
+	if a.System || a.Role == nil || a.Role.Scope != domain.ScopeTerritory || len(a.Territories) == 0 {
+		return false, nil
+	}
+	regions, err := s.store.TerritoryRegions(ctx, a.Territories)
+	if err != nil {
+		return false, err
+	}
+	return policy.RegionCovers(regions, c.Address.Province, c.Address.City), nil
+}
+
+func mergeFields(dst []string, add []string) []string {
+	for _, f := range add {
+		found := false
+		for _, d := range dst {
+			if d == f {
+				found = true
+				break
+			}
+		}
+		if !found {
+			dst = append(dst, f)
+		}
+	}
+	return dst
+}
+
+// isNotFound reports a not-found application error.
+func isNotFound(err error) bool { return errors.Is(err, domain.ErrNotFound) }
