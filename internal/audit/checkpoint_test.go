@@ -6,10 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/custoscrm/custos/internal/domain"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
-
-	"github.com/custoscrm/custos/internal/store"
 )
 
 func testSigner(t testing.TB, origin string) *Signer {
@@ -145,8 +144,8 @@ func TestAnchorFileParse(t *testing.T) {
 }
 
 // treeOf returns a tree state for tests (its root is not a real tree's).
-func treeOf(n int64) store.AuditTree {
-	return store.AuditTree{Size: n, Root: tlog.RecordHash([]byte{byte(n)})} //nolint:gosec // any byte will do
+func treeOf(n int64) domain.AuditTree {
+	return domain.AuditTree{Size: n, Root: tlog.RecordHash([]byte{byte(n)})} //nolint:gosec // any byte will do
 }
 
 func FuzzOpenCheckpoint(f *testing.F) {

@@ -22,7 +22,7 @@ func BenchmarkIntegrate(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		evs = append(evs, readEvent(a, i))
 		if len(evs) == cap(evs) || i == b.N-1 {
-			if err := a.Store.AppendAudit(ctx, evs); err != nil {
+			if err := a.Store.AuditLog.AppendAudit(ctx, evs); err != nil {
 				b.Fatal(err)
 			}
 			evs = evs[:0]

@@ -31,7 +31,7 @@ func TestConcurrentSequencersKeepTheLogContiguous(t *testing.T) {
 	testkit.ForEachDialect(t, func(t *testing.T, d testkit.Dialect) {
 		a := testkit.NewApp(t, d, testkit.AppOptions{})
 		ctx := context.Background()
-		second := audit.NewSequencer(a.Store, a.AuditSigner, audit.SequencerOptions{Batch: 7})
+		second := audit.NewSequencer(a.Store.AuditLog, a.AuditSigner, audit.SequencerOptions{Batch: 7})
 		var wg sync.WaitGroup
 		const writers, each = 4, 40
 		for w := 0; w < writers; w++ {
@@ -74,7 +74,7 @@ func TestConcurrentSequencersKeepTheLogContiguous(t *testing.T) {
 		if _, err := second.Checkpoint(ctx); err != nil {
 			t.Fatal(err)
 		}
-		rep, err := audit.Verify(ctx, a.Store, audit.VerifyOptions{Signer: a.AuditSigner})
+		rep, err := audit.Verify(ctx, a.Store.AuditLog, audit.VerifyOptions{Signer: a.AuditSigner})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,18 +114,18 @@ func testOutOfOrderCommits(t *testing.T, d testkit.Dialect) {
 	if _, err := a.AuditSequencer.Integrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	before, _ := a.Store.AuditTree(ctx)
+	before, _ := a.Store.AuditLog.AuditTree(ctx)
 	if err := slow.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := a.AuditSequencer.Integrate(ctx); err != nil || n != 1 {
 		t.Fatalf("integrate the late commit: %d %v", n, err)
 	}
-	ev, err := a.Store.AuditEventBySeq(ctx, before.Size)
+	ev, err := a.Store.AuditLog.AuditEventBySeq(ctx, before.Size)
 	if err != nil || ev.Action != "slow.insert" {
 		t.Fatalf("the late event is not next in the log: %+v %v", ev, err)
 	}
-	if _, err := audit.Verify(ctx, a.Store, audit.VerifyOptions{}); err != nil {
+	if _, err := audit.Verify(ctx, a.Store.AuditLog, audit.VerifyOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -141,11 +141,11 @@ func TestSequencerLease(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer other.Close()
-		l1, err := a.Store.TrySequencerLease(ctx)
+		l1, err := a.Store.AuditLog.TrySequencerLease(ctx)
 		if err != nil || l1 == nil {
 			t.Fatalf("first lease: %v %v", l1, err)
 		}
-		l2, err := other.TrySequencerLease(ctx)
+		l2, err := other.AuditLog.TrySequencerLease(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -154,7 +154,7 @@ func TestSequencerLease(t *testing.T) {
 				t.Fatal("two nodes hold the sequencer lease")
 			}
 			l1.Release()
-			if l2, err = other.TrySequencerLease(ctx); err != nil || l2 == nil {
+			if l2, err = other.AuditLog.TrySequencerLease(ctx); err != nil || l2 == nil {
 				t.Fatalf("lease not granted after release: %v", err)
 			}
 			if err := l2.Check(ctx); err != nil {
@@ -205,7 +205,7 @@ func TestSequencerLoopSignsAndAnchors(t *testing.T) {
 		}
 		deadline := time.Now().Add(20 * time.Second)
 		for {
-			tree, err := a.Store.AuditTree(ctx)
+			tree, err := a.Store.AuditLog.AuditTree(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -262,7 +262,7 @@ func TestAnchorURLFailureIsReported(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "503") {
 		t.Fatalf("checkpoint with the anchor down: %v", err)
 	}
-	cp, err := a.Store.LatestAuditCheckpoint(ctx)
+	cp, err := a.Store.AuditLog.LatestAuditCheckpoint(ctx)
 	if err != nil || cp == nil {
 		t.Fatalf("checkpoint not stored: %v", err)
 	}
@@ -282,7 +282,7 @@ func TestLostAuditQueueLosesNoLaterEvents(t *testing.T) {
 	if _, err := a.AuditSequencer.Integrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	before, _ := a.Store.AuditTree(ctx)
+	before, _ := a.Store.AuditLog.AuditTree(ctx)
 	if before.QueueCursor < 3 {
 		t.Fatalf("queue cursor %d after integrating three queued events", before.QueueCursor)
 	}
@@ -299,7 +299,7 @@ func TestLostAuditQueueLosesNoLaterEvents(t *testing.T) {
 	if n, err := b.AuditSequencer.Integrate(ctx); err != nil || n != 1 {
 		t.Fatalf("integrated %d, %v after the queue was lost", n, err)
 	}
-	if _, err := audit.Verify(ctx, b.Store, audit.VerifyOptions{}); err != nil {
+	if _, err := audit.Verify(ctx, b.Store.AuditLog, audit.VerifyOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -317,14 +317,14 @@ func TestQueuedEventsAreNotIntegratedTwice(t *testing.T) {
 	if _, err := a.AuditSequencer.Integrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	tree, _ := a.Store.AuditTree(ctx)
+	tree, _ := a.Store.AuditLog.AuditTree(ctx)
 	// Put back a queued row the integration already covered, as if the
 	// process had stopped before deleting it.
 	q := testkit.OpenRawAuditQueue(t, a)
 	if _, err := q.Exec(`INSERT INTO audit_queue (id, time, action, outcome) VALUES (?, 1, 'customer.read', 'allowed')`, tree.QueueCursor-1); err != nil {
 		t.Fatal(err)
 	}
-	restarted := audit.NewSequencer(a.Store, a.AuditSigner, audit.SequencerOptions{})
+	restarted := audit.NewSequencer(a.Store.AuditLog, a.AuditSigner, audit.SequencerOptions{})
 	if n, err := restarted.Integrate(ctx); err != nil || n != 0 {
 		t.Fatalf("integrated %d, %v: an event was integrated twice", n, err)
 	}

@@ -18,7 +18,7 @@ import (
 //	go test -run '^$' -bench BenchmarkRecorderAppend ./internal/audit/
 func BenchmarkRecorderAppend(b *testing.B) {
 	a := testkit.NewApp(b, testkit.SQLite, testkit.AppOptions{})
-	rec := audit.NewRecorder(a.Store, testkit.Logger(b), 2)
+	rec := audit.NewRecorder(a.Store.AuditLog, testkit.Logger(b), 2)
 	defer rec.Close()
 	ctx := context.Background()
 	var n atomic.Int64

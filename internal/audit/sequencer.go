@@ -9,9 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/custoscrm/custos/internal/domain"
 	"golang.org/x/mod/sumdb/tlog"
-
-	"github.com/custoscrm/custos/internal/store"
 )
 
 // SequencerOptions configure the sequencer.
@@ -40,7 +39,7 @@ type SequencerOptions struct {
 // that works, and every integration is also guarded in the database (see
 // store.IntegrateAudit), so positions are never assigned twice.
 type Sequencer struct {
-	st   *store.Store
+	st   Store
 	sign *Signer
 	opts SequencerOptions
 
@@ -53,7 +52,7 @@ type Sequencer struct {
 }
 
 // NewSequencer returns a sequencer; Run starts its loop.
-func NewSequencer(st *store.Store, s *Signer, opts SequencerOptions) *Sequencer {
+func NewSequencer(st Store, s *Signer, opts SequencerOptions) *Sequencer {
 	if opts.Interval <= 0 {
 		opts.Interval = time.Second
 	}
@@ -84,7 +83,7 @@ func (q *Sequencer) Integrate(ctx context.Context) (int64, error) {
 	for {
 		n, err := q.integrateBatch(ctx)
 		total += int64(n)
-		if errors.Is(err, store.ErrAuditMoved) {
+		if errors.Is(err, domain.ErrAuditMoved) {
 			continue // another sequencer advanced the log: prepare again
 		}
 		if err != nil || n < q.opts.Batch {
@@ -114,7 +113,7 @@ func (q *Sequencer) integrateBatch(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	r := newMemoReader(ctx, q.st)
-	b := &store.AuditBatch{OldSize: tree.Size, OldRoot: tree.Root, OldQueueCursor: tree.QueueCursor, Pending: pend}
+	b := &domain.AuditBatch{OldSize: tree.Size, OldRoot: tree.Root, OldQueueCursor: tree.QueueCursor, Pending: pend}
 	for i, p := range pend {
 		n := tree.Size + int64(i)
 		p.Event.Seq = n
@@ -153,7 +152,7 @@ func (q *Sequencer) Checkpoint(ctx context.Context) (*Checkpoint, error) {
 		if cp, err = q.sign.Sign(tree); err != nil {
 			return nil, err
 		}
-		if _, err := q.st.AddAuditCheckpoint(ctx, &store.AuditCheckpoint{Size: cp.Size, Root: cp.Root, Note: string(cp.Note), CreatedAt: q.opts.Now().UTC()}); err != nil {
+		if _, err := q.st.AddAuditCheckpoint(ctx, &domain.AuditCheckpoint{Size: cp.Size, Root: cp.Root, Note: string(cp.Note), CreatedAt: q.opts.Now().UTC()}); err != nil {
 			return nil, err
 		}
 	} else if latest != nil {
@@ -217,7 +216,7 @@ func (q *Sequencer) run() {
 	defer cancel()
 	tick := time.NewTicker(q.opts.Interval)
 	defer tick.Stop()
-	var lease *store.SequencerLease
+	var lease domain.SequencerLease
 	var leaderCancel context.CancelFunc
 	var leaderDone chan struct{}
 	lose := func() {
@@ -296,11 +295,11 @@ func (q *Sequencer) round(ctx context.Context, sign bool) {
 // from the database at most once.
 type memoReader struct {
 	ctx  context.Context
-	st   *store.Store
+	st   Store
 	memo map[int64]tlog.Hash
 }
 
-func newMemoReader(ctx context.Context, st *store.Store) *memoReader {
+func newMemoReader(ctx context.Context, st Store) *memoReader {
 	return &memoReader{ctx: ctx, st: st, memo: make(map[int64]tlog.Hash)}
 }
 
@@ -335,7 +334,7 @@ func (m *memoReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 
 // CheckAnchored checks, at start-up, that the log is consistent with the
 // newest checkpoint in the anchor file at path (see CheckConsistent).
-func CheckAnchored(ctx context.Context, st *store.Store, s *Signer, path string) error {
+func CheckAnchored(ctx context.Context, st Store, s *Signer, path string) error {
 	anchored, err := LastAnchored(path, s)
 	if err != nil {
 		return fmt.Errorf("audit log check against the anchor file: %w", err)
@@ -347,7 +346,7 @@ func CheckAnchored(ctx context.Context, st *store.Store, s *Signer, path string)
 // the newest checkpoint the anchoring service at url holds (FetchAnchored;
 // see CheckConsistent). A service that cannot be asked is an error too:
 // without its answer truncation could go unnoticed.
-func CheckAnchoredURL(ctx context.Context, st *store.Store, s *Signer, client *http.Client, url string) error {
+func CheckAnchoredURL(ctx context.Context, st Store, s *Signer, client *http.Client, url string) error {
 	anchored, err := FetchAnchored(ctx, client, url, s)
 	if err != nil {
 		return fmt.Errorf("audit log check against the anchor URL: %w", err)
@@ -361,7 +360,7 @@ func CheckAnchoredURL(ctx context.Context, st *store.Store, s *Signer, client *h
 // 6962 consistency proof must connect the anchored root to the current
 // one. An error means the log was truncated or rewritten; the server must
 // not serve.
-func CheckConsistent(ctx context.Context, st *store.Store, anchored *Checkpoint, where string) error {
+func CheckConsistent(ctx context.Context, st Store, anchored *Checkpoint, where string) error {
 	if anchored == nil {
 		return nil
 	}

@@ -10,13 +10,12 @@ import (
 
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/policy"
-	"github.com/custoscrm/custos/internal/store"
 )
 
 // Service answers auditors: checkpoints, proofs, search and export. Every
 // method requires the audit.read function (auditor and admin roles).
 type Service struct {
-	st   *store.Store
+	st   Store
 	sign *Signer
 	rec  domain.Auditor
 	now  func() time.Time
@@ -24,7 +23,7 @@ type Service struct {
 }
 
 // NewService returns the auditors' service over the log in st.
-func NewService(st *store.Store, s *Signer, rec domain.Auditor, now func() time.Time, log *slog.Logger) *Service {
+func NewService(st Store, s *Signer, rec domain.Auditor, now func() time.Time, log *slog.Logger) *Service {
 	if now == nil {
 		now = time.Now
 	}
@@ -194,7 +193,7 @@ func (s *Service) sizeOrLatest(ctx context.Context, size int64, field string) (i
 // cannot be made durable, nothing is returned.
 //
 // Authorization: audit.read. Errors: unavailable (audit).
-func (s *Service) Search(ctx context.Context, f store.AuditSearch) ([]*domain.AuditEvent, error) {
+func (s *Service) Search(ctx context.Context, f domain.AuditFilter) ([]*domain.AuditEvent, error) {
 	if err := s.require(ctx, domain.ActionAuditSearch); err != nil {
 		return nil, err
 	}
@@ -208,7 +207,7 @@ func (s *Service) Search(ctx context.Context, f store.AuditSearch) ([]*domain.Au
 // sequence order, after recording the export (audit.export, fail-closed).
 //
 // Authorization: audit.read. Errors: unavailable (audit).
-func (s *Service) Export(ctx context.Context, f store.AuditSearch, fn func(ev *domain.AuditEvent) error) error {
+func (s *Service) Export(ctx context.Context, f domain.AuditFilter, fn func(ev *domain.AuditEvent) error) error {
 	if err := s.require(ctx, domain.ActionAuditExport); err != nil {
 		return err
 	}
@@ -251,7 +250,7 @@ var errAuditUnavailable = &domain.Error{Code: domain.CodeUnavailable, Message: "
 
 // record audits an auditor's query: the filters used, by name, with the
 // ids searched for (pseudonymous) as target.
-func (s *Service) record(ctx context.Context, action string, f store.AuditSearch) error {
+func (s *Service) record(ctx context.Context, action string, f domain.AuditFilter) error {
 	ev := domain.NewAuditEvent(ctx, s.now(), action, "audit_log", "")
 	for _, c := range []struct {
 		name string

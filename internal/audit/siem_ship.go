@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/custoscrm/custos/internal/domain"
-	"github.com/custoscrm/custos/internal/store"
 )
 
 // Sink receives shipped audit events. Send must deliver all of evs or
@@ -35,7 +34,7 @@ type Sink interface {
 // once: a batch sent just before a crash may be sent again (event.id
 // tells duplicates apart).
 type Shipper struct {
-	st    *store.Store
+	st    Store
 	sink  Sink
 	log   *slog.Logger
 	batch int
@@ -45,7 +44,7 @@ type Shipper struct {
 }
 
 // NewShipper returns a shipper of st's log to sink.
-func NewShipper(st *store.Store, sink Sink, log *slog.Logger) *Shipper {
+func NewShipper(st Store, sink Sink, log *slog.Logger) *Shipper {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -59,7 +58,7 @@ func (sh *Shipper) ShipOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	evs, err := sh.st.SearchAudit(ctx, store.AuditSearch{FromSeq: last + 1, ToSeq: -1, Limit: sh.batch})
+	evs, err := sh.st.SearchAudit(ctx, domain.AuditFilter{FromSeq: last + 1, ToSeq: -1, Limit: sh.batch})
 	if err != nil || len(evs) == 0 {
 		return 0, err
 	}

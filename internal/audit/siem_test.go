@@ -89,7 +89,7 @@ func seededLog(t *testing.T, d testkit.Dialect) *testkit.TestApp {
 func TestShipSyslogOverTCPAndTLS(t *testing.T) {
 	testkit.ForEachDialect(t, func(t *testing.T, d testkit.Dialect) {
 		a := seededLog(t, d)
-		tree, _ := a.Store.AuditTree(context.Background())
+		tree, _ := a.Store.AuditLog.AuditTree(context.Background())
 		dir := t.TempDir()
 		certPath, keyPath := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 		if err := tlscert.GenerateSelfSigned(certPath, keyPath, []string{"127.0.0.1"}, time.Now()); err != nil {
@@ -130,7 +130,7 @@ func TestShipSyslogOverTCPAndTLS(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer sink.Close()
-				sh := audit.NewShipper(a.Store, sink, nil)
+				sh := audit.NewShipper(a.Store.AuditLog, sink, nil)
 				n, err := sh.ShipOnce(context.Background())
 				if err != nil || int64(n) != tree.Size {
 					t.Fatalf("ship: %d %v", n, err)
@@ -175,7 +175,7 @@ func TestShippingFailureNeverBlocksTheLog(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sh := audit.NewShipper(a.Store, sink, nil)
+		sh := audit.NewShipper(a.Store.AuditLog, sink, nil)
 		if _, err := sh.ShipOnce(ctx); err == nil {
 			t.Fatal("shipping to a closed port succeeded")
 		}
@@ -185,7 +185,7 @@ func TestShippingFailureNeverBlocksTheLog(t *testing.T) {
 		if _, err := a.AuditSequencer.Integrate(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if cur, _ := a.Store.AuditShipCursor(ctx, sink.Name()); cur != -1 {
+		if cur, _ := a.Store.AuditLog.AuditShipCursor(ctx, sink.Name()); cur != -1 {
 			t.Fatalf("cursor moved on failure: %d", cur)
 		}
 		ln, err = (&net.ListenConfig{}).Listen(context.Background(), "tcp", addr)
@@ -193,7 +193,7 @@ func TestShippingFailureNeverBlocksTheLog(t *testing.T) {
 			t.Fatalf("listen again on %s: %v", addr, err)
 		}
 		defer ln.Close()
-		tree, _ := a.Store.AuditTree(ctx)
+		tree, _ := a.Store.AuditLog.AuditTree(ctx)
 		got := make(chan []string, 1)
 		go func() {
 			c, err := ln.Accept()
@@ -209,7 +209,7 @@ func TestShippingFailureNeverBlocksTheLog(t *testing.T) {
 		if msgs := <-got; len(msgs) != int(tree.Size) {
 			t.Fatalf("received %d messages", len(msgs))
 		}
-		if cur, _ := a.Store.AuditShipCursor(ctx, sink.Name()); cur != tree.Size-1 {
+		if cur, _ := a.Store.AuditLog.AuditShipCursor(ctx, sink.Name()); cur != tree.Size-1 {
 			t.Fatalf("cursor %d, want %d", cur, tree.Size-1)
 		}
 	})
@@ -223,7 +223,7 @@ func TestShipJSONLines(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sh := audit.NewShipper(a.Store, sink, nil)
+		sh := audit.NewShipper(a.Store.AuditLog, sink, nil)
 		n, err := sh.ShipOnce(context.Background())
 		if err != nil || n == 0 {
 			t.Fatalf("ship: %d %v", n, err)

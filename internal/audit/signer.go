@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/custoscrm/custos/internal/store"
+	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/vault"
 )
 
@@ -36,7 +36,7 @@ func (s *Signer) VerifierKey() string { return s.vkey }
 func (s *Signer) Verifier() note.Verifier { return s.verifier }
 
 // Sign returns the signed checkpoint of a tree.
-func (s *Signer) Sign(t store.AuditTree) (*Checkpoint, error) {
+func (s *Signer) Sign(t domain.AuditTree) (*Checkpoint, error) {
 	return SignCheckpoint(s.signer, s.origin, t.Size, t.Root)
 }
 
@@ -50,7 +50,7 @@ func SigningKeyName(version int) string { return "audit-checkpoint-key/" + strco
 // its public verifier key and the log's origin beside it in clear. A
 // stored verifier that does not match the sealed private key is refused:
 // it would mean the key row was replaced.
-func LoadSigner(ctx context.Context, st *store.Store, v *vault.Vault, now time.Time) (*Signer, error) {
+func LoadSigner(ctx context.Context, st Store, v *vault.Vault, now time.Time) (*Signer, error) {
 	k, err := st.AuditSigningKey(ctx)
 	if err != nil {
 		return nil, err
@@ -71,7 +71,7 @@ func LoadSigner(ctx context.Context, st *store.Store, v *vault.Vault, now time.T
 
 // OpenSigner unwraps a stored signing key and checks it against its
 // stored verifier.
-func OpenSigner(ctx context.Context, k *store.AuditSigningKey, v *vault.Vault) (*Signer, error) {
+func OpenSigner(ctx context.Context, k *domain.AuditSigningKey, v *vault.Vault) (*Signer, error) {
 	raw, err := v.UnwrapNamed(ctx, SigningKeyName(k.Version), k.KEKVersion, k.Wrapped)
 	if err != nil {
 		return nil, fmt.Errorf("audit signing key v%d does not unwrap under master key v%d: %w", k.Version, k.KEKVersion, err)
@@ -94,7 +94,7 @@ func OpenSigner(ctx context.Context, k *store.AuditSigningKey, v *vault.Vault) (
 	return &Signer{origin: k.Origin, vkey: k.Verifier, signer: sg, verifier: ver}, nil
 }
 
-func createSigningKey(ctx context.Context, st *store.Store, v *vault.Vault, now time.Time) error {
+func createSigningKey(ctx context.Context, st Store, v *vault.Vault, now time.Time) error {
 	skey, vkey, err := note.GenerateKey(rand.Reader, KeyName)
 	if err != nil {
 		return fmt.Errorf("generate audit signing key: %w", err)
@@ -106,7 +106,7 @@ func createSigningKey(ctx context.Context, st *store.Store, v *vault.Vault, now 
 	}
 	var id [8]byte
 	_, _ = rand.Read(id[:])
-	return st.CreateAuditSigningKey(ctx, &store.AuditSigningKey{
+	return st.CreateAuditSigningKey(ctx, &domain.AuditSigningKey{
 		Version: version, Origin: "custos/audit/" + hex.EncodeToString(id[:]), Verifier: vkey,
 		KEKVersion: kv, Wrapped: wrapped, CreatedAt: now,
 	})

@@ -11,7 +11,6 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/custoscrm/custos/internal/domain"
-	"github.com/custoscrm/custos/internal/store"
 )
 
 // VerifyOptions tune Verify.
@@ -97,9 +96,9 @@ var errStop = errors.New("stop")
 // anchored checkpoint; a log shorter than an anchored checkpoint was
 // truncated). It returns a *VerifyError naming the first bad entry when
 // the log is not intact, and other errors when it cannot check.
-func Verify(ctx context.Context, st *store.Store, opts VerifyOptions) (*VerifyReport, error) {
+func Verify(ctx context.Context, st Store, opts VerifyOptions) (*VerifyReport, error) {
 	var rep *VerifyReport
-	err := st.ReadAuditSnapshot(ctx, func(ctx context.Context, snap *store.AuditSnapshot) error {
+	err := st.ReadAuditSnapshot(ctx, func(ctx context.Context, snap domain.AuditSnapshot) error {
 		var err error
 		rep, err = verifySnapshot(ctx, snap, opts)
 		return err
@@ -107,7 +106,7 @@ func Verify(ctx context.Context, st *store.Store, opts VerifyOptions) (*VerifyRe
 	return rep, err
 }
 
-func verifySnapshot(ctx context.Context, snap *store.AuditSnapshot, opts VerifyOptions) (*VerifyReport, error) {
+func verifySnapshot(ctx context.Context, snap domain.AuditSnapshot, opts VerifyOptions) (*VerifyReport, error) {
 	keys, err := snap.SigningKeys(ctx)
 	if err != nil {
 		return nil, err
@@ -291,7 +290,7 @@ func verifySnapshot(ctx context.Context, snap *store.AuditSnapshot, opts VerifyO
 // pipeEvents reads the snapshot's events in one goroutine and hands them,
 // in batches, to fn in the caller's, so reading the database and hashing
 // use both cores. fn returning an error stops the reader.
-func pipeEvents(ctx context.Context, snap *store.AuditSnapshot, fn func(ev *domain.AuditEvent) error) error {
+func pipeEvents(ctx context.Context, snap domain.AuditSnapshot, fn func(ev *domain.AuditEvent) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	const size = 512

@@ -15,7 +15,6 @@ import (
 	"github.com/custoscrm/custos/internal/audit"
 	"github.com/custoscrm/custos/internal/config"
 	"github.com/custoscrm/custos/internal/domain"
-	"github.com/custoscrm/custos/internal/store"
 	"github.com/custoscrm/custos/internal/wiring"
 )
 
@@ -107,7 +106,7 @@ confirm it. The anchor file defaults to CUSTOS_AUDIT_ANCHOR_FILE.`)
 		}
 	}
 	start := time.Now()
-	rep, err := audit.Verify(ctx, r.Store, opts)
+	rep, err := audit.Verify(ctx, r.Log, opts)
 	if bar != nil {
 		_ = bar.Finish()
 	}
@@ -195,7 +194,7 @@ the stored key is first checked against the sealed private key.`)
 		return fail(env, "%v", err)
 	}
 	defer r.Close()
-	k, err := r.Store.AuditSigningKey(ctx)
+	k, err := r.Log.AuditSigningKey(ctx)
 	if err != nil {
 		return fail(env, "%v", err)
 	}
@@ -249,7 +248,7 @@ Elastic Common Schema JSON lines. The export is itself audited.`)
 		_ = cw.Write(audit.CSVColumns)
 	}
 	n := 0
-	err = a.AuditService.Export(a.SystemContext(ctx), store.AuditSearch{FromSeq: *from, ToSeq: *to}, func(ev *domain.AuditEvent) error {
+	err = a.AuditService.Export(a.SystemContext(ctx), domain.AuditFilter{FromSeq: *from, ToSeq: *to}, func(ev *domain.AuditEvent) error {
 		n++
 		if *format == "csv" {
 			return cw.Write(audit.CSVRecord(ev))

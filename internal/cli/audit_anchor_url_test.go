@@ -60,7 +60,7 @@ func TestAuditTruncationCaughtByAnchorURL(t *testing.T) {
 		l := &auditLog{TestApp: a, raw: testkit.OpenRawDB(t, a)}
 		ctx := context.Background()
 		check := func() error {
-			return audit.CheckAnchoredURL(ctx, a.Store, a.AuditSigner, srv.Client(), srv.URL)
+			return audit.CheckAnchoredURL(ctx, a.Store.AuditLog, a.AuditSigner, srv.Client(), srv.URL)
 		}
 		if err := check(); err != nil {
 			t.Fatalf("nothing anchored yet: %v", err)

@@ -49,7 +49,7 @@ func BenchmarkAuditVerifyMillion(b *testing.B) {
 			TargetID: fmt.Sprintf("cus_%026d", i%100_000), Fields: []string{"name", "phone", "email"}, Outcome: domain.OutcomeAllowed,
 		})
 		if len(evs) == batch || i == total-1 {
-			if err := a.Store.AppendAudit(ctx, evs); err != nil {
+			if err := a.Store.AuditLog.AppendAudit(ctx, evs); err != nil {
 				b.Fatal(err)
 			}
 			evs = evs[:0]

@@ -46,7 +46,7 @@ func (l *auditLog) fill(t *testing.T, size int64) {
 	if _, err := l.AuditSequencer.Integrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	tree, err := l.Store.AuditTree(ctx)
+	tree, err := l.Store.AuditLog.AuditTree(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func (l *auditLog) events(t *testing.T) []*domain.AuditEvent {
 	var out []*domain.AuditEvent
 	seqs := l.seqs(t)
 	for i, s := range seqs {
-		ev, err := l.Store.AuditEventBySeq(context.Background(), s)
+		ev, err := l.Store.AuditLog.AuditEventBySeq(context.Background(), s)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -18,7 +18,6 @@ import (
 	"github.com/custoscrm/custos/internal/config"
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/keylifecycle"
-	"github.com/custoscrm/custos/internal/store"
 	"github.com/custoscrm/custos/internal/wiring"
 )
 
@@ -157,7 +156,7 @@ func printStatus(w io.Writer, st *keylifecycle.Status) {
 	fmt.Fprintln(tw, "  VERSION\tSTATE\tWRAPPED UNDER")
 	for _, k := range st.IndexKeys {
 		under := fmt.Sprintf("master v%d", k.MasterVersion)
-		if k.State == store.KeyDestroyed {
+		if k.State == domain.KeyDestroyed {
 			under = "-"
 		}
 		fmt.Fprintf(tw, "  v%d\t%s\t%s\n", k.Version, k.State, under)
@@ -171,7 +170,7 @@ func printStatus(w io.Writer, st *keylifecycle.Status) {
 		st.ActiveIndex, days(st.IndexAge), days(st.IndexRotationPeriod), st.IndexRotationDue.Format(time.DateOnly), due)
 
 	fmt.Fprintln(w, "\nRotations:")
-	for _, r := range []*store.Rotation{st.MasterRotation, st.IndexRotation} {
+	for _, r := range []*domain.Rotation{st.MasterRotation, st.IndexRotation} {
 		if r == nil {
 			continue
 		}
@@ -236,7 +235,7 @@ again to resume), 2 bad usage, 3 another rotation is running.`)
 	bar := newProgressBar(env.Stderr, *quiet)
 	o := keylifecycle.RotateOptions{BatchSize: *batch, Progress: bar.update}
 	sys := a.SystemContext(ctx)
-	var rot *store.Rotation
+	var rot *domain.Rotation
 	if *index {
 		rot, err = a.Keys.RotateIndex(sys, o)
 	} else {
@@ -318,7 +317,7 @@ type progressBar struct {
 	tty   bool
 	quiet bool
 	last  time.Time
-	phase string
+	phase domain.RotationPhase
 	drawn bool
 }
 
@@ -330,19 +329,19 @@ func newProgressBar(w io.Writer, quiet bool) *progressBar {
 	return &progressBar{w: w, tty: tty, quiet: quiet}
 }
 
-var phaseNames = map[string]string{
-	store.PhaseRewrap:  "rewrapping data keys",
-	store.PhaseBuild:   "building index entries",
-	store.PhaseCleanup: "deleting old index entries",
-	store.PhaseDone:    "done",
+var phaseNames = map[domain.RotationPhase]string{
+	domain.PhaseRewrap:  "rewrapping data keys",
+	domain.PhaseBuild:   "building index entries",
+	domain.PhaseCleanup: "deleting old index entries",
+	domain.PhaseDone:    "done",
 }
 
-func (p *progressBar) update(phase string, done, total int64) {
+func (p *progressBar) update(phase domain.RotationPhase, done, total int64) {
 	if p.quiet {
 		return
 	}
 	now := time.Now()
-	if phase == p.phase && phase != store.PhaseDone && now.Sub(p.last) < p.interval() {
+	if phase == p.phase && phase != domain.PhaseDone && now.Sub(p.last) < p.interval() {
 		return
 	}
 	p.phase, p.last = phase, now
@@ -354,7 +353,7 @@ func (p *progressBar) update(phase string, done, total int64) {
 	fill := int(pct / 100 * width)
 	name := phaseNames[phase]
 	if name == "" {
-		name = phase
+		name = string(phase)
 	}
 	line := fmt.Sprintf("[%s%s] %5.1f%% %d/%d %s", strings.Repeat("#", fill), strings.Repeat(".", width-fill), pct, done, total, name)
 	if p.tty {

@@ -20,7 +20,6 @@ import (
 	"github.com/custoscrm/custos/internal/config"
 	"github.com/custoscrm/custos/internal/demo"
 	"github.com/custoscrm/custos/internal/domain"
-	"github.com/custoscrm/custos/internal/store"
 	"github.com/custoscrm/custos/internal/testkit"
 )
 
@@ -118,7 +117,7 @@ func TestRotateSurvivesKill9(t *testing.T) {
 				default:
 				}
 				a.Vault.Forget(id) // force unwrapping, not the cache
-				c, err := a.Store.GetCustomer(context.Background(), id)
+				c, err := a.Store.Customers.GetCustomer(context.Background(), id, nil)
 				if err != nil || c.Phone != phone {
 					readErr <- err
 					return
@@ -176,7 +175,7 @@ func TestRotateSurvivesKill9(t *testing.T) {
 	}
 	var st struct {
 		ActiveMaster   int
-		MasterRotation store.Rotation
+		MasterRotation domain.Rotation
 	}
 	if err := json.Unmarshal(out, &st); err != nil {
 		t.Fatal(err)
@@ -200,13 +199,13 @@ func TestRotateSurvivesKill9(t *testing.T) {
 	}
 	b := testkit.Reopen(t, a)
 	for id, phone := range want {
-		c, err := b.Store.GetCustomer(context.Background(), id)
+		c, err := b.Store.Customers.GetCustomer(context.Background(), id, nil)
 		if err != nil || c.Phone != phone {
 			t.Fatalf("customer %s after the rotation: %v", id, err)
 		}
 	}
-	mks, err := b.Store.MasterKeys(context.Background())
-	if err != nil || len(mks) != 2 || mks[0].State != store.KeyRetired || mks[0].DataKeys != 0 || mks[1].DataKeys != n {
+	mks, err := b.Store.MasterKeys.MasterKeys(context.Background())
+	if err != nil || len(mks) != 2 || mks[0].State != domain.KeyRetired || mks[0].DataKeys != 0 || mks[1].DataKeys != n {
 		t.Fatalf("master keys after the rotation: %+v %v", mks, err)
 	}
 }

@@ -8,13 +8,12 @@ import (
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/identity"
 	"github.com/custoscrm/custos/internal/policy"
-	"github.com/custoscrm/custos/internal/store"
 	"github.com/custoscrm/custos/internal/testkit"
 )
 
 func events(t *testing.T, a *testkit.TestApp, action string) []*domain.AuditEvent {
 	t.Helper()
-	evs, err := a.Store.ListAudit(context.Background(), store.AuditFilter{Action: action, Limit: 1000})
+	evs, err := a.Store.AuditLog.ListAudit(context.Background(), domain.AuditFilter{Action: action, Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +49,7 @@ func TestSessionEndIsRecorded(t *testing.T) {
 		}
 		for clock.Now().Before(live.ExpiresAt) {
 			clock.Advance(20 * time.Minute)
-			if err := a.Store.TouchSession(ctx, live.Session.ID, clock.Now()); err != nil {
+			if err := a.Store.Sessions.TouchSession(ctx, live.Session.ID, clock.Now()); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -96,7 +95,7 @@ func TestDeniedAttemptsAreRecorded(t *testing.T) {
 		if _, err := a.Identity.CreateUser(repCtx, &identity.UserInput{Email: "x@x.example.com"}); domain.ErrorCode(err) != domain.CodeForbidden {
 			t.Fatalf("rep creating a user: %v", err)
 		}
-		if _, err := a.AuditService.Search(repCtx, store.AuditSearch{ToSeq: -1}); domain.ErrorCode(err) != domain.CodeForbidden {
+		if _, err := a.AuditService.Search(repCtx, domain.AuditFilter{ToSeq: -1}); domain.ErrorCode(err) != domain.CodeForbidden {
 			t.Fatalf("rep searching the audit log: %v", err)
 		}
 		audCtx := a.ActAs(t, "auditor@x.example.com")

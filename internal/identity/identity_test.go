@@ -8,7 +8,6 @@ import (
 
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/identity"
-	"github.com/custoscrm/custos/internal/store"
 	"github.com/custoscrm/custos/internal/testkit"
 )
 
@@ -86,7 +85,7 @@ func TestLoginAnswersAlike(t *testing.T) {
 		if _, err := a.Identity.Authenticate(ctx, res.Token); err != nil {
 			t.Fatalf("fresh token refused: %v", err)
 		}
-		evs, err := a.Store.ListAudit(ctx, storeFilter("auth.login"))
+		evs, err := a.Store.AuditLog.ListAudit(ctx, storeFilter("auth.login"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -173,7 +172,7 @@ func waitTouch(t *testing.T, a *testkit.TestApp, tok string, now time.Time) {
 	deadline := time.Now().Add(5 * time.Second)
 	id := domain.ID(strings.Split(tok, ".")[1])
 	for time.Now().Before(deadline) {
-		su, err := a.Store.GetSessionUser(context.Background(), id)
+		su, err := a.Store.Sessions.GetSessionUser(context.Background(), id)
 		if err == nil && !su.Session.LastSeenAt.Before(now.Add(-time.Minute)) {
 			return
 		}
@@ -181,6 +180,6 @@ func waitTouch(t *testing.T, a *testkit.TestApp, tok string, now time.Time) {
 	}
 }
 
-func storeFilter(action string) store.AuditFilter {
-	return store.AuditFilter{Action: action, Limit: 1000}
+func storeFilter(action string) domain.AuditFilter {
+	return domain.AuditFilter{Action: action, Limit: 1000}
 }

@@ -69,7 +69,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (*LoginResu
 	}
 	now := s.now().UTC()
 	account, src := throttleBuckets(email, domain.RequestInfoFrom(ctx).SourceIP)
-	u, err := s.store.GetUserByEmail(ctx, email)
+	u, err := s.users.GetUserByEmail(ctx, email)
 	if err != nil && !errors.Is(err, domain.ErrNotFound) {
 		return nil, err
 	}
@@ -104,7 +104,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (*LoginResu
 		s.recordFailure(ctx, now, account, src)
 		return nil, errBadCredentials
 	}
-	role, err := s.store.GetRole(ctx, u.Role)
+	role, err := s.users.GetRole(ctx, u.Role)
 	if err != nil {
 		s.log.Error("user has an unknown role; refusing sign-in", slog.String("user", string(u.ID)), slog.String("role", u.Role))
 		return nil, errBadCredentials
@@ -130,7 +130,7 @@ func (s *Service) upgradeHash(ctx context.Context, u *domain.User, password stri
 	if err != nil {
 		return
 	}
-	if err := s.store.UpdatePasswordHash(ctx, u.ID, h); err != nil {
+	if err := s.users.UpdatePasswordHash(ctx, u.ID, h); err != nil {
 		s.log.Warn("password hash upgrade failed", slog.String("user", string(u.ID)), slog.Any("err", err))
 		return
 	}
@@ -155,7 +155,7 @@ func (s *Service) openSession(ctx context.Context, u *domain.User, role *domain.
 		e.Reason = "session limit"
 		return e
 	}
-	if _, err := s.store.CreateSession(ctx, se, role.MaxSessions, evicted, ev); err != nil {
+	if _, err := s.sessions.CreateSession(ctx, se, role.MaxSessions, evicted, ev); err != nil {
 		return nil, err
 	}
 	return &LoginResult{Token: formatToken(sessionTokenPrefix, se.ID, secret), Session: se, User: u,
@@ -185,7 +185,7 @@ func (s *Service) newChallenge(ctx context.Context, u *domain.User, kind string,
 	}
 	ev := domain.NewAuditEvent(ctx, now, action, "user", string(u.ID))
 	ev.ActorUser, ev.Reason = u.ID, "password accepted; second factor required"
-	if err := s.store.CreateChallenge(ctx, c, ev); err != nil {
+	if err := s.sessions.CreateChallenge(ctx, c, ev); err != nil {
 		return nil, err
 	}
 	ch.Token = formatToken(challengeTokenPrefix, c.ID, secret)
@@ -219,7 +219,7 @@ func (s *Service) CompleteMFA(ctx context.Context, in *MFAInput) (*LoginResult, 
 	if err := checkFactorInput(in.Method, in.Code, in.Credential); err != nil {
 		return nil, err
 	}
-	c, err := s.store.GetChallenge(ctx, id)
+	c, err := s.sessions.GetChallenge(ctx, id)
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil, errChallenge
 	}
@@ -231,7 +231,7 @@ func (s *Service) CompleteMFA(ctx context.Context, in *MFAInput) (*LoginResult, 
 		!c.UsedAt.IsZero() || !now.Before(c.ExpiresAt) || c.Attempts >= maxChallengeAttempts {
 		return nil, errChallenge
 	}
-	u, err := s.store.GetUser(ctx, c.UserID)
+	u, err := s.users.GetUser(ctx, c.UserID)
 	if err != nil || u.Status != domain.UserActive {
 		return nil, errChallenge
 	}
@@ -246,20 +246,20 @@ func (s *Service) CompleteMFA(ctx context.Context, in *MFAInput) (*LoginResult, 
 	if !ok {
 		ev := domain.NewAuditEvent(ctx, now, "auth.mfa", "user", string(u.ID))
 		ev.ActorUser, ev.Outcome, ev.Reason = u.ID, domain.OutcomeDenied, in.Method+" not accepted"
-		if _, err := s.store.FailChallenge(ctx, c.ID, ev); err != nil {
+		if _, err := s.sessions.FailChallenge(ctx, c.ID, ev); err != nil {
 			return nil, err
 		}
 		s.recordFailure(ctx, now, account, src)
 		return nil, errWrongFactor
 	}
-	if used, err := s.store.ConsumeChallenge(ctx, c.ID, now); err != nil || !used {
+	if used, err := s.sessions.ConsumeChallenge(ctx, c.ID, now); err != nil || !used {
 		if err != nil {
 			return nil, err
 		}
 		return nil, errChallenge
 	}
 	s.clearThrottle(ctx, account)
-	role, err := s.store.GetRole(ctx, u.Role)
+	role, err := s.users.GetRole(ctx, u.Role)
 	if err != nil {
 		return nil, errChallenge
 	}

@@ -27,7 +27,7 @@ func (s *Service) Me(ctx context.Context) (*domain.Actor, *domain.User, *MFAStat
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	u, err := s.store.GetUser(ctx, a.UserID)
+	u, err := s.users.GetUser(ctx, a.UserID)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -47,20 +47,20 @@ func (s *Service) MFA(ctx context.Context) (*MFAStatus, error) {
 
 func (s *Service) mfaStatus(ctx context.Context, u *domain.User, role *domain.Role) (*MFAStatus, error) {
 	st := &MFAStatus{Required: role != nil && role.RequireMFA}
-	t, err := s.store.GetTOTP(ctx, u.ID)
+	t, err := s.factors.GetTOTP(ctx, u.ID)
 	if err != nil && !errors.Is(err, domain.ErrNotFound) {
 		return nil, err
 	}
 	if t != nil {
 		st.TOTP, st.TOTPPending = t.Confirmed, !t.Confirmed
 	}
-	if st.Passkeys, err = s.store.ListPasskeys(ctx, u.ID); err != nil {
+	if st.Passkeys, err = s.factors.ListPasskeys(ctx, u.ID); err != nil {
 		return nil, err
 	}
 	for _, pk := range st.Passkeys {
 		pk.Credential = nil
 	}
-	codes, err := s.store.RecoveryCodeHashes(ctx, u.ID)
+	codes, err := s.factors.RecoveryCodeHashes(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}

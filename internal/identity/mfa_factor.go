@@ -69,7 +69,7 @@ func (s *Service) verifyFactor(ctx context.Context, u *domain.User, method, code
 		if data == "" {
 			return false, nil
 		}
-		passkeys, err := s.store.ListPasskeys(ctx, u.ID)
+		passkeys, err := s.factors.ListPasskeys(ctx, u.ID)
 		if err != nil {
 			return false, err
 		}
@@ -81,7 +81,7 @@ func (s *Service) verifyFactor(ctx context.Context, u *domain.User, method, code
 			}
 			return false, nil
 		}
-		if err := s.store.UpdatePasskeyUse(ctx, pk.ID, updated, now); err != nil {
+		if err := s.factors.UpdatePasskeyUse(ctx, pk.ID, updated, now); err != nil {
 			return false, err
 		}
 		return true, nil
@@ -93,21 +93,21 @@ func (s *Service) verifyFactor(ctx context.Context, u *domain.User, method, code
 // their passkeys.
 func (s *Service) mfaMethods(ctx context.Context, userID domain.ID) ([]string, []*domain.Passkey, error) {
 	var methods []string
-	t, err := s.store.GetTOTP(ctx, userID)
+	t, err := s.factors.GetTOTP(ctx, userID)
 	if err != nil && !errors.Is(err, domain.ErrNotFound) {
 		return nil, nil, err
 	}
 	if t != nil && t.Confirmed {
 		methods = append(methods, domain.MethodTOTP)
 	}
-	passkeys, err := s.store.ListPasskeys(ctx, userID)
+	passkeys, err := s.factors.ListPasskeys(ctx, userID)
 	if err != nil {
 		return nil, nil, err
 	}
 	if len(passkeys) > 0 {
 		methods = append(methods, domain.MethodWebAuthn)
 	}
-	codes, err := s.store.RecoveryCodeHashes(ctx, userID)
+	codes, err := s.factors.RecoveryCodeHashes(ctx, userID)
 	if err != nil {
 		return nil, nil, err
 	}

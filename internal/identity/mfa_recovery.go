@@ -80,7 +80,7 @@ func (s *Service) useRecoveryCode(ctx context.Context, userID domain.ID, code st
 		return false, nil
 	}
 	want := recoveryHash(userID, n)
-	hashes, err := s.store.RecoveryCodeHashes(ctx, userID)
+	hashes, err := s.factors.RecoveryCodeHashes(ctx, userID)
 	if err != nil {
 		return false, err
 	}
@@ -91,7 +91,7 @@ func (s *Service) useRecoveryCode(ctx context.Context, userID domain.ID, code st
 	if found == 0 {
 		return false, nil
 	}
-	return s.store.UseRecoveryCode(ctx, userID, want, now)
+	return s.factors.UseRecoveryCode(ctx, userID, want, now)
 }
 
 // RegenerateRecoveryCodes replaces the caller's recovery codes with new
@@ -106,7 +106,7 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context) ([]string, error)
 	}
 	codes, hashes := newRecoveryCodes(a.UserID)
 	ev := domain.NewAuditEvent(ctx, now, "mfa.recovery_codes.regenerate", "user", string(a.UserID))
-	if err := s.store.ReplaceRecoveryCodes(ctx, a.UserID, hashes, now, ev); err != nil {
+	if err := s.factors.ReplaceRecoveryCodes(ctx, a.UserID, hashes, now, ev); err != nil {
 		return nil, err
 	}
 	return codes, nil

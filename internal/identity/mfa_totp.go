@@ -74,7 +74,7 @@ func (s *Service) verifyTOTP(ctx context.Context, userID domain.ID, code string,
 	if !ok {
 		return false, nil
 	}
-	t, err := s.store.GetTOTP(ctx, userID)
+	t, err := s.factors.GetTOTP(ctx, userID)
 	if errors.Is(err, domain.ErrNotFound) {
 		return false, nil
 	}
@@ -88,7 +88,7 @@ func (s *Service) verifyTOTP(ctx context.Context, userID domain.ID, code string,
 	if step < 0 {
 		return false, nil
 	}
-	return s.store.UseTOTPStep(ctx, userID, step)
+	return s.factors.UseTOTPStep(ctx, userID, step)
 }
 
 // TOTPEnrollment is a new authenticator-app secret, shown once to be
@@ -115,7 +115,7 @@ func (s *Service) BeginTOTP(ctx context.Context) (*TOTPEnrollment, error) {
 		return nil, domain.Internal(err)
 	}
 	ev := domain.NewAuditEvent(ctx, now, "mfa.totp.begin", "user", string(a.UserID))
-	if err := s.store.BeginTOTP(ctx, a.UserID, key.Secret(), now, ev); err != nil {
+	if err := s.factors.BeginTOTP(ctx, a.UserID, key.Secret(), now, ev); err != nil {
 		return nil, err
 	}
 	return &TOTPEnrollment{Secret: key.Secret(), URI: key.URL()}, nil
@@ -137,7 +137,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, code string) ([]string, error
 	if !ok {
 		return nil, domain.Invalid("code", "a TOTP code is 6 digits")
 	}
-	t, err := s.store.GetTOTP(ctx, a.UserID)
+	t, err := s.factors.GetTOTP(ctx, a.UserID)
 	if errors.Is(err, domain.ErrNotFound) || (err == nil && t.Confirmed) {
 		return nil, domain.Conflict("", "there is no authenticator app waiting for confirmation; start at POST /api/v1/mfa/totp")
 	}
@@ -152,7 +152,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, code string) ([]string, error
 		return nil, errWrongFactor
 	}
 	return s.firstFactorDone(ctx, a, now, "mfa.totp.enroll", func(hashes [][]byte, ev *domain.AuditEvent) error {
-		return s.store.ConfirmTOTP(ctx, a.UserID, step, now, hashes, ev)
+		return s.factors.ConfirmTOTP(ctx, a.UserID, step, now, hashes, ev)
 	})
 }
 
@@ -160,7 +160,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, code string) ([]string, error
 // user recovery codes if it is their first, ending their other sessions
 // and marking the current one as signed in with a second factor.
 func (s *Service) firstFactorDone(ctx context.Context, a *domain.Actor, now time.Time, action string, save func(hashes [][]byte, ev *domain.AuditEvent) error) ([]string, error) {
-	u, err := s.store.GetUser(ctx, a.UserID)
+	u, err := s.users.GetUser(ctx, a.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -174,11 +174,11 @@ func (s *Service) firstFactorDone(ctx context.Context, a *domain.Actor, now time
 		return nil, err
 	}
 	if !u.MFAEnabled {
-		if err := s.store.UpdateUser(ctx, a.UserID, domain.UserUpdate{RevokeSessions: true, KeepSession: a.SessionID}); err != nil {
+		if err := s.users.UpdateUser(ctx, a.UserID, domain.UserUpdate{RevokeSessions: true, KeepSession: a.SessionID}); err != nil {
 			return nil, err
 		}
 	}
-	if err := s.store.MarkSessionAuthenticated(ctx, a.SessionID, now, true); err != nil {
+	if err := s.sessions.MarkSessionAuthenticated(ctx, a.SessionID, now, true); err != nil {
 		return nil, err
 	}
 	return codes, nil
@@ -194,7 +194,7 @@ func (s *Service) RemoveTOTP(ctx context.Context) error {
 		return err
 	}
 	ev := domain.NewAuditEvent(ctx, now, "mfa.totp.remove", "user", string(a.UserID))
-	return s.store.DeleteTOTP(ctx, a.UserID, ev)
+	return s.factors.DeleteTOTP(ctx, a.UserID, ev)
 }
 
 // credentialActor returns the caller for managing their own credentials:

@@ -188,11 +188,11 @@ func (s *Service) BeginPasskeyRegistration(ctx context.Context, name string) (*P
 	if name == "" {
 		name = "passkey"
 	}
-	u, err := s.store.GetUser(ctx, a.UserID)
+	u, err := s.users.GetUser(ctx, a.UserID)
 	if err != nil {
 		return nil, err
 	}
-	passkeys, err := s.store.ListPasskeys(ctx, a.UserID)
+	passkeys, err := s.factors.ListPasskeys(ctx, a.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +222,7 @@ func (s *Service) BeginPasskeyRegistration(ctx context.Context, name string) (*P
 	secret, hashed := newSecret()
 	c := &domain.Challenge{ID: domain.NewIDAt(domain.KindChallenge, now), SecretHash: hashed, Kind: domain.ChallengeWebAuthnRegister,
 		UserID: a.UserID, SessionID: a.SessionID, Data: string(state), CreatedAt: now, ExpiresAt: now.Add(s.challenge)}
-	if err := s.store.CreateChallenge(ctx, c); err != nil {
+	if err := s.sessions.CreateChallenge(ctx, c); err != nil {
 		return nil, err
 	}
 	return &PasskeyRegistration{Token: formatToken(challengeTokenPrefix, c.ID, secret), Options: opts, ExpiresAt: c.ExpiresAt}, nil
@@ -257,7 +257,7 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, token string, c
 	if err != nil {
 		return nil, nil, errMalformedCredential(err)
 	}
-	c, err := s.store.GetChallenge(ctx, id)
+	c, err := s.sessions.GetChallenge(ctx, id)
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil, nil, errChallenge
 	}
@@ -276,11 +276,11 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, token string, c
 	if err := json.Unmarshal([]byte(st.Session), &session); err != nil {
 		return nil, nil, err
 	}
-	u, err := s.store.GetUser(ctx, a.UserID)
+	u, err := s.users.GetUser(ctx, a.UserID)
 	if err != nil {
 		return nil, nil, err
 	}
-	passkeys, err := s.store.ListPasskeys(ctx, a.UserID)
+	passkeys, err := s.factors.ListPasskeys(ctx, a.UserID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -295,7 +295,7 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, token string, c
 		s.record(ctx, ev)
 		return nil, nil, domain.Unauthenticated("the authenticator's response did not verify; start again")
 	}
-	if used, err := s.store.ConsumeChallenge(ctx, c.ID, now); err != nil || !used {
+	if used, err := s.sessions.ConsumeChallenge(ctx, c.ID, now); err != nil || !used {
 		if err != nil {
 			return nil, nil, err
 		}
@@ -309,7 +309,7 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, token string, c
 		Name: st.Name, Credential: raw, CreatedAt: now}
 	codes, err := s.firstFactorDone(ctx, a, now, "mfa.webauthn.register", func(hashes [][]byte, ev *domain.AuditEvent) error {
 		ev.TargetType, ev.TargetID = "passkey", string(pk.ID)
-		return s.store.CreatePasskey(ctx, pk, hashes, ev)
+		return s.factors.CreatePasskey(ctx, pk, hashes, ev)
 	})
 	if err != nil {
 		return nil, nil, err
@@ -328,5 +328,5 @@ func (s *Service) RemovePasskey(ctx context.Context, id domain.ID) error {
 		return err
 	}
 	ev := domain.NewAuditEvent(ctx, now, "mfa.webauthn.remove", "passkey", string(id))
-	return s.store.DeletePasskey(ctx, a.UserID, id, ev)
+	return s.factors.DeletePasskey(ctx, a.UserID, id, ev)
 }

@@ -54,14 +54,14 @@ func TestHashUpgradedAtSignIn(t *testing.T) {
 		stronger := identity.Argon2Params{MemoryKiB: 128, Iterations: 2, Parallelism: 1}
 		b := testkit.NewApp(t, d, testkit.AppOptions{Dir: a.Dir, DatabaseURL: a.DatabaseURL, Argon2: &stronger})
 		ctx := context.Background()
-		before, _ := b.Store.GetUser(ctx, u.ID)
+		before, _ := b.Store.Users.GetUser(ctx, u.ID)
 		if !strings.Contains(before.PasswordHash, "m=64,t=1,p=1") {
 			t.Fatalf("unexpected starting hash %q", before.PasswordHash)
 		}
 		if _, err := b.Identity.Login(ctx, "rep@x.example.com", testkit.PasswordFor("rep@x.example.com")); err != nil {
 			t.Fatal(err)
 		}
-		after, _ := b.Store.GetUser(ctx, u.ID)
+		after, _ := b.Store.Users.GetUser(ctx, u.ID)
 		if !strings.Contains(after.PasswordHash, "m=128,t=2,p=1") {
 			t.Fatalf("hash not upgraded: %q", after.PasswordHash)
 		}

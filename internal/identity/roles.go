@@ -54,7 +54,7 @@ func (s *Service) ListRoles(ctx context.Context) ([]*domain.Role, error) {
 	if err := s.requireRoleReader(ctx); err != nil {
 		return nil, err
 	}
-	return s.store.ListRoles(ctx)
+	return s.users.ListRoles(ctx)
 }
 
 // GetRole returns one role. Authorization: roles.manage or users.manage.
@@ -66,7 +66,7 @@ func (s *Service) GetRole(ctx context.Context, name string) (*domain.Role, error
 	if !domain.ValidRoleName(name) {
 		return nil, domain.NotFound("role")
 	}
-	return s.store.GetRole(ctx, name)
+	return s.users.GetRole(ctx, name)
 }
 
 func (s *Service) requireRoleReader(ctx context.Context) error {
@@ -118,7 +118,7 @@ func (s *Service) CreateRole(ctx context.Context, in *RoleInput) (*domain.Role, 
 	}
 	ev := domain.NewAuditEvent(ctx, now, "role.create", "role", r.Name)
 	ev.Fields = []string{"functions", "scope", "fields", "session", "require_mfa"}
-	if err := s.store.CreateRole(ctx, r, ev); err != nil {
+	if err := s.users.CreateRole(ctx, r, ev); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -141,7 +141,7 @@ func (s *Service) UpdateRole(ctx context.Context, name string, p *RolePatch) (*d
 	if !domain.ValidRoleName(name) {
 		return nil, domain.NotFound("role")
 	}
-	cur, err := s.store.GetRole(ctx, name)
+	cur, err := s.users.GetRole(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +194,7 @@ func (s *Service) UpdateRole(ctx context.Context, name string, p *RolePatch) (*d
 	}
 	ev := domain.NewAuditEvent(ctx, now, "role.update", "role", r.Name)
 	ev.Fields = fields
-	if err := s.store.UpdateRole(ctx, r, ev); err != nil {
+	if err := s.users.UpdateRole(ctx, r, ev); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -215,7 +215,7 @@ func (s *Service) DeleteRole(ctx context.Context, name string) error {
 	if !domain.ValidRoleName(name) {
 		return domain.NotFound("role")
 	}
-	cur, err := s.store.GetRole(ctx, name)
+	cur, err := s.users.GetRole(ctx, name)
 	if err != nil {
 		return err
 	}
@@ -223,7 +223,7 @@ func (s *Service) DeleteRole(ctx context.Context, name string) error {
 		return domain.Forbidden("built-in roles cannot be deleted")
 	}
 	ev := domain.NewAuditEvent(ctx, now, "role.delete", "role", name)
-	err = s.store.DeleteRole(ctx, name, ev)
+	err = s.users.DeleteRole(ctx, name, ev)
 	if errors.Is(err, domain.ErrNotFound) {
 		return domain.NotFound("role")
 	}

@@ -17,8 +17,8 @@ import (
 	"github.com/custoscrm/custos/internal/policy"
 )
 
-// Store is the persistence the identity service needs.
-type Store interface {
+// UserStore persists users, teams, territories and roles.
+type UserStore interface {
 	CreateUser(ctx context.Context, u *domain.User, evs ...*domain.AuditEvent) error
 	GetUser(ctx context.Context, id domain.ID) (*domain.User, error)
 	GetUserByEmail(ctx context.Context, email string) (*domain.User, error)
@@ -27,7 +27,6 @@ type Store interface {
 	UpdateUser(ctx context.Context, id domain.ID, up domain.UserUpdate, evs ...*domain.AuditEvent) error
 	UpdatePasswordHash(ctx context.Context, id domain.ID, hash string) error
 	UserTerritories(ctx context.Context, id domain.ID) ([]domain.ID, error)
-
 	CreateTeam(ctx context.Context, id domain.ID, name string, evs ...*domain.AuditEvent) error
 	ListTeams(ctx context.Context) ([]*domain.Team, error)
 	CreateTerritory(ctx context.Context, t *domain.Territory, evs ...*domain.AuditEvent) error
@@ -35,13 +34,16 @@ type Store interface {
 	DeleteTerritory(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error
 	GetTerritory(ctx context.Context, id domain.ID) (*domain.Territory, error)
 	ListTerritories(ctx context.Context) ([]*domain.Territory, error)
-
 	GetRole(ctx context.Context, name string) (*domain.Role, error)
 	ListRoles(ctx context.Context) ([]*domain.Role, error)
 	CreateRole(ctx context.Context, r *domain.Role, evs ...*domain.AuditEvent) error
 	UpdateRole(ctx context.Context, r *domain.Role, evs ...*domain.AuditEvent) error
 	DeleteRole(ctx context.Context, name string, evs ...*domain.AuditEvent) error
+}
 
+// SessionStore persists sessions, API tokens and the challenges of
+// sign-ins waiting for a second factor.
+type SessionStore interface {
 	CreateSession(ctx context.Context, se *domain.Session, maxPerUser int, evicted func(domain.ID) *domain.AuditEvent, evs ...*domain.AuditEvent) ([]domain.ID, error)
 	GetSessionUser(ctx context.Context, id domain.ID) (*domain.SessionUser, error)
 	TouchSession(ctx context.Context, id domain.ID, at time.Time) error
@@ -50,18 +52,19 @@ type Store interface {
 	ListSessions(ctx context.Context, userID domain.ID, now time.Time) ([]*domain.Session, error)
 	RotateSession(ctx context.Context, oldID domain.ID, se *domain.Session, evs ...*domain.AuditEvent) error
 	MarkSessionAuthenticated(ctx context.Context, id domain.ID, at time.Time, mfa bool, evs ...*domain.AuditEvent) error
-
 	CreateToken(ctx context.Context, t *domain.APIToken, evs ...*domain.AuditEvent) error
 	GetTokenUser(ctx context.Context, id domain.ID) (*domain.TokenUser, error)
 	ListTokens(ctx context.Context, userID domain.ID) ([]*domain.APIToken, error)
 	RevokeToken(ctx context.Context, id domain.ID, at time.Time, evs ...*domain.AuditEvent) error
 	TouchToken(ctx context.Context, id domain.ID, at time.Time) error
-
 	CreateChallenge(ctx context.Context, c *domain.Challenge, evs ...*domain.AuditEvent) error
 	GetChallenge(ctx context.Context, id domain.ID) (*domain.Challenge, error)
 	FailChallenge(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) (int, error)
 	ConsumeChallenge(ctx context.Context, id domain.ID, at time.Time) (bool, error)
+}
 
+// FactorStore persists second factors and sign-in throttling state.
+type FactorStore interface {
 	BeginTOTP(ctx context.Context, userID domain.ID, secret string, now time.Time, evs ...*domain.AuditEvent) error
 	GetTOTP(ctx context.Context, userID domain.ID) (*domain.TOTP, error)
 	ConfirmTOTP(ctx context.Context, userID domain.ID, step int64, now time.Time, recoveryHashes [][]byte, evs ...*domain.AuditEvent) error
@@ -75,10 +78,17 @@ type Store interface {
 	UpdatePasskeyUse(ctx context.Context, id domain.ID, credential []byte, at time.Time) error
 	DeletePasskey(ctx context.Context, userID, id domain.ID, evs ...*domain.AuditEvent) error
 	ResetMFA(ctx context.Context, userID domain.ID, evs ...*domain.AuditEvent) error
-
 	ThrottleStates(ctx context.Context, buckets ...string) ([]domain.ThrottleState, error)
 	RecordThrottleFailure(ctx context.Context, now time.Time, next func(domain.ThrottleState) domain.ThrottleState, buckets ...string) error
 	ClearThrottle(ctx context.Context, buckets ...string) error
+}
+
+// Deps are what the service is built on; every one is required.
+type Deps struct {
+	Users    UserStore
+	Sessions SessionStore
+	Factors  FactorStore
+	Audit    domain.Auditor
 }
 
 // Options configure the service.
@@ -105,7 +115,9 @@ type Options struct {
 
 // Service implements identity and access.
 type Service struct {
-	store     Store
+	users     UserStore
+	sessions  SessionStore
+	factors   FactorStore
 	audit     domain.Auditor
 	hasher    *Hasher
 	now       func() time.Time
@@ -119,8 +131,8 @@ type Service struct {
 }
 
 // New returns the identity service.
-func New(store Store, auditor domain.Auditor, opts Options) (*Service, error) {
-	s := &Service{store: store, audit: auditor, hasher: opts.Hasher, now: opts.Now, log: opts.Log,
+func New(d Deps, opts Options) (*Service, error) {
+	s := &Service{users: d.Users, sessions: d.Sessions, factors: d.Factors, audit: d.Audit, hasher: opts.Hasher, now: opts.Now, log: opts.Log,
 		touch: opts.TouchInterval, stepUp: opts.StepUpWindow, challenge: opts.ChallengeTTL, throttle: opts.Throttle,
 		issuer: opts.TOTPIssuer}
 	if s.now == nil {
@@ -179,7 +191,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*domain.Actor
 }
 
 func (s *Service) authenticateSession(ctx context.Context, id domain.ID, secret string) (*domain.Actor, error) {
-	su, err := s.store.GetSessionUser(ctx, id)
+	su, err := s.sessions.GetSessionUser(ctx, id)
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil, errBadSession
 	}
@@ -213,7 +225,7 @@ func (s *Service) authenticateSession(ctx context.Context, id domain.ID, secret 
 			// cancellation.
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
-			if err := s.store.TouchSession(ctx, id, at); err != nil {
+			if err := s.sessions.TouchSession(ctx, id, at); err != nil {
 				s.log.Warn("session touch failed", slog.Any("err", err))
 			}
 		}(se.ID, now)
@@ -226,7 +238,7 @@ func (s *Service) authenticateSession(ctx context.Context, id domain.ID, secret 
 }
 
 func (s *Service) authenticateToken(ctx context.Context, id domain.ID, secret string) (*domain.Actor, error) {
-	tu, err := s.store.GetTokenUser(ctx, id)
+	tu, err := s.sessions.GetTokenUser(ctx, id)
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil, errBadSession
 	}
@@ -245,7 +257,7 @@ func (s *Service) authenticateToken(ctx context.Context, id domain.ID, secret st
 		go func(id domain.ID, at time.Time) {
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
-			if err := s.store.TouchToken(ctx, id, at); err != nil {
+			if err := s.sessions.TouchToken(ctx, id, at); err != nil {
 				s.log.Warn("token touch failed", slog.Any("err", err))
 			}
 		}(t.ID, now)
@@ -278,7 +290,7 @@ func (s *Service) require(ctx context.Context, fn domain.Function, action, targe
 func (s *Service) endSession(ctx context.Context, se *domain.Session, reason string, now time.Time) {
 	ev := domain.NewAuditEvent(ctx, now, domain.ActionSessionEnd, "session", string(se.ID))
 	ev.ActorUser, ev.ActorSession, ev.Reason = se.UserID, se.ID, reason
-	if err := s.store.RevokeSession(ctx, se.ID, now.UTC(), ev); err != nil && !errors.Is(err, domain.ErrNotFound) {
+	if err := s.sessions.RevokeSession(ctx, se.ID, now.UTC(), ev); err != nil && !errors.Is(err, domain.ErrNotFound) {
 		s.log.Warn("ending a timed-out session failed", slog.Any("err", err))
 	}
 }
@@ -307,7 +319,7 @@ func (s *Service) Logout(ctx context.Context) error {
 	}
 	now := s.now().UTC()
 	ev := domain.NewAuditEvent(ctx, now, "auth.logout", "session", string(a.SessionID))
-	return s.store.RevokeSession(ctx, a.SessionID, now, ev)
+	return s.sessions.RevokeSession(ctx, a.SessionID, now, ev)
 }
 
 // record makes an audit event durable; a failure is logged (the event

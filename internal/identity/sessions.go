@@ -32,16 +32,16 @@ func (s *Service) ListSessions(ctx context.Context, userID domain.ID) ([]Session
 			return nil, err
 		}
 	}
-	u, err := s.store.GetUser(ctx, userID)
+	u, err := s.users.GetUser(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
-	role, err := s.store.GetRole(ctx, u.Role)
+	role, err := s.users.GetRole(ctx, u.Role)
 	if err != nil && !errors.Is(err, domain.ErrNotFound) {
 		return nil, err
 	}
 	now := s.now()
-	list, err := s.store.ListSessions(ctx, userID, now)
+	list, err := s.sessions.ListSessions(ctx, userID, now)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func (s *Service) EndSession(ctx context.Context, id domain.ID) error {
 	if err != nil {
 		return err
 	}
-	su, err := s.store.GetSessionUser(ctx, id)
+	su, err := s.sessions.GetSessionUser(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func (s *Service) EndSession(ctx context.Context, id domain.ID) error {
 	now := s.now().UTC()
 	ev := domain.NewAuditEvent(ctx, now, "session.revoke", "session", string(id))
 	ev.TargetIDs = []string{string(su.Session.UserID)}
-	return s.store.RevokeSession(ctx, id, now, ev)
+	return s.sessions.RevokeSession(ctx, id, now, ev)
 }
 
 // EndUserSessions ends every session of a user (a lost phone, a leaver).
@@ -100,10 +100,10 @@ func (s *Service) EndUserSessions(ctx context.Context, userID domain.ID) error {
 			return err
 		}
 	}
-	if _, err := s.store.GetUser(ctx, userID); err != nil {
+	if _, err := s.users.GetUser(ctx, userID); err != nil {
 		return err
 	}
 	now := s.now().UTC()
 	ev := domain.NewAuditEvent(ctx, now, "session.revoke_all", "user", string(userID))
-	return s.store.RevokeUserSessions(ctx, userID, now, ev)
+	return s.sessions.RevokeUserSessions(ctx, userID, now, ev)
 }

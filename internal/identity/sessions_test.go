@@ -70,7 +70,7 @@ func TestParallelLoginsKeepTheLimit(t *testing.T) {
 		if live := raw.Int(t, `SELECT COUNT(*) FROM sessions WHERE user_id = ? AND revoked_at IS NULL`, string(u.ID)); live != 5 {
 			t.Errorf("%d live sessions stored, want 5", live)
 		}
-		evs, _ := a.Store.ListAudit(ctx, storeFilter(domain.ActionSessionEnd))
+		evs, _ := a.Store.AuditLog.ListAudit(ctx, storeFilter(domain.ActionSessionEnd))
 		evicted := 0
 		for _, ev := range evs {
 			if ev.Reason == "session limit" {

@@ -53,7 +53,7 @@ func (s *Service) StepUp(ctx context.Context, in *StepUpInput) (*LoginResult, er
 		}
 	}
 	now := s.now().UTC()
-	u, err := s.store.GetUser(ctx, a.UserID)
+	u, err := s.users.GetUser(ctx, a.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +112,7 @@ func (s *Service) rotate(ctx context.Context, oldID domain.ID, u *domain.User, r
 	se.SourceIP, se.UserAgent = ri.SourceIP, truncate(ri.UserAgent, 256)
 	ev := domain.NewAuditEvent(ctx, now, "auth.step_up", "session", string(se.ID))
 	ev.ActorUser, ev.ActorSession, ev.Reason = u.ID, oldID, method
-	if err := s.store.RotateSession(ctx, oldID, se, ev); err != nil {
+	if err := s.sessions.RotateSession(ctx, oldID, se, ev); err != nil {
 		if errors.Is(err, domain.ErrNotFound) {
 			return nil, errBadSession
 		}

@@ -23,7 +23,7 @@ func (s *Service) CreateTeam(ctx context.Context, name string) (domain.ID, error
 	now := s.now().UTC()
 	id := domain.NewIDAt(domain.KindTeam, now)
 	ev := domain.NewAuditEvent(ctx, now, "team.create", "team", string(id))
-	if err := s.store.CreateTeam(ctx, id, name, ev); err != nil {
+	if err := s.users.CreateTeam(ctx, id, name, ev); err != nil {
 		return "", err
 	}
 	return id, nil
@@ -35,7 +35,7 @@ func (s *Service) ListTeams(ctx context.Context) ([]*domain.Team, error) {
 	if err := requireAny(ctx, domain.FnTeamsManage, domain.FnUsersManage); err != nil {
 		return nil, err
 	}
-	return s.store.ListTeams(ctx)
+	return s.users.ListTeams(ctx)
 }
 
 func requireAny(ctx context.Context, fns ...domain.Function) error {
@@ -113,7 +113,7 @@ func (s *Service) CreateTerritory(ctx context.Context, in *TerritoryInput) (*dom
 	now := s.now().UTC()
 	t.ID, t.CreatedAt, t.UpdatedAt = domain.NewIDAt(domain.KindTerritory, now), now, now
 	ev := domain.NewAuditEvent(ctx, now, "territory.create", "territory", string(t.ID))
-	if err := s.store.CreateTerritory(ctx, t, ev); err != nil {
+	if err := s.users.CreateTerritory(ctx, t, ev); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -139,10 +139,10 @@ func (s *Service) UpdateTerritory(ctx context.Context, id domain.ID, in *Territo
 	t.ID, t.UpdatedAt = id, now
 	ev := domain.NewAuditEvent(ctx, now, "territory.update", "territory", string(id))
 	ev.Fields = []string{"name", "regions"}
-	if err := s.store.UpdateTerritory(ctx, t, ev); err != nil {
+	if err := s.users.UpdateTerritory(ctx, t, ev); err != nil {
 		return nil, err
 	}
-	return s.store.GetTerritory(ctx, id)
+	return s.users.GetTerritory(ctx, id)
 }
 
 // DeleteTerritory deletes a territory; its users lose it.
@@ -158,7 +158,7 @@ func (s *Service) DeleteTerritory(ctx context.Context, id domain.ID) error {
 		return err
 	}
 	ev := domain.NewAuditEvent(ctx, now, "territory.delete", "territory", string(id))
-	return s.store.DeleteTerritory(ctx, id, ev)
+	return s.users.DeleteTerritory(ctx, id, ev)
 }
 
 // GetTerritory returns a territory. Authorization: teams.manage or
@@ -177,7 +177,7 @@ func (s *Service) GetTerritory(ctx context.Context, id domain.ID) (*domain.Terri
 			return nil, err
 		}
 	}
-	return s.store.GetTerritory(ctx, id)
+	return s.users.GetTerritory(ctx, id)
 }
 
 // ListTerritories returns every territory. Authorization: teams.manage or
@@ -186,5 +186,5 @@ func (s *Service) ListTerritories(ctx context.Context) ([]*domain.Territory, err
 	if err := requireAny(ctx, domain.FnTeamsManage, domain.FnUsersManage); err != nil {
 		return nil, err
 	}
-	return s.store.ListTerritories(ctx)
+	return s.users.ListTerritories(ctx)
 }

@@ -68,7 +68,7 @@ func (p ThrottlePolicy) delay(n, free int) time.Duration {
 // checkThrottle refuses an attempt whose buckets are blocked, with the
 // time left, and audits the refusal.
 func (s *Service) checkThrottle(ctx context.Context, now time.Time, userID domain.ID, account, src string) error {
-	states, err := s.store.ThrottleStates(ctx, account, src)
+	states, err := s.factors.ThrottleStates(ctx, account, src)
 	if err != nil {
 		return err
 	}
@@ -107,14 +107,14 @@ func (s *Service) recordFailure(ctx context.Context, now time.Time, account, src
 		}
 		return cur
 	}
-	if err := s.store.RecordThrottleFailure(ctx, now, next, account, src); err != nil {
+	if err := s.factors.RecordThrottleFailure(ctx, now, next, account, src); err != nil {
 		s.log.Error("recording a failed sign-in for throttling failed", slog.Any("err", err))
 	}
 }
 
 // clearThrottle forgets an account+address bucket after a success.
 func (s *Service) clearThrottle(ctx context.Context, account string) {
-	if err := s.store.ClearThrottle(ctx, account); err != nil {
+	if err := s.factors.ClearThrottle(ctx, account); err != nil {
 		s.log.Warn("clearing a throttle bucket failed", slog.Any("err", err))
 	}
 }

@@ -73,7 +73,7 @@ func TestThrottleGrowsAndRecovers(t *testing.T) {
 			t.Fatalf("old failures still count: %v", err)
 		}
 		// Refusals are audited.
-		evs, err := a.Store.ListAudit(context.Background(), storeFilter("auth.throttled"))
+		evs, err := a.Store.AuditLog.ListAudit(context.Background(), storeFilter("auth.throttled"))
 		if err != nil || len(evs) < 5 {
 			t.Fatalf("audited %d throttled attempts (%v), want at least 5", len(evs), err)
 		}

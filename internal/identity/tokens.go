@@ -48,14 +48,14 @@ func (s *Service) CreateToken(ctx context.Context, in *TokenInput) (*domain.APIT
 		if err := s.require(ctx, domain.FnUsersManage, "token.manage", "token", ""); err != nil {
 			return nil, "", err
 		}
-		u, err := s.store.GetUser(ctx, in.UserID)
+		u, err := s.users.GetUser(ctx, in.UserID)
 		if err != nil {
 			return nil, "", err
 		}
 		if u.Kind != domain.UserService {
 			return nil, "", domain.Invalid("user_id", "tokens for other people are refused; only service accounts get tokens from an administrator")
 		}
-		if role, err = s.store.GetRole(ctx, u.Role); err != nil {
+		if role, err = s.users.GetRole(ctx, u.Role); err != nil {
 			return nil, "", err
 		}
 		owner = u.ID
@@ -102,7 +102,7 @@ func (s *Service) CreateToken(ctx context.Context, in *TokenInput) (*domain.APIT
 	ev := domain.NewAuditEvent(ctx, now, "token.create", "token", string(t.ID))
 	ev.TargetIDs = []string{string(owner)}
 	ev.Reason = "scopes " + joinScopes(scopes)
-	if err := s.store.CreateToken(ctx, t, ev); err != nil {
+	if err := s.sessions.CreateToken(ctx, t, ev); err != nil {
 		return nil, "", err
 	}
 	t.SecretHash = nil
@@ -136,11 +136,11 @@ func (s *Service) ListTokens(ctx context.Context, userID domain.ID) ([]*domain.A
 		if err := s.require(ctx, domain.FnUsersManage, "token.manage", "token", ""); err != nil {
 			return nil, err
 		}
-		if _, err := s.store.GetUser(ctx, userID); err != nil {
+		if _, err := s.users.GetUser(ctx, userID); err != nil {
 			return nil, err
 		}
 	}
-	return s.store.ListTokens(ctx, userID)
+	return s.sessions.ListTokens(ctx, userID)
 }
 
 // RevokeToken revokes an API token at once.
@@ -153,7 +153,7 @@ func (s *Service) RevokeToken(ctx context.Context, id domain.ID) error {
 	if err != nil {
 		return err
 	}
-	tu, err := s.store.GetTokenUser(ctx, id)
+	tu, err := s.sessions.GetTokenUser(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -162,5 +162,5 @@ func (s *Service) RevokeToken(ctx context.Context, id domain.ID) error {
 	}
 	ev := domain.NewAuditEvent(ctx, now, "token.revoke", "token", string(id))
 	ev.TargetIDs = []string{string(tu.Token.UserID)}
-	return s.store.RevokeToken(ctx, id, now, ev)
+	return s.sessions.RevokeToken(ctx, id, now, ev)
 }

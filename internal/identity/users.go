@@ -80,7 +80,7 @@ func (s *Service) createUser(ctx context.Context, in *UserInput) (*domain.User, 
 	}
 	ev := domain.NewAuditEvent(ctx, now, "user.create", "user", string(u.ID))
 	ev.Fields = fields
-	if err := s.store.CreateUser(ctx, u, ev); err != nil {
+	if err := s.users.CreateUser(ctx, u, ev); err != nil {
 		return nil, err
 	}
 	return u, nil
@@ -94,7 +94,7 @@ func (s *Service) role(ctx context.Context, field, name string) (*domain.Role, e
 	if !domain.ValidRoleName(name) {
 		return nil, domain.Invalid(field, "no role named %q", clip(name, 40))
 	}
-	r, err := s.store.GetRole(ctx, name)
+	r, err := s.users.GetRole(ctx, name)
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil, domain.Invalid(field, "no role named %q", name)
 	}
@@ -111,7 +111,7 @@ func clip(s string, n int) string {
 // CreateFirstAdmin creates the first administrator of a fresh install. It
 // refuses when any user exists. It runs as the system (no actor needed).
 func (s *Service) CreateFirstAdmin(ctx context.Context, email, password string) (*domain.User, error) {
-	n, err := s.store.CountUsers(ctx)
+	n, err := s.users.CountUsers(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +133,7 @@ func (s *Service) GetUser(ctx context.Context, id domain.ID) (*domain.User, erro
 			return nil, err
 		}
 	}
-	return s.store.GetUser(ctx, id)
+	return s.users.GetUser(ctx, id)
 }
 
 // UserTerritories returns the territories a user is assigned to.
@@ -142,7 +142,7 @@ func (s *Service) UserTerritories(ctx context.Context, id domain.ID) ([]domain.I
 	if _, err := s.GetUser(ctx, id); err != nil {
 		return nil, err
 	}
-	return s.store.UserTerritories(ctx, id)
+	return s.users.UserTerritories(ctx, id)
 }
 
 // ListUsers returns a page of users. Authorization: users.manage.
@@ -150,7 +150,7 @@ func (s *Service) ListUsers(ctx context.Context, cursor domain.ID, limit int) (d
 	if err := s.require(ctx, domain.FnUsersManage, domain.ActionUserList, "user", ""); err != nil {
 		return domain.Page[*domain.User]{}, err
 	}
-	return s.store.ListUsers(ctx, cursor, limit)
+	return s.users.ListUsers(ctx, cursor, limit)
 }
 
 // UserPatch lists user fields an administrator changes; nil leaves a
@@ -241,10 +241,10 @@ func (s *Service) UpdateUser(ctx context.Context, id domain.ID, p *UserPatch) (*
 	}
 	ev := domain.NewAuditEvent(ctx, now, action, "user", string(id))
 	ev.Fields = fields
-	if err := s.store.UpdateUser(ctx, id, up, ev); err != nil {
+	if err := s.users.UpdateUser(ctx, id, up, ev); err != nil {
 		return nil, err
 	}
-	return s.store.GetUser(ctx, id)
+	return s.users.GetUser(ctx, id)
 }
 
 // ResetPassword forces a user to set a new password: they may sign in
@@ -262,7 +262,7 @@ func (s *Service) ResetPassword(ctx context.Context, id domain.ID, temporary str
 	if _, err := policy.RequireFresh(ctx, now, s.stepUp); err != nil {
 		return err
 	}
-	u, err := s.store.GetUser(ctx, id)
+	u, err := s.users.GetUser(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -284,7 +284,7 @@ func (s *Service) ResetPassword(ctx context.Context, id domain.ID, temporary str
 	}
 	ev := domain.NewAuditEvent(ctx, now, "user.password_reset", "user", string(id))
 	ev.Fields = fields
-	return s.store.UpdateUser(ctx, id, up, ev)
+	return s.users.UpdateUser(ctx, id, up, ev)
 }
 
 // ChangePassword sets the caller's new password after checking the
@@ -311,7 +311,7 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 	if current == "" {
 		return domain.Invalid("current_password", "current_password is required")
 	}
-	u, err := s.store.GetUser(ctx, a.UserID)
+	u, err := s.users.GetUser(ctx, a.UserID)
 	if err != nil {
 		return err
 	}
@@ -346,12 +346,12 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 	must := false
 	ev := domain.NewAuditEvent(ctx, now, "auth.password_change", "user", string(u.ID))
 	ev.Fields = []string{"password"}
-	if err := s.store.UpdateUser(ctx, u.ID, domain.UserUpdate{PasswordHash: &h, MustChangePassword: &must,
+	if err := s.users.UpdateUser(ctx, u.ID, domain.UserUpdate{PasswordHash: &h, MustChangePassword: &must,
 		RevokeSessions: true, KeepSession: a.SessionID}, ev); err != nil {
 		return err
 	}
 	s.clearThrottle(ctx, account)
-	return s.store.MarkSessionAuthenticated(ctx, a.SessionID, now, a.MFA)
+	return s.sessions.MarkSessionAuthenticated(ctx, a.SessionID, now, a.MFA)
 }
 
 // ResetUserMFA removes every second factor of a user who lost theirs;
@@ -368,14 +368,14 @@ func (s *Service) ResetUserMFA(ctx context.Context, id domain.ID) error {
 	if _, err := policy.RequireFresh(ctx, now, s.stepUp); err != nil {
 		return err
 	}
-	if _, err := s.store.GetUser(ctx, id); err != nil {
+	if _, err := s.users.GetUser(ctx, id); err != nil {
 		return err
 	}
 	ev := domain.NewAuditEvent(ctx, now, "user.mfa_reset", "user", string(id))
-	if err := s.store.ResetMFA(ctx, id, ev); err != nil {
+	if err := s.factors.ResetMFA(ctx, id, ev); err != nil {
 		return err
 	}
-	return s.store.RevokeUserSessions(ctx, id, now)
+	return s.sessions.RevokeUserSessions(ctx, id, now)
 }
 
 // UserByEmail finds a user by email (operator commands name users by
@@ -389,5 +389,5 @@ func (s *Service) UserByEmail(ctx context.Context, email string) (*domain.User, 
 	if err != nil {
 		return nil, err
 	}
-	return s.store.GetUserByEmail(ctx, e)
+	return s.users.GetUserByEmail(ctx, e)
 }

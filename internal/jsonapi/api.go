@@ -42,8 +42,8 @@ type API struct {
 }
 
 // New returns the API over the services.
-func New(recordsSvc *records.Service, id *identity.Service, log *slog.Logger) *API {
-	api := &API{records: recordsSvc, identity: id, log: log}
+func New(recordsSvc *records.Service, id *identity.Service, auditSvc *audit.Service, log *slog.Logger) *API {
+	api := &API{records: recordsSvc, identity: id, audit: auditSvc, log: log}
 	// Each capability lists its endpoints in its own file.
 	for _, group := range [][]Route{
 		api.authRoutes(),

@@ -12,12 +12,7 @@ import (
 
 	"github.com/custoscrm/custos/internal/audit"
 	"github.com/custoscrm/custos/internal/domain"
-	"github.com/custoscrm/custos/internal/store"
 )
-
-// SetAudit gives the API the auditors' service (the audit routes answer
-// 503 without it).
-func (api *API) SetAudit(svc *audit.Service) { api.audit = svc }
 
 func (api *API) auditRoutes() []Route {
 	return []Route{
@@ -28,8 +23,6 @@ func (api *API) auditRoutes() []Route {
 		{"GET", "/api/v1/audit/export", Authenticated, api.auditExport},
 	}
 }
-
-var errNoAudit = &domain.Error{Code: domain.CodeUnavailable, Message: "the audit log is not available on this server"}
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
@@ -59,10 +52,6 @@ type checkpointJSON struct {
 }
 
 func (api *API) auditCheckpoint(w http.ResponseWriter, r *http.Request) {
-	if api.audit == nil {
-		api.writeError(w, r, errNoAudit)
-		return
-	}
 	if err := checkQuery(r.URL.Query()); err != nil {
 		api.writeError(w, r, err)
 		return
@@ -89,10 +78,6 @@ type inclusionJSON struct {
 }
 
 func (api *API) auditInclusion(w http.ResponseWriter, r *http.Request) {
-	if api.audit == nil {
-		api.writeError(w, r, errNoAudit)
-		return
-	}
 	req, err := ParseInclusionRequest(r.URL.Query())
 	if err != nil {
 		api.writeError(w, r, err)
@@ -119,10 +104,6 @@ type consistencyJSON struct {
 }
 
 func (api *API) auditConsistency(w http.ResponseWriter, r *http.Request) {
-	if api.audit == nil {
-		api.writeError(w, r, errNoAudit)
-		return
-	}
 	req, err := ParseConsistencyRequest(r.URL.Query())
 	if err != nil {
 		api.writeError(w, r, err)
@@ -173,16 +154,12 @@ func toAuditEventJSON(ev *domain.AuditEvent) auditEventJSON {
 }
 
 func (api *API) auditSearch(w http.ResponseWriter, r *http.Request) {
-	if api.audit == nil {
-		api.writeError(w, r, errNoAudit)
-		return
-	}
 	q := r.URL.Query()
 	if err := checkQuery(q, append([]string{"cursor", "limit"}, auditFilterParams...)...); err != nil {
 		api.writeError(w, r, err)
 		return
 	}
-	f := store.AuditSearch{ToSeq: -1, Limit: domain.DefaultPageSize}
+	f := domain.AuditFilter{ToSeq: -1, Limit: domain.DefaultPageSize}
 	var err error
 	if f.FromSeq, err = decodeSeqCursor(q.Get("cursor")); err != nil {
 		api.writeError(w, r, err)
@@ -220,10 +197,6 @@ func (api *API) auditSearch(w http.ResponseWriter, r *http.Request) {
 }
 
 func (api *API) auditExport(w http.ResponseWriter, r *http.Request) {
-	if api.audit == nil {
-		api.writeError(w, r, errNoAudit)
-		return
-	}
 	q := r.URL.Query()
 	if err := checkQuery(q, append([]string{"format", "from_seq", "to_seq"}, auditFilterParams...)...); err != nil {
 		api.writeError(w, r, err)
@@ -237,7 +210,7 @@ func (api *API) auditExport(w http.ResponseWriter, r *http.Request) {
 		api.writeError(w, r, domain.Invalid("format", "format must be csv or json"))
 		return
 	}
-	f := store.AuditSearch{}
+	f := domain.AuditFilter{}
 	var err error
 	if f.FromSeq, err = querySize(q, "from_seq", 0); err != nil {
 		api.writeError(w, r, err)

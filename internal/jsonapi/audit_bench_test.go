@@ -12,8 +12,6 @@ import (
 	"github.com/custoscrm/custos/internal/demo"
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/jsonapi"
-	"github.com/custoscrm/custos/internal/records"
-	"github.com/custoscrm/custos/internal/store"
 	"github.com/custoscrm/custos/internal/testkit"
 )
 
@@ -62,7 +60,7 @@ func newReadBench(b *testing.B, audited bool) *readBench {
 		c.AuditCheckpointInterval = config.Defaults().AuditCheckpointInterval
 	}})
 	if !audited {
-		a.API = jsonapi.New(records.New(a.Store, nopAuditor{}, nil, a.Log), a.Identity, a.Log)
+		a.API = jsonapi.New(a.RecordsWithAuditor(nopAuditor{}), a.Identity, a.AuditService, a.Log)
 	}
 	if err := a.Start(context.Background()); err != nil {
 		b.Fatal(err)
@@ -123,7 +121,7 @@ func (rb *readBench) run(b *testing.B) {
 	// per request: steadier than req/s when other work shares the cores.
 	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 	if rb.audited {
-		evs, err := rb.a.Store.ListAudit(context.Background(), store.AuditFilter{ActorUser: string(rb.user), Action: domain.ActionCustomerRead, Limit: 1})
+		evs, err := rb.a.Store.AuditLog.ListAudit(context.Background(), domain.AuditFilter{ActorUser: string(rb.user), Action: domain.ActionCustomerRead, Limit: 1})
 		if err != nil || len(evs) == 0 {
 			b.Fatalf("no customer.read events recorded: %v", err)
 		}

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/custoscrm/custos/internal/domain"
-	"github.com/custoscrm/custos/internal/store"
 )
 
 // maxTreeSize bounds tree sizes and sequence numbers accepted in
@@ -103,7 +102,7 @@ func ParseConsistencyRequest(q url.Values) (ConsistencyRequest, error) {
 var auditFilterParams = []string{"actor", "target", "action", "outcome", "since", "until"}
 
 // parseAuditFilter reads the search filters into f.
-func parseAuditFilter(q url.Values, f *store.AuditSearch) error {
+func parseAuditFilter(q url.Values, f *domain.AuditFilter) error {
 	if v := q.Get("actor"); v != "" {
 		if v != "system" && !domain.ValidID(domain.KindUser, v) {
 			return domain.Invalid("actor", "actor must be a user id (usr_…) or system")

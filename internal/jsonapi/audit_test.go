@@ -266,7 +266,7 @@ func TestAuditProofBadInput(t *testing.T) {
 		if _, err := f.a.AuditSequencer.Integrate(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		tree, err := f.a.Store.AuditTree(context.Background())
+		tree, err := f.a.Store.AuditLog.AuditTree(context.Background())
 		if err != nil || tree.Size != n {
 			t.Fatalf("the log grew to %d (from %d) on refused requests: %v", tree.Size, n, err)
 		}
@@ -298,7 +298,7 @@ func TestAuditEndpointsAuthorization(t *testing.T) {
 func TestAuditSearch(t *testing.T) {
 	testkit.ForEachDialect(t, func(t *testing.T, d testkit.Dialect) {
 		f := newAuditFixture(t, d)
-		rep, err := f.a.Store.GetUserByEmail(context.Background(), "rep@x.example.com")
+		rep, err := f.a.Store.Users.GetUserByEmail(context.Background(), "rep@x.example.com")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -95,7 +95,7 @@ func TestExportCustomers(t *testing.T) {
 		if got := rows[i]; got["phone"] != "'+8613912345678" || got["name"] != "王芳" || got["industry"] != "'=HYPERLINK(\"http://evil.example\")" {
 			t.Fatalf("row: phone %q name %q industry %q (formula cells must start with a quote)", got["phone"], got["name"], got["industry"])
 		}
-		evs, err := a.Store.ListAudit(t.Context(), storeFilter(domain.ActionCustomerExport))
+		evs, err := a.Store.AuditLog.ListAudit(t.Context(), storeFilter(domain.ActionCustomerExport))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,7 +138,7 @@ func TestExportCustomers(t *testing.T) {
 				t.Errorf("%s: %d %s", c.name, got.Status, clip(got.Body))
 			}
 		}
-		denied, _ := a.Store.ListAudit(t.Context(), storeFilter(domain.ActionCustomerExport))
+		denied, _ := a.Store.AuditLog.ListAudit(t.Context(), storeFilter(domain.ActionCustomerExport))
 		refused := slices.DeleteFunc(denied, func(ev *domain.AuditEvent) bool { return ev.Outcome != domain.OutcomeDenied })
 		if len(refused) != 1 || refused[0].ActorUser == "" || len(refused[0].TargetIDs) != 0 {
 			t.Fatalf("the sales rep's refused export is not audited once: %+v", refused)

@@ -44,7 +44,7 @@ func newFixture(t *testing.T, d testkit.Dialect) *fixture {
 		a.UpdateRole(t, r, func(r *domain.Role) { r.MaxSessions = 100 })
 	}
 	f.team = a.CreateTeam(t, "East")
-	adm, err := a.Store.GetUserByEmail(t.Context(), testkit.AdminEmail)
+	adm, err := a.Store.Users.GetUserByEmail(t.Context(), testkit.AdminEmail)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +242,7 @@ func (f *fixture) checkBody(t *testing.T, c caller, body []byte, reveals []strin
 	}
 	var role *domain.Role
 	if c != anon {
-		role, _ = f.a.Store.GetRole(t.Context(), roleOf[c])
+		role, _ = f.a.Store.Users.GetRole(t.Context(), roleOf[c])
 	}
 	inScope := func() bool {
 		switch c {

@@ -39,7 +39,7 @@ func TestReveal(t *testing.T) {
 		if r.Status != 200 || r.Map(t)["value"] != "+8613912345678" || r.Map(t)["field"] != "phone" {
 			t.Fatalf("reveal: %d %s", r.Status, r.Body)
 		}
-		evs, _ := a.Store.ListAudit(t.Context(), storeFilter("customer.reveal"))
+		evs, _ := a.Store.AuditLog.ListAudit(t.Context(), storeFilter("customer.reveal"))
 		if len(evs) != 1 || evs[0].Reason != reason || strings.Join(evs[0].Fields, ",") != "phone" || evs[0].TargetID != id {
 			t.Fatalf("audit: %+v", evs)
 		}
@@ -76,7 +76,7 @@ func TestReveal(t *testing.T) {
 		if got := s.Do(t, "POST", path, svc, map[string]string{"field": "phone", "reason": reason}); got.Status != 401 || got.ErrorCode() != "step_up_required" {
 			t.Fatalf("stale session: %d %s", got.Status, got.Body)
 		}
-		if evs, _ := a.Store.ListAudit(t.Context(), storeFilter("customer.reveal")); len(evs) != 3 { // one allowed, two denied (hidden class, out of scope)
+		if evs, _ := a.Store.AuditLog.ListAudit(t.Context(), storeFilter("customer.reveal")); len(evs) != 3 { // one allowed, two denied (hidden class, out of scope)
 			t.Fatalf("%d reveal audit events, want 3", len(evs))
 		}
 	})

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/custoscrm/custos/internal/domain"
-	"github.com/custoscrm/custos/internal/store"
 	"github.com/custoscrm/custos/internal/testkit"
 )
 
@@ -73,7 +72,7 @@ func TestStepUp(t *testing.T) {
 		// Events recorded on their own and those written with a change
 		// are integrated into the log in their own order: count, don't
 		// rely on position.
-		evs, _ := a.Store.ListAudit(t.Context(), storeFilter("auth.step_up"))
+		evs, _ := a.Store.AuditLog.ListAudit(t.Context(), storeFilter("auth.step_up"))
 		var denied, allowed int
 		for _, ev := range evs {
 			switch {
@@ -123,8 +122,8 @@ func TestStepUp(t *testing.T) {
 	})
 }
 
-func storeFilter(action string) store.AuditFilter {
-	return store.AuditFilter{Action: action, Limit: 1000}
+func storeFilter(action string) domain.AuditFilter {
+	return domain.AuditFilter{Action: action, Limit: 1000}
 }
 
 // TestDisabledMidSession disables a user between two of their requests:

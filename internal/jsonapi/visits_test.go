@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/custoscrm/custos/internal/store"
+	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/testkit"
 )
 
@@ -67,7 +67,7 @@ func TestVisitLifecycle(t *testing.T) {
 		if n := w.audited(t, "visit.read", id, "allowed") - reads; n != 1 {
 			t.Fatalf("manager's read audited %d times", n)
 		}
-		evs, err := w.a.Store.ListAudit(t.Context(), store.AuditFilter{Action: "visit.read", TargetID: id, ActorUser: string(w.ids["manager"])})
+		evs, err := w.a.Store.AuditLog.ListAudit(t.Context(), domain.AuditFilter{Action: "visit.read", TargetID: id, ActorUser: string(w.ids["manager"])})
 		if err != nil || len(evs) != 1 || strings.Join(evs[0].Fields, ",") != "notes,location" {
 			t.Fatalf("manager's audited read: %v %+v", err, evs)
 		}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/custoscrm/custos/internal/domain"
-	"github.com/custoscrm/custos/internal/store"
 	"github.com/custoscrm/custos/internal/testkit"
 )
 
@@ -121,7 +120,7 @@ func (w *world) row(t *testing.T, query string, args []any, dest ...any) {
 // there, integrated into the log or still queued).
 func (w *world) audited(t *testing.T, action, target, outcome string) int {
 	t.Helper()
-	evs, err := w.a.Store.ListAudit(context.Background(), store.AuditFilter{Action: action, TargetID: target, Limit: 1000})
+	evs, err := w.a.Store.AuditLog.ListAudit(context.Background(), domain.AuditFilter{Action: action, TargetID: target, Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}

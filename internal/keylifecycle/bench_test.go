@@ -56,7 +56,7 @@ func BenchmarkRewrapMillion(b *testing.B) {
 				}
 				batch = append(batch, vault.WrappedKey{ID: id, KEKVersion: v, Wrapped: w, Leaf: uint64(i)})
 				if len(batch) == chunk || i == n-1 {
-					if err := a.Store.InsertDataKeys(ctx, batch); err != nil {
+					if err := a.Store.DataKeys.InsertDataKeys(ctx, batch); err != nil {
 						b.Fatal(err)
 					}
 					batch = batch[:0]

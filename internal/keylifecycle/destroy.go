@@ -9,7 +9,6 @@ import (
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/masterkey"
 	"github.com/custoscrm/custos/internal/policy"
-	"github.com/custoscrm/custos/internal/store"
 )
 
 // DestroyMaster destroys retired master key version v in the provider,
@@ -23,8 +22,8 @@ func (s *Service) DestroyMaster(ctx context.Context, v int) error {
 	if _, err := policy.Require(ctx, domain.FnKeysManage); err != nil {
 		return err
 	}
-	lctx, release, err := s.acquire(ctx, store.LeaseKeyRotation, 0)
-	var held *store.LeaseHeldError
+	lctx, release, err := s.acquire(ctx, domain.LeaseKeyRotation, 0)
+	var held *domain.LeaseHeldError
 	if errors.As(err, &held) {
 		return rotationRunning(held)
 	}
@@ -33,11 +32,11 @@ func (s *Service) DestroyMaster(ctx context.Context, v int) error {
 	}
 	defer release()
 	ctx = lctx
-	mks, err := s.o.Store.MasterKeys(ctx)
+	mks, err := s.d.MasterKeys.MasterKeys(ctx)
 	if err != nil {
 		return err
 	}
-	var state string
+	var state domain.KeyState
 	for _, m := range mks {
 		if m.Version == v {
 			state = m.State
@@ -46,28 +45,28 @@ func (s *Service) DestroyMaster(ctx context.Context, v int) error {
 	switch state {
 	case "":
 		return domain.NotFound("master key version")
-	case store.KeyDestroyed:
+	case domain.KeyDestroyed:
 		return domain.Conflict("version", "master key version %d is already destroyed", v)
-	case store.KeyRetired:
+	case domain.KeyRetired:
 	default:
 		return domain.Conflict("version", "master key version %d is %s; only a retired version can be destroyed (rotate first)", v, state)
 	}
-	dks, iks, err := s.o.Store.MasterKeyReferences(ctx, v)
+	dks, iks, err := s.d.MasterKeys.MasterKeyReferences(ctx, v)
 	if err != nil {
 		return err
 	}
 	if dks > 0 || iks > 0 {
 		return domain.Conflict("version", "master key version %d still wraps %d data keys and %d index keys; run custos keys rotate to rewrap them", v, dks, iks)
 	}
-	if err := s.o.Keyring.ReloadErasureTree(ctx); err != nil {
+	if err := s.d.Keyring.ReloadErasureTree(ctx); err != nil {
 		return err
 	}
-	if info, ok := s.o.Keyring.ErasureTree(); ok && info.SealedUnder == v {
+	if info, ok := s.d.Keyring.ErasureTree(); ok && info.SealedUnder == v {
 		return domain.Conflict("version", "the erasure tree is still sealed under master key version %d; run custos keys rotate", v)
 	}
-	if err := s.o.Keyring.Provider().Destroy(ctx, v); err != nil && !errors.Is(err, masterkey.ErrUnknownVersion) {
+	if err := s.d.Keyring.Provider().Destroy(ctx, v); err != nil && !errors.Is(err, masterkey.ErrUnknownVersion) {
 		return fmt.Errorf("destroy master key v%d: %w", v, err)
 	}
 	ev := domain.NewAuditEvent(ctx, s.o.Now(), "key.destroy", "master_key", strconv.Itoa(v))
-	return s.o.Store.MarkMasterKeyDestroyed(ctx, v, ev)
+	return s.d.MasterKeys.MarkMasterKeyDestroyed(ctx, v, ev)
 }

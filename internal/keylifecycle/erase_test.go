@@ -11,7 +11,6 @@ import (
 	"github.com/custoscrm/custos/internal/config"
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/masterkey"
-	"github.com/custoscrm/custos/internal/store"
 	"github.com/custoscrm/custos/internal/testkit"
 	"github.com/custoscrm/custos/internal/vault"
 )
@@ -63,7 +62,7 @@ func TestErasureReachesBackupCopies(t *testing.T) {
 
 				// The backup, taken before the erasure, opens the customer.
 				backup := testkit.OpenCopy(t, a)
-				if c, err := backup.Store.GetCustomer(ctx, victim.ID); err != nil || c.Phone != victim.Phone {
+				if c, err := backup.Store.Customers.GetCustomer(ctx, victim.ID, nil); err != nil || c.Phone != victim.Phone {
 					t.Fatalf("before the erasure the copy does not open the customer: %v", err)
 				}
 				wkCopy, err := testkit.DataKeyOf(backup, victim.ID)
@@ -78,11 +77,11 @@ func TestErasureReachesBackupCopies(t *testing.T) {
 				}
 
 				// Live: erased, personal fields gone, not findable, deal kept.
-				c, err := a.Store.GetCustomer(ctx, victim.ID)
+				c, err := a.Store.Customers.GetCustomer(ctx, victim.ID, nil)
 				if err != nil || !c.Erased || c.Phone != "" || c.Name != "" || c.Email != "" || c.IDNumber != "" || c.Address.Street != "" {
 					t.Fatalf("live customer after erasure: %+v, %v", c, err)
 				}
-				found, err := a.Store.FindCustomers(ctx, domain.LookupPhone, victim.Phone, domain.RecordScope{})
+				found, err := a.Store.Customers.FindCustomers(ctx, domain.LookupPhone, victim.Phone, domain.RecordScope{})
 				if err != nil || len(found) != 0 {
 					t.Fatalf("erased customer still found by phone: %d, %v", len(found), err)
 				}
@@ -94,7 +93,7 @@ func TestErasureReachesBackupCopies(t *testing.T) {
 				// reads as erased, its data key does not open, everyone
 				// else decrypts.
 				restored := testkit.Reopen(t, backup)
-				c, err = restored.Store.GetCustomer(ctx, victim.ID)
+				c, err = restored.Store.Customers.GetCustomer(ctx, victim.ID, nil)
 				if err != nil || !c.Erased || c.Phone != "" || c.Name != "" || c.Email != "" || c.IDNumber != "" {
 					t.Fatalf("the copy still opens the erased customer: %+v, %v", c, err)
 				}
@@ -179,7 +178,7 @@ func TestEraseAPI(t *testing.T) {
 		if p := srv.Do(t, "PATCH", "/api/v1/customers/"+string(id), admin, map[string]string{"industry": "x"}); p.Status != http.StatusConflict {
 			t.Fatalf("update after erasure: %d %s", p.Status, p.Body)
 		}
-		evs, err := a.Store.ListAudit(context.Background(), store.AuditFilter{Action: "customer.erase"})
+		evs, err := a.Store.AuditLog.ListAudit(context.Background(), domain.AuditFilter{Action: "customer.erase"})
 		if err != nil || len(evs) != 1 || evs[0].TargetID != string(id) || evs[0].Reason != "data_subject_request" || evs[0].ActorUser == "" {
 			t.Fatalf("audit of the erasure: %+v, %v", evs, err)
 		}
@@ -227,11 +226,11 @@ func TestDeleteShredsToo(t *testing.T) {
 		t.Fatal(err)
 	}
 	restored := testkit.Reopen(t, backup)
-	c, err := restored.Store.GetCustomer(context.Background(), id)
+	c, err := restored.Store.Customers.GetCustomer(context.Background(), id, nil)
 	if err != nil || !c.Erased || c.Phone != "" {
 		t.Fatalf("a copy opens a deleted customer: %+v %v", c, err)
 	}
-	if n, _ := a.Store.CountPendingShreds(context.Background()); n != 0 {
+	if n, _ := a.Store.DataKeys.CountPendingShreds(context.Background()); n != 0 {
 		t.Fatalf("%d punctures pending", n)
 	}
 }

@@ -54,7 +54,7 @@ func checkAll(t testing.TB, a *testkit.TestApp, want map[domain.ID]*domain.Custo
 	t.Helper()
 	ctx := context.Background()
 	for id, w := range want {
-		got, err := a.Store.GetCustomer(ctx, id)
+		got, err := a.Store.Customers.GetCustomer(ctx, id, nil)
 		if err != nil {
 			t.Fatalf("customer %s: %v", id, err)
 		}

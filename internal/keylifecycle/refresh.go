@@ -12,15 +12,15 @@ import (
 // and reseals made elsewhere), the blind-index keys in use, and any
 // erasure whose puncture is still pending.
 func (s *Service) Refresh(ctx context.Context) error {
-	v, err := s.o.Store.ActiveMasterVersion(ctx)
+	v, err := s.d.MasterKeys.ActiveMasterVersion(ctx)
 	if err != nil {
 		return err
 	}
-	s.o.Keyring.SetActive(v)
-	if err := s.o.Keyring.ReloadErasureTree(ctx); err != nil {
+	s.d.Keyring.SetActive(v)
+	if err := s.d.Keyring.ReloadErasureTree(ctx); err != nil {
 		return err
 	}
-	if err := s.o.Store.RefreshIndexKeys(ctx); err != nil {
+	if err := s.d.IndexKeys.RefreshIndexKeys(ctx); err != nil {
 		return err
 	}
 	if _, err := s.Shred(ctx); err != nil {

@@ -13,13 +13,12 @@ import (
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/masterkey"
 	"github.com/custoscrm/custos/internal/policy"
-	"github.com/custoscrm/custos/internal/store"
 	"github.com/custoscrm/custos/internal/vault"
 )
 
 // Progress reports how far a rotation got: the phase, keys or customers
 // done, and the total expected.
-type Progress func(phase string, done, total int64)
+type Progress func(phase domain.RotationPhase, done, total int64)
 
 // RotateOptions tune a rotation.
 type RotateOptions struct {
@@ -34,7 +33,7 @@ func (o *RotateOptions) defaults() {
 		o.BatchSize = 2000
 	}
 	if o.Progress == nil {
-		o.Progress = func(string, int64, int64) {}
+		o.Progress = func(domain.RotationPhase, int64, int64) {}
 	}
 }
 
@@ -48,13 +47,13 @@ func (o *RotateOptions) defaults() {
 //
 // Authorization: keys.manage. Errors: forbidden, conflict (another
 // rotation is running, or an index key rotation is unfinished).
-func (s *Service) RotateMaster(ctx context.Context, o RotateOptions) (*store.Rotation, error) {
+func (s *Service) RotateMaster(ctx context.Context, o RotateOptions) (*domain.Rotation, error) {
 	if _, err := policy.Require(ctx, domain.FnKeysManage); err != nil {
 		return nil, err
 	}
 	o.defaults()
-	lctx, release, err := s.acquire(ctx, store.LeaseKeyRotation, 0)
-	var held *store.LeaseHeldError
+	lctx, release, err := s.acquire(ctx, domain.LeaseKeyRotation, 0)
+	var held *domain.LeaseHeldError
 	if errors.As(err, &held) {
 		return nil, rotationRunning(held)
 	}
@@ -64,12 +63,12 @@ func (s *Service) RotateMaster(ctx context.Context, o RotateOptions) (*store.Rot
 	defer release()
 	ctx = lctx
 
-	if r, err := s.o.Store.OpenRotation(ctx, store.RotationIndex); err != nil {
+	if r, err := s.d.MasterKeys.OpenRotation(ctx, domain.RotationIndex); err != nil {
 		return nil, err
 	} else if r != nil {
 		return nil, domain.Conflict("", "a blind-index key rotation (v%d→v%d) is unfinished; finish it first with custos keys rotate --index", r.From, r.To)
 	}
-	rot, err := s.o.Store.OpenRotation(ctx, store.RotationMaster)
+	rot, err := s.d.MasterKeys.OpenRotation(ctx, domain.RotationMaster)
 	if err != nil {
 		return nil, err
 	}
@@ -80,8 +79,8 @@ func (s *Service) RotateMaster(ctx context.Context, o RotateOptions) (*store.Rot
 	} else {
 		s.o.Log.Info("resuming master key rotation", slog.Int("from", rot.From), slog.Int("to", rot.To), slog.Int64("done", rot.Done))
 	}
-	s.o.Keyring.SetActive(rot.To)
-	o.Progress(store.PhaseRewrap, rot.Done, rot.Total)
+	s.d.Keyring.SetActive(rot.To)
+	o.Progress(domain.PhaseRewrap, rot.Done, rot.Total)
 
 	if err := s.rewrapDataKeys(ctx, rot, o, domain.ID(rot.Cursor)); err != nil {
 		return rot, err
@@ -105,15 +104,15 @@ func (s *Service) RotateMaster(ctx context.Context, o RotateOptions) (*store.Rot
 	}
 	ev := domain.NewAuditEvent(ctx, s.o.Now(), "key.rotate.finish", "master_key", strconv.Itoa(rot.To))
 	ev.Reason = fmt.Sprintf("retired v%d; %d data keys rewrapped", rot.From, rot.Done)
-	if err := s.o.Store.FinishMasterRotation(ctx, rot, ev); err != nil {
+	if err := s.d.MasterKeys.FinishMasterRotation(ctx, rot, ev); err != nil {
 		return rot, err
 	}
-	o.Progress(store.PhaseDone, rot.Done, rot.Total)
+	o.Progress(domain.PhaseDone, rot.Done, rot.Total)
 	return rot, nil
 }
 
-func (s *Service) beginMaster(ctx context.Context) (*store.Rotation, error) {
-	mks, err := s.o.Store.MasterKeys(ctx)
+func (s *Service) beginMaster(ctx context.Context) (*domain.Rotation, error) {
+	mks, err := s.d.MasterKeys.MasterKeys(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -123,15 +122,15 @@ func (s *Service) beginMaster(ctx context.Context) (*store.Rotation, error) {
 	}
 	// A crash between creating the key and recording it leaves the
 	// version in the provider: it is used, not created twice.
-	if err := s.o.Keyring.Provider().Create(ctx, to); err != nil && !errors.Is(err, masterkey.ErrVersionExists) {
+	if err := s.d.Keyring.Provider().Create(ctx, to); err != nil && !errors.Is(err, masterkey.ErrVersionExists) {
 		return nil, fmt.Errorf("create master key v%d: %w", to, err)
 	}
-	total, err := s.o.Store.CountDataKeysBelow(ctx, to)
+	total, err := s.d.MasterKeys.CountDataKeysBelow(ctx, to)
 	if err != nil {
 		return nil, err
 	}
 	ev := domain.NewAuditEvent(ctx, s.o.Now(), "key.rotate.begin", "master_key", strconv.Itoa(to))
-	rot, err := s.o.Store.BeginMasterRotation(ctx, to, total, ev)
+	rot, err := s.d.MasterKeys.BeginMasterRotation(ctx, to, total, ev)
 	if err != nil {
 		return nil, err
 	}
@@ -144,12 +143,12 @@ func (s *Service) beginMaster(ctx context.Context) (*store.Rotation, error) {
 // done as the rotation's cursor (where a resumed rotation starts; keys
 // created behind it under an old version are caught by the final sweep,
 // which starts from the beginning).
-func (s *Service) rewrapDataKeys(ctx context.Context, rot *store.Rotation, o RotateOptions, after domain.ID) error {
+func (s *Service) rewrapDataKeys(ctx context.Context, rot *domain.Rotation, o RotateOptions, after domain.ID) error {
 	for {
 		if err := context.Cause(ctx); err != nil {
 			return err
 		}
-		old, err := s.o.Store.DataKeysBelow(ctx, rot.To, after, o.BatchSize)
+		old, err := s.d.MasterKeys.DataKeysBelow(ctx, rot.To, after, o.BatchSize)
 		if err != nil {
 			return err
 		}
@@ -160,7 +159,7 @@ func (s *Service) rewrapDataKeys(ctx context.Context, rot *store.Rotation, o Rot
 		if err != nil {
 			return err
 		}
-		if _, err := s.o.Store.SaveRewrapped(ctx, old, fresh); err != nil {
+		if _, err := s.d.MasterKeys.SaveRewrapped(ctx, old, fresh); err != nil {
 			return err
 		}
 		after = old[len(old)-1].ID
@@ -169,10 +168,10 @@ func (s *Service) rewrapDataKeys(ctx context.Context, rot *store.Rotation, o Rot
 		if rot.Done > rot.Total {
 			rot.Total = rot.Done
 		}
-		if err := s.o.Store.UpdateRotation(ctx, rot); err != nil {
+		if err := s.d.MasterKeys.UpdateRotation(ctx, rot); err != nil {
 			return err
 		}
-		o.Progress(store.PhaseRewrap, rot.Done, rot.Total)
+		o.Progress(domain.PhaseRewrap, rot.Done, rot.Total)
 	}
 }
 
@@ -189,7 +188,7 @@ func (s *Service) rewrapBatch(ctx context.Context, old []vault.WrappedKey, to in
 			defer wg.Done()
 			for i := w; i < len(old); i += workers {
 				var err error
-				if fresh[i], err = s.o.Vault.RewrapTo(ctx, old[i], to); err != nil {
+				if fresh[i], err = s.d.Vault.RewrapTo(ctx, old[i], to); err != nil {
 					errs[w] = err
 					return
 				}
@@ -204,25 +203,25 @@ func (s *Service) rewrapBatch(ctx context.Context, old []vault.WrappedKey, to in
 }
 
 func (s *Service) rewrapIndexKeys(ctx context.Context, to int) error {
-	iks, err := s.o.Store.IndexKeys(ctx)
+	iks, err := s.d.MasterKeys.IndexKeyWraps(ctx)
 	if err != nil {
 		return err
 	}
 	for _, k := range iks {
-		if k.KEKVersion >= to || k.State == store.KeyDestroyed {
+		if k.KEKVersion >= to || k.State == domain.KeyDestroyed {
 			continue
 		}
-		name := store.IndexKeyName(k.Version)
-		raw, err := s.o.Vault.UnwrapNamed(ctx, name, k.KEKVersion, k.Wrapped)
+		name := vault.IndexKeyName(k.Version)
+		raw, err := s.d.Vault.UnwrapNamed(ctx, name, k.KEKVersion, k.Wrapped)
 		if err != nil {
 			return fmt.Errorf("unwrap blind index key v%d: %w", k.Version, err)
 		}
-		w, err := s.o.Keyring.WrapVersion(ctx, to, raw, vault.NamedAAD(name))
+		w, err := s.d.Keyring.WrapVersion(ctx, to, raw, vault.NamedAAD(name))
 		clear(raw)
 		if err != nil {
 			return fmt.Errorf("rewrap blind index key v%d: %w", k.Version, err)
 		}
-		if err := s.o.Store.SaveIndexKeyWrap(ctx, k.Version, k.KEKVersion, to, w); err != nil {
+		if err := s.d.MasterKeys.SaveIndexKeyWrap(ctx, k.Version, k.KEKVersion, to, w); err != nil {
 			return err
 		}
 	}
@@ -233,7 +232,7 @@ func (s *Service) rewrapIndexKeys(ctx context.Context, to int) error {
 // to, like the index keys: the key itself never changes, so checkpoints
 // signed before the rotation still verify.
 func (s *Service) rewrapAuditKeys(ctx context.Context, to int) error {
-	aks, err := s.o.Store.AuditSigningKeys(ctx)
+	aks, err := s.d.MasterKeys.AuditSigningKeys(ctx)
 	if err != nil {
 		return err
 	}
@@ -242,16 +241,16 @@ func (s *Service) rewrapAuditKeys(ctx context.Context, to int) error {
 			continue
 		}
 		name := audit.SigningKeyName(k.Version)
-		raw, err := s.o.Vault.UnwrapNamed(ctx, name, k.KEKVersion, k.Wrapped)
+		raw, err := s.d.Vault.UnwrapNamed(ctx, name, k.KEKVersion, k.Wrapped)
 		if err != nil {
 			return fmt.Errorf("unwrap audit signing key v%d: %w", k.Version, err)
 		}
-		w, err := s.o.Keyring.WrapVersion(ctx, to, raw, vault.NamedAAD(name))
+		w, err := s.d.Keyring.WrapVersion(ctx, to, raw, vault.NamedAAD(name))
 		clear(raw)
 		if err != nil {
 			return fmt.Errorf("rewrap audit signing key v%d: %w", k.Version, err)
 		}
-		if err := s.o.Store.SaveAuditSigningKeyWrap(ctx, k.Version, k.KEKVersion, to, w); err != nil {
+		if err := s.d.MasterKeys.SaveAuditSigningKeyWrap(ctx, k.Version, k.KEKVersion, to, w); err != nil {
 			return err
 		}
 	}
@@ -259,18 +258,18 @@ func (s *Service) rewrapAuditKeys(ctx context.Context, to int) error {
 }
 
 func (s *Service) resealTree(ctx context.Context, to int) error {
-	lctx, release, err := s.acquire(ctx, store.LeaseErasureTree, 10*s.o.LeaseTTL)
+	lctx, release, err := s.acquire(ctx, domain.LeaseErasureTree, 10*s.o.LeaseTTL)
 	if err != nil {
 		return err
 	}
 	defer release()
-	if info, ok := s.o.Keyring.ErasureTree(); ok && info.SealedUnder == to {
-		if err := s.o.Keyring.ReloadErasureTree(lctx); err != nil {
+	if info, ok := s.d.Keyring.ErasureTree(); ok && info.SealedUnder == to {
+		if err := s.d.Keyring.ReloadErasureTree(lctx); err != nil {
 			return err
 		}
-		if info, _ = s.o.Keyring.ErasureTree(); info.SealedUnder == to {
+		if info, _ = s.d.Keyring.ErasureTree(); info.SealedUnder == to {
 			return nil
 		}
 	}
-	return s.o.Keyring.ResealErasureTree(lctx, to)
+	return s.d.Keyring.ResealErasureTree(lctx, to)
 }

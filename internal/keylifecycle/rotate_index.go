@@ -10,7 +10,7 @@ import (
 
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/policy"
-	"github.com/custoscrm/custos/internal/store"
+	"github.com/custoscrm/custos/internal/vault"
 )
 
 // RotateIndex replaces the blind-index key online: a new index key is
@@ -23,13 +23,13 @@ import (
 //
 // Authorization: keys.manage. Errors: forbidden, conflict (another
 // rotation is running, or a master key rotation is unfinished).
-func (s *Service) RotateIndex(ctx context.Context, o RotateOptions) (*store.Rotation, error) {
+func (s *Service) RotateIndex(ctx context.Context, o RotateOptions) (*domain.Rotation, error) {
 	if _, err := policy.Require(ctx, domain.FnKeysManage); err != nil {
 		return nil, err
 	}
 	o.defaults()
-	lctx, release, err := s.acquire(ctx, store.LeaseKeyRotation, 0)
-	var held *store.LeaseHeldError
+	lctx, release, err := s.acquire(ctx, domain.LeaseKeyRotation, 0)
+	var held *domain.LeaseHeldError
 	if errors.As(err, &held) {
 		return nil, rotationRunning(held)
 	}
@@ -39,12 +39,12 @@ func (s *Service) RotateIndex(ctx context.Context, o RotateOptions) (*store.Rota
 	defer release()
 	ctx = lctx
 
-	if r, err := s.o.Store.OpenRotation(ctx, store.RotationMaster); err != nil {
+	if r, err := s.d.MasterKeys.OpenRotation(ctx, domain.RotationMaster); err != nil {
 		return nil, err
 	} else if r != nil {
 		return nil, domain.Conflict("", "a master key rotation (v%d→v%d) is unfinished; finish it first with custos keys rotate", r.From, r.To)
 	}
-	rot, err := s.o.Store.OpenRotation(ctx, store.RotationIndex)
+	rot, err := s.d.MasterKeys.OpenRotation(ctx, domain.RotationIndex)
 	if err != nil {
 		return nil, err
 	}
@@ -53,10 +53,10 @@ func (s *Service) RotateIndex(ctx context.Context, o RotateOptions) (*store.Rota
 			return nil, err
 		}
 	}
-	if err := s.o.Store.RefreshIndexKeys(ctx); err != nil {
+	if err := s.d.IndexKeys.RefreshIndexKeys(ctx); err != nil {
 		return rot, err
 	}
-	if rot.Phase == store.PhaseBuild {
+	if rot.Phase == domain.PhaseBuild {
 		// Every process must write entries under the new key before the
 		// build starts, or a customer saved behind the build would lack them.
 		if err := sleep(ctx, s.o.Grace); err != nil {
@@ -65,41 +65,41 @@ func (s *Service) RotateIndex(ctx context.Context, o RotateOptions) (*store.Rota
 		if err := s.buildIndex(ctx, rot, o); err != nil {
 			return rot, err
 		}
-		if err := s.o.Store.ActivateIndexKey(ctx, rot.To); err != nil {
+		if err := s.d.IndexKeys.ActivateIndexKey(ctx, rot.To); err != nil {
 			return rot, err
 		}
-		rot.Phase = store.PhaseSwitch
-		if err := s.o.Store.UpdateRotation(ctx, rot); err != nil {
+		rot.Phase = domain.PhaseSwitch
+		if err := s.d.MasterKeys.UpdateRotation(ctx, rot); err != nil {
 			return rot, err
 		}
-		if err := s.o.Store.RefreshIndexKeys(ctx); err != nil {
+		if err := s.d.IndexKeys.RefreshIndexKeys(ctx); err != nil {
 			return rot, err
 		}
 	}
-	if rot.Phase == store.PhaseSwitch {
+	if rot.Phase == domain.PhaseSwitch {
 		// Every process must search with the new key before the old one
 		// stops being written.
 		if err := sleep(ctx, s.o.Grace); err != nil {
 			return rot, err
 		}
-		if err := s.o.Store.RetireIndexKeys(ctx); err != nil {
+		if err := s.d.IndexKeys.RetireIndexKeys(ctx); err != nil {
 			return rot, err
 		}
-		rot.Phase = store.PhaseCleanup
-		if err := s.o.Store.UpdateRotation(ctx, rot); err != nil {
+		rot.Phase = domain.PhaseCleanup
+		if err := s.d.MasterKeys.UpdateRotation(ctx, rot); err != nil {
 			return rot, err
 		}
-		if err := s.o.Store.RefreshIndexKeys(ctx); err != nil {
+		if err := s.d.IndexKeys.RefreshIndexKeys(ctx); err != nil {
 			return rot, err
 		}
 	}
-	if rot.Phase == store.PhaseCleanup {
+	if rot.Phase == domain.PhaseCleanup {
 		if err := sleep(ctx, s.o.Grace); err != nil {
 			return rot, err
 		}
-		o.Progress(store.PhaseCleanup, rot.Done, rot.Total)
+		o.Progress(domain.PhaseCleanup, rot.Done, rot.Total)
 		for {
-			n, err := s.o.Store.DeleteIndexEntries(ctx, rot.From, 5000)
+			n, err := s.d.IndexKeys.DeleteIndexEntries(ctx, rot.From, 5000)
 			if err != nil {
 				return rot, err
 			}
@@ -109,16 +109,16 @@ func (s *Service) RotateIndex(ctx context.Context, o RotateOptions) (*store.Rota
 		}
 		ev := domain.NewAuditEvent(ctx, s.o.Now(), "key.index.rotate.finish", "index_key", strconv.Itoa(rot.To))
 		ev.Reason = fmt.Sprintf("destroyed index key v%d; %d customers indexed", rot.From, rot.Done)
-		if err := s.o.Store.FinishIndexRotation(ctx, rot, ev); err != nil {
+		if err := s.d.IndexKeys.FinishIndexRotation(ctx, rot, ev); err != nil {
 			return rot, err
 		}
 	}
-	o.Progress(store.PhaseDone, rot.Done, rot.Total)
+	o.Progress(domain.PhaseDone, rot.Done, rot.Total)
 	return rot, nil
 }
 
-func (s *Service) beginIndex(ctx context.Context) (*store.Rotation, error) {
-	newest, err := s.o.Store.NewestIndexKeyVersion(ctx)
+func (s *Service) beginIndex(ctx context.Context) (*domain.Rotation, error) {
+	newest, err := s.d.IndexKeys.NewestIndexKeyVersion(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -127,17 +127,17 @@ func (s *Service) beginIndex(ctx context.Context) (*store.Rotation, error) {
 	if _, err := rand.Read(raw); err != nil {
 		return nil, err
 	}
-	kv, wrapped, err := s.o.Vault.WrapNamed(ctx, store.IndexKeyName(to), raw)
+	kv, wrapped, err := s.d.Vault.WrapNamed(ctx, vault.IndexKeyName(to), raw)
 	clear(raw)
 	if err != nil {
 		return nil, fmt.Errorf("wrap blind index key: %w", err)
 	}
-	total, err := s.o.Store.CountLiveCustomers(ctx)
+	total, err := s.d.IndexKeys.CountLiveCustomers(ctx)
 	if err != nil {
 		return nil, err
 	}
 	ev := domain.NewAuditEvent(ctx, s.o.Now(), "key.index.rotate.begin", "index_key", strconv.Itoa(to))
-	rot, err := s.o.Store.BeginIndexRotation(ctx, to, kv, wrapped, total, ev)
+	rot, err := s.d.IndexKeys.BeginIndexRotation(ctx, to, kv, wrapped, total, ev)
 	if err != nil {
 		return nil, err
 	}
@@ -145,13 +145,13 @@ func (s *Service) beginIndex(ctx context.Context) (*store.Rotation, error) {
 	return rot, nil
 }
 
-func (s *Service) buildIndex(ctx context.Context, rot *store.Rotation, o RotateOptions) error {
-	o.Progress(store.PhaseBuild, rot.Done, rot.Total)
+func (s *Service) buildIndex(ctx context.Context, rot *domain.Rotation, o RotateOptions) error {
+	o.Progress(domain.PhaseBuild, rot.Done, rot.Total)
 	for {
 		if err := context.Cause(ctx); err != nil {
 			return err
 		}
-		cs, err := s.o.Store.CustomersAfter(ctx, domain.ID(rot.Cursor), o.BatchSize)
+		cs, err := s.d.IndexKeys.CustomersAfter(ctx, domain.ID(rot.Cursor), o.BatchSize)
 		if err != nil {
 			return err
 		}
@@ -163,13 +163,13 @@ func (s *Service) buildIndex(ctx context.Context, rot *store.Rotation, o RotateO
 			if tries == 5 {
 				return fmt.Errorf("customers keep changing under the index rebuild; run it again")
 			}
-			stale, err := s.o.Store.WriteIndexEntries(ctx, rot.To, pending)
+			stale, err := s.d.IndexKeys.WriteIndexEntries(ctx, rot.To, pending)
 			if err != nil {
 				return err
 			}
 			pending = pending[:0]
 			for _, c := range stale {
-				fresh, err := s.o.Store.GetCustomer(ctx, c.ID)
+				fresh, err := s.d.Customers.GetCustomer(ctx, c.ID, nil)
 				if errors.Is(err, domain.ErrNotFound) {
 					continue
 				}
@@ -186,9 +186,9 @@ func (s *Service) buildIndex(ctx context.Context, rot *store.Rotation, o RotateO
 		if rot.Done > rot.Total {
 			rot.Total = rot.Done
 		}
-		if err := s.o.Store.UpdateRotation(ctx, rot); err != nil {
+		if err := s.d.MasterKeys.UpdateRotation(ctx, rot); err != nil {
 			return err
 		}
-		o.Progress(store.PhaseBuild, rot.Done, rot.Total)
+		o.Progress(domain.PhaseBuild, rot.Done, rot.Total)
 	}
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/keylifecycle"
-	"github.com/custoscrm/custos/internal/store"
 	"github.com/custoscrm/custos/internal/testkit"
 )
 
@@ -42,7 +41,7 @@ func TestRotateIndexOnline(t *testing.T) {
 					return
 				default:
 				}
-				found, err := a.Store.FindCustomers(ctx, domain.LookupPhone, c.Phone, domain.RecordScope{})
+				found, err := a.Store.Customers.FindCustomers(ctx, domain.LookupPhone, c.Phone, domain.RecordScope{})
 				if err != nil || len(found) != 1 || found[0].ID != c.ID {
 					errs <- errors.New("a lookup by phone failed during the index rotation")
 					return
@@ -69,8 +68,8 @@ func TestRotateIndexOnline(t *testing.T) {
 
 		sys := a.System()
 		cctx, cancel := context.WithCancel(sys)
-		_, err := a.Keys.RotateIndex(cctx, keylifecycle.RotateOptions{BatchSize: 25, Progress: func(phase string, done, total int64) {
-			if phase == store.PhaseBuild && done >= 50 {
+		_, err := a.Keys.RotateIndex(cctx, keylifecycle.RotateOptions{BatchSize: 25, Progress: func(phase domain.RotationPhase, done, total int64) {
+			if phase == domain.PhaseBuild && done >= 50 {
 				cancel()
 			}
 		}})
@@ -97,20 +96,20 @@ func TestRotateIndexOnline(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.ActiveIndex != 2 || st.IndexKeys[0].State != store.KeyDestroyed || st.IndexRotation.FinishedAt.IsZero() {
+		if st.ActiveIndex != 2 || st.IndexKeys[0].State != domain.KeyDestroyed || st.IndexRotation.FinishedAt.IsZero() {
 			t.Fatalf("index keys after rotation: %+v", st.IndexKeys)
 		}
 		// Every customer is found under the new key, by a fresh process too.
 		b := testkit.Reopen(t, a)
 		for _, x := range []*testkit.TestApp{a, b} {
 			for id, c := range want {
-				found, err := x.Store.FindCustomers(ctx, domain.LookupPhone, c.Phone, domain.RecordScope{})
+				found, err := x.Store.Customers.FindCustomers(ctx, domain.LookupPhone, c.Phone, domain.RecordScope{})
 				if err != nil || len(found) != 1 || found[0].ID != id {
 					t.Fatalf("customer %s not found by phone after the index rotation: %v", id, err)
 				}
 			}
 		}
-		if n, err := a.Store.DeleteIndexEntries(ctx, 1, 10); err != nil || n != 0 {
+		if n, err := a.Store.IndexKeys.DeleteIndexEntries(ctx, 1, 10); err != nil || n != 0 {
 			t.Fatalf("%d entries of the old index key left: %v", n, err)
 		}
 	})

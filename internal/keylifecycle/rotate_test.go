@@ -14,7 +14,6 @@ import (
 	"github.com/custoscrm/custos/internal/demo"
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/keylifecycle"
-	"github.com/custoscrm/custos/internal/store"
 	"github.com/custoscrm/custos/internal/testkit"
 )
 
@@ -117,8 +116,8 @@ func TestRotateMasterWhileServing(t *testing.T) {
 		// First run: killed after three batches.
 		ctx, cancel := context.WithCancel(sys)
 		batches := 0
-		_, err := a.Keys.RotateMaster(ctx, keylifecycle.RotateOptions{BatchSize: 40, Progress: func(phase string, done, total int64) {
-			if phase == store.PhaseRewrap && done > 0 {
+		_, err := a.Keys.RotateMaster(ctx, keylifecycle.RotateOptions{BatchSize: 40, Progress: func(phase domain.RotationPhase, done, total int64) {
+			if phase == domain.PhaseRewrap && done > 0 {
 				if batches++; batches == 3 {
 					cancel()
 				}
@@ -131,10 +130,10 @@ func TestRotateMasterWhileServing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r := st.MasterRotation; r == nil || !r.FinishedAt.IsZero() || r.Done != 120 || r.Phase != store.PhaseRewrap {
+		if r := st.MasterRotation; r == nil || !r.FinishedAt.IsZero() || r.Done != 120 || r.Phase != domain.PhaseRewrap {
 			t.Fatalf("interrupted rotation recorded as %+v", r)
 		}
-		if st.ActiveMaster != 2 || st.MasterKeys[0].State != store.KeyRetiring || st.MasterKeys[0].DataKeys == 0 {
+		if st.ActiveMaster != 2 || st.MasterKeys[0].State != domain.KeyRetiring || st.MasterKeys[0].DataKeys == 0 {
 			t.Fatalf("after the interruption: active v%d, v1 %s wrapping %d", st.ActiveMaster, st.MasterKeys[0].State, st.MasterKeys[0].DataKeys)
 		}
 		time.Sleep(300 * time.Millisecond) // serving goes on meanwhile
@@ -164,7 +163,7 @@ func TestRotateMasterWhileServing(t *testing.T) {
 			t.Fatal(err)
 		}
 		v1, v2 := st.MasterKeys[0], st.MasterKeys[1]
-		if v1.State != store.KeyRetired || v1.DataKeys != 0 || v1.IndexKeys != 0 || v2.State != store.KeyActive {
+		if v1.State != domain.KeyRetired || v1.DataKeys != 0 || v1.IndexKeys != 0 || v2.State != domain.KeyActive {
 			t.Fatalf("after rotation: v1 %+v, v2 %+v", v1, v2)
 		}
 		if v2.DataKeys != int64(len(want)) {
@@ -181,7 +180,7 @@ func TestRotateMasterWhileServing(t *testing.T) {
 		b := testkit.NewApp(t, d, testkit.AppOptions{Dir: a.Dir, DatabaseURL: a.DatabaseURL, Config: fastKeys})
 		n := 0
 		for id, phone := range want {
-			c, err := b.Store.GetCustomer(context.Background(), id)
+			c, err := b.Store.Customers.GetCustomer(context.Background(), id, nil)
 			if err != nil || c.Phone != phone {
 				t.Fatalf("customer %s after rotation: %v", id, err)
 			}
@@ -190,7 +189,7 @@ func TestRotateMasterWhileServing(t *testing.T) {
 		if n != len(want) {
 			t.Fatalf("%d customers, want %d", n, len(want))
 		}
-		page, err := b.Store.ListCustomers(context.Background(), domain.CustomerFilter{Limit: domain.MaxPageSize})
+		page, err := b.Store.Customers.ListCustomers(context.Background(), domain.CustomerFilter{Limit: domain.MaxPageSize})
 		if err != nil || len(page.Items) != domain.MaxPageSize {
 			t.Fatalf("list after rotation: %d, %v", len(page.Items), err)
 		}
@@ -204,7 +203,7 @@ func TestTwoRotationsAtOnce(t *testing.T) {
 		a := testkit.NewApp(t, d, testkit.AppOptions{Config: fastKeys})
 		seed(t, a, 0, 10)
 		ctx := context.Background()
-		if err := a.Store.AcquireLease(ctx, store.LeaseKeyRotation, "elsewhere/1/abcd", time.Minute); err != nil {
+		if err := a.Store.Leases.AcquireLease(ctx, domain.LeaseKeyRotation, "elsewhere/1/abcd", time.Minute); err != nil {
 			t.Fatal(err)
 		}
 		_, err := a.Keys.RotateMaster(a.System(), keylifecycle.RotateOptions{})
@@ -214,15 +213,15 @@ func TestTwoRotationsAtOnce(t *testing.T) {
 		if _, err := a.Keys.RotateIndex(a.System(), keylifecycle.RotateOptions{}); domain.ErrorCode(err) != domain.CodeConflict {
 			t.Fatalf("index rotation during a rotation: %v", err)
 		}
-		mks, err := a.Store.MasterKeys(ctx)
-		if err != nil || len(mks) != 1 || mks[0].State != store.KeyActive {
+		mks, err := a.Store.MasterKeys.MasterKeys(ctx)
+		if err != nil || len(mks) != 1 || mks[0].State != domain.KeyActive {
 			t.Fatalf("master keys changed: %+v %v", mks, err)
 		}
 		if vs, _ := a.Keyring.Versions(ctx); len(vs) != 1 {
 			t.Fatalf("provider versions changed: %v", vs)
 		}
 		// Two rotations started together: exactly one runs.
-		if err := a.Store.ReleaseLease(ctx, store.LeaseKeyRotation, "elsewhere/1/abcd"); err != nil {
+		if err := a.Store.Leases.ReleaseLease(ctx, domain.LeaseKeyRotation, "elsewhere/1/abcd"); err != nil {
 			t.Fatal(err)
 		}
 		b := testkit.NewApp(t, d, testkit.AppOptions{Dir: a.Dir, DatabaseURL: a.DatabaseURL, Config: fastKeys})
@@ -237,7 +236,7 @@ func TestTwoRotationsAtOnce(t *testing.T) {
 		if (e1 == nil) == (e2 == nil) {
 			t.Fatalf("two concurrent rotations: %v / %v; want exactly one to run", e1, e2)
 		}
-		if mks, _ := a.Store.MasterKeys(ctx); len(mks) != 2 {
+		if mks, _ := a.Store.MasterKeys.MasterKeys(ctx); len(mks) != 2 {
 			t.Fatalf("master keys after concurrent rotations: %+v", mks)
 		}
 	})
@@ -301,7 +300,7 @@ func TestDestroyedVersion(t *testing.T) {
 			t.Fatal(err)
 		}
 		a.Vault.Forget(old.ID)
-		_, err = a.Store.GetCustomer(context.Background(), victim)
+		_, err = a.Store.Customers.GetCustomer(context.Background(), victim, nil)
 		if err == nil || !strings.Contains(err.Error(), "master key version not held by the provider") || !strings.Contains(err.Error(), "v1") {
 			t.Fatalf("reading a key wrapped under a destroyed version: %v", err)
 		}

@@ -23,18 +23,25 @@ import (
 
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/masterkey"
-	"github.com/custoscrm/custos/internal/store"
 	"github.com/custoscrm/custos/internal/vault"
 )
 
-// Options configure a Service.
+// Deps are what the service is built on; every one is required.
+type Deps struct {
+	MasterKeys MasterKeyStore
+	IndexKeys  IndexKeyStore
+	DataKeys   DataKeyStore
+	Leases     LeaseStore
+	Customers  CustomerReader
+	Keyring    *masterkey.Keyring
+	Vault      *vault.Vault
+	Index      *vault.BlindIndex
+}
+
+// Options tune a Service.
 type Options struct {
-	Store   *store.Store
-	Keyring *masterkey.Keyring
-	Vault   *vault.Vault
-	Index   *vault.BlindIndex
-	Now     func() time.Time
-	Log     *slog.Logger
+	Now func() time.Time
+	Log *slog.Logger
 	// MasterRotationPeriod and IndexRotationPeriod are the policy the
 	// status compares key ages with.
 	MasterRotationPeriod time.Duration
@@ -50,12 +57,13 @@ type Options struct {
 
 // Service runs key lifecycle operations.
 type Service struct {
+	d      Deps
 	o      Options
 	holder string
 }
 
-// New returns a service.
-func New(o Options) *Service {
+// New returns a service over d.
+func New(d Deps, o Options) *Service {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -74,14 +82,14 @@ func New(o Options) *Service {
 	host, _ := os.Hostname()
 	var b [4]byte
 	_, _ = rand.Read(b[:])
-	return &Service{o: o, holder: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:]))}
+	return &Service{d: d, o: o, holder: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:]))}
 }
 
 // Holder names this process in leases.
 func (s *Service) Holder() string { return s.holder }
 
 // errRotationRunning wraps a held rotation lease for callers.
-func rotationRunning(h *store.LeaseHeldError) error {
+func rotationRunning(h *domain.LeaseHeldError) error {
 	return &domain.Error{Code: domain.CodeConflict, Message: "another key rotation is running: " + h.Error(), Err: h}
 }
 
@@ -92,11 +100,11 @@ func rotationRunning(h *store.LeaseHeldError) error {
 func (s *Service) acquire(ctx context.Context, name string, wait time.Duration) (context.Context, func(), error) {
 	deadline := time.Now().Add(wait)
 	for {
-		err := s.o.Store.AcquireLease(ctx, name, s.holder, s.o.LeaseTTL)
-		var held *store.LeaseHeldError
+		err := s.d.Leases.AcquireLease(ctx, name, s.holder, s.o.LeaseTTL)
+		var held *domain.LeaseHeldError
 		if errors.As(err, &held) && holderGone(held.Holder) {
 			s.o.Log.Warn("taking over a lease whose holder is gone", slog.String("lease", name), slog.String("holder", held.Holder))
-			if err = s.o.Store.ReleaseLease(ctx, name, held.Holder); err == nil {
+			if err = s.d.Leases.ReleaseLease(ctx, name, held.Holder); err == nil {
 				continue
 			}
 		}
@@ -123,7 +131,7 @@ func (s *Service) acquire(ctx context.Context, name string, wait time.Duration) 
 			case <-done:
 				return
 			case <-t.C:
-				if err := s.o.Store.RenewLease(context.WithoutCancel(ctx), name, s.holder, s.o.LeaseTTL); err != nil {
+				if err := s.d.Leases.RenewLease(context.WithoutCancel(ctx), name, s.holder, s.o.LeaseTTL); err != nil {
 					cancel(fmt.Errorf("lease %s: %w", name, err))
 					return
 				}
@@ -133,7 +141,7 @@ func (s *Service) acquire(ctx context.Context, name string, wait time.Duration) 
 	release := func() {
 		close(done)
 		cancel(nil)
-		if err := s.o.Store.ReleaseLease(context.WithoutCancel(ctx), name, s.holder); err != nil {
+		if err := s.d.Leases.ReleaseLease(context.WithoutCancel(ctx), name, s.holder); err != nil {
 			s.o.Log.Warn("release lease", slog.String("lease", name), slog.Any("err", err))
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/custoscrm/custos/internal/domain"
-	"github.com/custoscrm/custos/internal/store"
 )
 
 // Shred punctures the erasure-tree leaves of destroyed data keys (erased
@@ -17,19 +16,19 @@ import (
 // after each erasure and at every refresh, so an erasure whose puncture
 // was interrupted completes later.
 func (s *Service) Shred(ctx context.Context) (int, error) {
-	pending, err := s.o.Store.PendingShreds(ctx, 1000)
+	pending, err := s.d.DataKeys.PendingShreds(ctx, 1000)
 	if err != nil || len(pending) == 0 {
 		return 0, err
 	}
 	// Wait briefly: an erasure request should not hang behind a long
 	// holder; a puncture left pending completes at the next refresh.
-	lctx, release, err := s.acquire(ctx, store.LeaseErasureTree, 5*time.Second)
+	lctx, release, err := s.acquire(ctx, domain.LeaseErasureTree, 5*time.Second)
 	if err != nil {
 		return 0, err
 	}
 	defer release()
 	// Re-read under the lease: another process may have done it.
-	if pending, err = s.o.Store.PendingShreds(lctx, 1000); err != nil || len(pending) == 0 {
+	if pending, err = s.d.DataKeys.PendingShreds(lctx, 1000); err != nil || len(pending) == 0 {
 		return 0, err
 	}
 	leaves := make([]uint64, len(pending))
@@ -38,24 +37,24 @@ func (s *Service) Shred(ctx context.Context) (int, error) {
 		leaves[i], ids[i] = p.Leaf, p.DataKeyID
 	}
 	// A live key on the same leaf (a 2^-64 chance per pair) moves first.
-	shared, err := s.o.Store.LiveKeysOnLeaves(lctx, leaves)
+	shared, err := s.d.DataKeys.LiveKeysOnLeaves(lctx, leaves)
 	if err != nil {
 		return 0, err
 	}
 	for _, wk := range shared {
-		fresh, err := s.o.Vault.Releaf(lctx, wk)
+		fresh, err := s.d.Vault.Releaf(lctx, wk)
 		if err != nil {
 			return 0, fmt.Errorf("move data key %s off a shared leaf: %w", wk.ID, err)
 		}
-		if err := s.o.Store.ReplaceDataKey(lctx, wk, fresh); err != nil {
+		if err := s.d.DataKeys.ReplaceDataKey(lctx, wk, fresh); err != nil {
 			return 0, err
 		}
 		s.o.Log.Info("moved a data key off a leaf being punctured", slog.String("data_key", string(wk.ID)))
 	}
-	if err := s.o.Keyring.Puncture(lctx, leaves...); err != nil {
+	if err := s.d.Keyring.Puncture(lctx, leaves...); err != nil {
 		return 0, err
 	}
-	if err := s.o.Store.MarkShredded(lctx, ids); err != nil {
+	if err := s.d.DataKeys.MarkShredded(lctx, ids); err != nil {
 		return 0, err
 	}
 	return len(ids), nil

@@ -8,7 +8,6 @@ import (
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/masterkey"
 	"github.com/custoscrm/custos/internal/policy"
-	"github.com/custoscrm/custos/internal/store"
 )
 
 // Status describes the keys of an installation.
@@ -28,10 +27,10 @@ type Status struct {
 	IndexRotationPeriod  time.Duration
 	IndexRotationDue     time.Time
 	// Rotations in progress or last finished, per kind (nil if none).
-	MasterRotation *store.Rotation
-	IndexRotation  *store.Rotation
+	MasterRotation *domain.Rotation
+	IndexRotation  *domain.Rotation
 	// RotationLease is the holder of the rotation lease, if any.
-	RotationLease *store.Lease
+	RotationLease *domain.Lease
 	// Erasure tree and erasures whose puncture is pending.
 	ErasureTree    masterkey.ErasureTreeInfo
 	PendingShreds  int64
@@ -44,7 +43,7 @@ type Status struct {
 
 // MasterKey is one master key version.
 type MasterKey struct {
-	store.MasterKeyInfo
+	domain.MasterKeyInfo
 	// InProvider says whether the provider still holds the key.
 	InProvider bool
 }
@@ -52,7 +51,7 @@ type MasterKey struct {
 // IndexKey is one blind-index key version.
 type IndexKey struct {
 	Version, MasterVersion int
-	State                  string
+	State                  domain.KeyState
 }
 
 // Status reports the keys: versions and states, what each wraps, ages
@@ -64,64 +63,64 @@ func (s *Service) Status(ctx context.Context) (*Status, error) {
 		return nil, err
 	}
 	now := s.o.Now().UTC()
-	st := &Status{Provider: s.o.Keyring.Provider().Name(), StatusTakenAt: now,
+	st := &Status{Provider: s.d.Keyring.Provider().Name(), StatusTakenAt: now,
 		MasterRotationPeriod: s.o.MasterRotationPeriod, IndexRotationPeriod: s.o.IndexRotationPeriod}
-	mks, err := s.o.Store.MasterKeys(ctx)
+	mks, err := s.d.MasterKeys.MasterKeys(ctx)
 	if err != nil {
 		return nil, err
 	}
-	held, err := s.o.Keyring.Versions(ctx)
+	held, err := s.d.Keyring.Versions(ctx)
 	if err != nil {
 		st.ProviderErrors = err.Error()
 	}
 	st.ProviderHolds = held
 	for _, m := range mks {
 		st.MasterKeys = append(st.MasterKeys, MasterKey{MasterKeyInfo: m, InProvider: slices.Contains(held, m.Version)})
-		if m.State == store.KeyActive {
+		if m.State == domain.KeyActive {
 			st.ActiveMaster, st.MasterAge = m.Version, now.Sub(m.CreatedAt)
 			st.MasterRotationDue = m.CreatedAt.Add(s.o.MasterRotationPeriod)
 			st.MasterOverdue = now.After(st.MasterRotationDue)
 		}
 	}
-	iks, err := s.o.Store.IndexKeys(ctx)
+	iks, err := s.d.MasterKeys.IndexKeyWraps(ctx)
 	if err != nil {
 		return nil, err
 	}
 	for _, k := range iks {
 		st.IndexKeys = append(st.IndexKeys, IndexKey{Version: k.Version, MasterVersion: k.KEKVersion, State: k.State})
 	}
-	created, err := s.o.Store.IndexKeyCreated(ctx)
+	created, err := s.d.IndexKeys.IndexKeyCreated(ctx)
 	if err != nil {
 		return nil, err
 	}
 	for v, t := range created {
 		for _, k := range iks {
-			if k.Version == v && k.State == store.KeyActive {
+			if k.Version == v && k.State == domain.KeyActive {
 				st.ActiveIndex, st.IndexAge = v, now.Sub(t)
 				st.IndexRotationDue = t.Add(s.o.IndexRotationPeriod)
 				st.IndexOverdue = now.After(st.IndexRotationDue)
 			}
 		}
 	}
-	if st.MasterRotation, err = s.o.Store.LastRotation(ctx, store.RotationMaster); err != nil {
+	if st.MasterRotation, err = s.d.MasterKeys.LastRotation(ctx, domain.RotationMaster); err != nil {
 		return nil, err
 	}
-	if st.IndexRotation, err = s.o.Store.LastRotation(ctx, store.RotationIndex); err != nil {
+	if st.IndexRotation, err = s.d.MasterKeys.LastRotation(ctx, domain.RotationIndex); err != nil {
 		return nil, err
 	}
-	leases, err := s.o.Store.Leases(ctx)
+	leases, err := s.d.Leases.Leases(ctx)
 	if err != nil {
 		return nil, err
 	}
 	for _, l := range leases {
-		if l.Name == store.LeaseKeyRotation && l.ExpiresAt.After(now) {
+		if l.Name == domain.LeaseKeyRotation && l.ExpiresAt.After(now) {
 			st.RotationLease = &l
 		}
 	}
-	if err := s.o.Keyring.ReloadErasureTree(ctx); err == nil {
-		st.ErasureTree, _ = s.o.Keyring.ErasureTree()
+	if err := s.d.Keyring.ReloadErasureTree(ctx); err == nil {
+		st.ErasureTree, _ = s.d.Keyring.ErasureTree()
 	}
-	if st.PendingShreds, err = s.o.Store.CountPendingShreds(ctx); err != nil {
+	if st.PendingShreds, err = s.d.DataKeys.CountPendingShreds(ctx); err != nil {
 		return nil, err
 	}
 	return st, nil

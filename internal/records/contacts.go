@@ -15,13 +15,13 @@ import (
 func (s *Service) contacts() records[*domain.Contact] {
 	return records[*domain.Contact]{
 		s: s, kind: "contact", sealed: true, owns: domain.ClassContact, classOf: policy.ContactFieldClass, shape: (*policy.View).Contact,
-		get: s.store.GetContact, del: s.store.DeleteContact,
+		get: s.activities.GetContact, del: s.activities.DeleteContact,
 		parent: func(c *domain.Contact) domain.ParentRef { return c.Parent },
 		id:     func(c *domain.Contact) domain.ID { return c.ID },
 		clone:  func(c *domain.Contact) *domain.Contact { x := *c; return &x },
 		touch:  func(c *domain.Contact, t time.Time) { c.UpdatedAt = t },
 		save: func(ctx context.Context, c, before *domain.Contact, evs ...*domain.AuditEvent) error {
-			return s.store.UpdateContact(ctx, c, before.UpdatedAt, evs...)
+			return s.activities.UpdateContact(ctx, c, before.UpdatedAt, evs...)
 		},
 	}
 }
@@ -37,7 +37,7 @@ func (s *Service) CreateContact(ctx context.Context, customerID domain.ID, in *d
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.customerInScope(ctx, a, customerID, "contact.create")
+	c, err := s.customerInScope(ctx, a, customerID, "contact.create", openNone)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +57,7 @@ func (s *Service) CreateContact(ctx context.Context, customerID domain.ID, in *d
 	now := s.stamp()
 	ct.ID = domain.NewIDAt(domain.KindContact, now)
 	ct.CustomerID, ct.CreatedAt, ct.UpdatedAt, ct.Parent = c.ID, now, now, refOf(c)
-	return s.contacts().created(ctx, a, ct, now, changed, s.store.CreateContact)
+	return s.contacts().created(ctx, a, ct, now, changed, s.activities.CreateContact)
 }
 
 // GetContact returns one contact as the caller may see it.
@@ -94,11 +94,11 @@ func (s *Service) ListContacts(ctx context.Context, f domain.ContactFilter) (dom
 	if err != nil {
 		return domain.Page[*domain.Contact]{}, err
 	}
-	if _, err := s.customerInScope(ctx, a, f.CustomerID, "contact.list"); err != nil {
+	if _, err := s.customerInScope(ctx, a, f.CustomerID, "contact.list", openNone); err != nil {
 		return domain.Page[*domain.Contact]{}, err
 	}
 	return s.contacts().list(ctx, domain.FnCustomersRead, func(sc domain.RecordScope) (domain.Page[*domain.Contact], error) {
 		f.Scope = sc
-		return s.store.ListContacts(ctx, f)
+		return s.activities.ListContacts(ctx, f)
 	})
 }

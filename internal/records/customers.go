@@ -39,7 +39,7 @@ func (s *Service) CreateCustomer(ctx context.Context, in *domain.CustomerInput) 
 	c.CreatedAt, c.UpdatedAt, c.Version = now, now, 1
 	ev := domain.NewAuditEvent(ctx, now, "customer.create", "customer", string(c.ID))
 	ev.Fields = changed
-	if err := s.store.CreateCustomer(ctx, c, ev); err != nil {
+	if err := s.customers.CreateCustomer(ctx, c, ev); err != nil {
 		return nil, err
 	}
 	policy.NewView(a).Customer(c)
@@ -71,7 +71,7 @@ func (s *Service) GetCustomer(ctx context.Context, id domain.ID) (*domain.Custom
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.customerInScope(ctx, a, id, "customer.read")
+	c, err := s.customerInScope(ctx, a, id, "customer.read", hiddenClasses(a))
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +94,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, id domain.ID, p *domain.Cu
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.customerInScope(ctx, a, id, "customer.update")
+	c, err := s.customerInScope(ctx, a, id, "customer.update", openAll)
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +133,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, id domain.ID, p *domain.Cu
 		readEv = domain.NewAuditEvent(ctx, now, "customer.read", "customer", string(c.ID))
 		readEv.Fields = v.Revealed
 	}
-	if err := s.store.UpdateCustomer(ctx, c, changed, ev, readEv); err != nil {
+	if err := s.customers.UpdateCustomer(ctx, c, changed, ev, readEv); err != nil {
 		return nil, err
 	}
 	view.UpdatedAt, view.Version = c.UpdatedAt, c.Version
@@ -150,14 +150,14 @@ func (s *Service) DeleteCustomer(ctx context.Context, id domain.ID, cascade bool
 	if err != nil {
 		return err
 	}
-	if _, err := s.customerInScope(ctx, a, id, "customer.delete"); err != nil {
+	if _, err := s.customerInScope(ctx, a, id, "customer.delete", openNone); err != nil {
 		return err
 	}
 	ev := domain.NewAuditEvent(ctx, s.now(), "customer.delete", "customer", string(id))
 	if cascade {
 		ev.Reason = "cascade"
 	}
-	if err := s.store.DeleteCustomer(ctx, id, cascade, ev); err != nil {
+	if err := s.customers.DeleteCustomer(ctx, id, cascade, ev); err != nil {
 		return err
 	}
 	s.shred(ctx)
@@ -181,7 +181,7 @@ func (s *Service) ListCustomers(ctx context.Context, f domain.CustomerFilter) (d
 		return page, domain.ForbiddenField("q")
 	}
 	f.Scope, f.Skip = policy.RecordScope(a), hiddenClasses(a)
-	page, err = s.store.ListCustomers(ctx, f)
+	page, err = s.customers.ListCustomers(ctx, f)
 	if err != nil {
 		return page, err
 	}
@@ -256,7 +256,7 @@ func (s *Service) FindCustomers(ctx context.Context, field domain.LookupField, v
 		s.recordDenied(ctx, "customer.lookup", "customer", "", "no access to the searched field "+string(field))
 		return nil, domain.ForbiddenField(string(field))
 	}
-	found, err := s.store.FindCustomers(ctx, field, norm, policy.RecordScope(a))
+	found, err := s.customers.FindCustomers(ctx, field, norm, policy.RecordScope(a))
 	if err != nil {
 		return nil, err
 	}

@@ -11,13 +11,13 @@ import (
 func (s *Service) deals() records[*domain.Deal] {
 	return records[*domain.Deal]{
 		s: s, kind: "deal", owns: domain.ClassAmount, classOf: policy.DealFieldClass, shape: (*policy.View).Deal,
-		get: s.store.GetDeal, del: s.store.DeleteDeal,
+		get: s.activities.GetDeal, del: s.activities.DeleteDeal,
 		parent: func(d *domain.Deal) domain.ParentRef { return d.Parent },
 		id:     func(d *domain.Deal) domain.ID { return d.ID },
 		clone:  func(d *domain.Deal) *domain.Deal { x := *d; return &x },
 		touch:  func(d *domain.Deal, t time.Time) { d.UpdatedAt = t },
 		save: func(ctx context.Context, d, before *domain.Deal, evs ...*domain.AuditEvent) error {
-			return s.store.UpdateDeal(ctx, d, before.UpdatedAt, evs...)
+			return s.activities.UpdateDeal(ctx, d, before.UpdatedAt, evs...)
 		},
 	}
 }
@@ -51,7 +51,7 @@ func (s *Service) CreateDeal(ctx context.Context, in *domain.DealInput) (*domain
 	now := s.stamp()
 	d.ID = domain.NewIDAt(domain.KindDeal, now)
 	d.CreatedAt, d.UpdatedAt, d.Parent = now, now, refOf(c)
-	return s.deals().created(ctx, a, d, now, changed, s.store.CreateDeal)
+	return s.deals().created(ctx, a, d, now, changed, s.activities.CreateDeal)
 }
 
 // GetDeal returns one deal as the caller may see it.
@@ -92,6 +92,6 @@ func (s *Service) DeleteDeal(ctx context.Context, id domain.ID) error {
 func (s *Service) ListDeals(ctx context.Context, f domain.DealFilter) (domain.Page[*domain.Deal], error) {
 	return s.deals().list(ctx, domain.FnDealsRead, func(sc domain.RecordScope) (domain.Page[*domain.Deal], error) {
 		f.Scope = sc
-		return s.store.ListDeals(ctx, f)
+		return s.activities.ListDeals(ctx, f)
 	})
 }

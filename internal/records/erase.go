@@ -15,11 +15,6 @@ type Shredder interface {
 	Shred(ctx context.Context) (int, error)
 }
 
-// SetShredder installs the shredder erasures and deletions call once the
-// data key is destroyed. Without one, punctures wait for the next key
-// refresh.
-func (s *Service) SetShredder(sh Shredder) { s.shredder = sh }
-
 // EraseReasons lists the accepted erasure reasons. A fixed list keeps
 // free text (which could name the person) out of the audit log.
 var EraseReasons = []string{"data_subject_request", "consent_withdrawn", "retention_expired", "legal_obligation"}
@@ -59,12 +54,12 @@ func (s *Service) EraseCustomer(ctx context.Context, id domain.ID, reason string
 	if !a.System && s.now().Sub(a.AuthTime) > EraseStepUp {
 		return nil, &domain.Error{Code: domain.CodeStepUpRequired, Message: "sign in again to erase a customer"}
 	}
-	if _, err := s.customerInScope(ctx, a, id, "customer.erase"); err != nil {
+	if _, err := s.customerInScope(ctx, a, id, "customer.erase", openNone); err != nil {
 		return nil, err
 	}
 	ev := domain.NewAuditEvent(ctx, s.now(), "customer.erase", "customer", string(id))
 	ev.Reason = reason
-	if err := s.store.EraseCustomer(ctx, id, ev); err != nil {
+	if err := s.customers.EraseCustomer(ctx, id, ev); err != nil {
 		return nil, err
 	}
 	return &EraseResult{ID: id, Shredded: s.shred(ctx)}, nil

@@ -36,7 +36,7 @@ func (s *Service) ExportCustomers(ctx context.Context, f domain.CustomerFilter, 
 	f.Scope, f.Skip = policy.RecordScope(a), hiddenClasses(a)
 	n := 0
 	for {
-		page, err := s.store.ListCustomers(ctx, f)
+		page, err := s.customers.ListCustomers(ctx, f)
 		if err != nil {
 			return n, err
 		}

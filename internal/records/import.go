@@ -17,17 +17,15 @@ import (
 
 // ImportStore is the persistence a bulk import needs.
 type ImportStore interface {
-	GetUserByEmail(ctx context.Context, email string) (*domain.User, error)
 	TakenIdentifiers(ctx context.Context, field domain.LookupField, values []string) (map[string]bool, error)
 	BeginImport(ctx context.Context, id, actor domain.ID, now time.Time) error
 	ImportHeartbeat(ctx context.Context, id domain.ID, now time.Time) error
 	FinishImport(ctx context.Context, id domain.ID, rows int, now time.Time, evs ...*domain.AuditEvent) error
 	AbortImport(ctx context.Context, id domain.ID, now time.Time, evs ...*domain.AuditEvent) error
 	StaleImports(ctx context.Context, before time.Time) ([]domain.ID, error)
-	// Prepare and insert are split so sealing runs in parallel while the
-	// single writer inserts the previous batch.
-	PrepareCustomerForImport(ctx context.Context, c *domain.Customer) (any, error)
-	InsertPreparedCustomers(ctx context.Context, importID domain.ID, batch []any) error
+	// InsertCustomers seals and writes a batch of the import's customers.
+	// Two calls may run at once: one seals while the other writes.
+	InsertCustomers(ctx context.Context, importID domain.ID, batch []*domain.Customer) error
 }
 
 // ImportRow is one customer row of an import file.
@@ -95,9 +93,6 @@ func errImportInvalid(n int) error {
 	return &domain.Error{Code: domain.CodeInvalid, Message: fmt.Sprintf("%d rows are invalid; nothing was imported", n)}
 }
 
-// SetImportStore enables bulk imports.
-func (s *Service) SetImportStore(is ImportStore) { s.imports = is }
-
 // ImportCustomers creates the customers of a file, all or none.
 //
 // It reads the file twice. The first pass validates every row — format,
@@ -114,9 +109,6 @@ func (s *Service) ImportCustomers(ctx context.Context, src ImportSource, o Impor
 	a, err := policy.Require(ctx, domain.FnCustomersImport)
 	if err != nil {
 		return nil, err
-	}
-	if s.imports == nil {
-		return nil, errors.New("records: imports are not configured")
 	}
 	if o.BatchSize <= 0 {
 		o.BatchSize = 1000
@@ -186,9 +178,9 @@ func (oc *ownerCache) resolve(ctx context.Context, ref string) (ownerEntry, *Imp
 	var u *domain.User
 	var err error
 	if domain.ValidID(domain.KindUser, ref) {
-		u, err = oc.s.store.GetUser(ctx, domain.ID(ref))
+		u, err = oc.s.directory.GetUser(ctx, domain.ID(ref))
 	} else if email, nerr := domain.NormalizeEmail("owner", ref); nerr == nil {
-		u, err = oc.s.imports.GetUserByEmail(ctx, email)
+		u, err = oc.s.directory.GetUserByEmail(ctx, email)
 	} else {
 		err = domain.ErrNotFound
 	}
@@ -393,7 +385,7 @@ func (s *Service) writeImport(ctx context.Context, a *domain.Actor, open ImportS
 	defer cancel(nil)
 
 	rows := make(chan ImportRow, 256)
-	prepared := make(chan any, 2*o.BatchSize)
+	customers := make(chan *domain.Customer, 2*o.BatchSize)
 	var workers sync.WaitGroup
 	go func() { // reader
 		defer close(rows)
@@ -414,9 +406,7 @@ func (s *Service) writeImport(ctx context.Context, a *domain.Actor, open ImportS
 		}
 	}()
 	for range max(1, runtime.NumCPU()) {
-		workers.Add(1)
-		go func() {
-			defer workers.Done()
+		workers.Go(func() {
 			for row := range rows {
 				c, p := s.rowCustomer(ctx, a, &row, o.Owner, owners)
 				if p != nil {
@@ -426,57 +416,63 @@ func (s *Service) writeImport(ctx context.Context, a *domain.Actor, open ImportS
 				t := s.now().UTC()
 				c.ID = domain.NewIDAt(domain.KindCustomer, t)
 				c.CreatedAt, c.UpdatedAt, c.Version = t, t, 1
-				pc, err := s.imports.PrepareCustomerForImport(ctx, c)
-				if err != nil {
-					cancel(err)
-					return
-				}
 				select {
-				case prepared <- pc:
+				case customers <- c:
 				case <-ctx.Done():
 					return
 				}
 			}
-		}()
+		})
 	}
 	go func() {
 		workers.Wait()
-		close(prepared)
+		close(customers)
 	}()
 
-	batch := make([]any, 0, o.BatchSize)
-	lastBeat := time.Now()
-	write := func() error {
-		if len(batch) == 0 {
-			return nil
+	// Two batches in flight: the store seals one while it writes the other.
+	var (
+		writers  sync.WaitGroup
+		mu       sync.Mutex
+		lastBeat = time.Now()
+	)
+	inFlight := make(chan struct{}, 2)
+	write := func(batch []*domain.Customer) {
+		defer func() { <-inFlight }()
+		if err := s.imports.InsertCustomers(ctx, res.ID, batch); err != nil {
+			cancel(err)
+			return
 		}
-		if err := s.imports.InsertPreparedCustomers(ctx, res.ID, batch); err != nil {
-			return err
-		}
+		mu.Lock()
+		defer mu.Unlock()
 		res.Imported += len(batch)
-		batch = batch[:0]
 		o.Progress("write", res.Imported)
 		if time.Since(lastBeat) > 10*time.Second {
 			lastBeat = time.Now()
-			return s.imports.ImportHeartbeat(ctx, res.ID, s.now())
-		}
-		return nil
-	}
-	for pc := range prepared {
-		batch = append(batch, pc)
-		if len(batch) == o.BatchSize {
-			if err := write(); err != nil {
+			if err := s.imports.ImportHeartbeat(ctx, res.ID, s.now()); err != nil {
 				cancel(err)
-				break
 			}
 		}
 	}
-	for range prepared { // drain after a failure so the workers end
+	batch := make([]*domain.Customer, 0, o.BatchSize)
+	flush := func() {
+		if len(batch) == 0 || ctx.Err() != nil {
+			batch = batch[:0] // after a failure: drop, and let the workers end
+			return
+		}
+		inFlight <- struct{}{}
+		b := batch
+		batch = make([]*domain.Customer, 0, o.BatchSize)
+		writers.Go(func() { write(b) })
 	}
+	for c := range customers {
+		batch = append(batch, c)
+		if len(batch) == o.BatchSize {
+			flush()
+		}
+	}
+	flush()
+	writers.Wait()
 	if err := context.Cause(ctx); err != nil {
-		return err
-	}
-	if err := write(); err != nil {
 		return err
 	}
 	if res.Imported != res.Rows {

@@ -12,7 +12,6 @@ import (
 	"github.com/custoscrm/custos/internal/demo"
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/records"
-	"github.com/custoscrm/custos/internal/store"
 	"github.com/custoscrm/custos/internal/testkit"
 )
 
@@ -88,7 +87,7 @@ func TestImportCustomers(t *testing.T) {
 				t.Fatalf("row %d imported as %+v", i, c)
 			}
 		}
-		evs, err := a.Store.ListAudit(context.Background(), store.AuditFilter{Action: "customer.import"})
+		evs, err := a.Store.AuditLog.ListAudit(context.Background(), domain.AuditFilter{Action: "customer.import"})
 		if err != nil || len(evs) != 1 || evs[0].TargetID != string(res.ID) {
 			t.Fatalf("import audit: %v %+v", err, evs)
 		}

@@ -11,13 +11,13 @@ import (
 func (s *Service) notes() records[*domain.Note] {
 	return records[*domain.Note]{
 		s: s, kind: "note", sealed: true, owns: domain.ClassNote, classOf: policy.NoteFieldClass, shape: (*policy.View).Note,
-		get: s.store.GetNote, del: s.store.DeleteNote,
+		get: s.activities.GetNote, del: s.activities.DeleteNote,
 		parent: func(n *domain.Note) domain.ParentRef { return n.Parent },
 		id:     func(n *domain.Note) domain.ID { return n.ID },
 		clone:  func(n *domain.Note) *domain.Note { x := *n; return &x },
 		touch:  func(n *domain.Note, t time.Time) { n.UpdatedAt = t },
 		save: func(ctx context.Context, n, before *domain.Note, evs ...*domain.AuditEvent) error {
-			return s.store.UpdateNote(ctx, n, before.UpdatedAt, evs...)
+			return s.activities.UpdateNote(ctx, n, before.UpdatedAt, evs...)
 		},
 	}
 }
@@ -49,7 +49,7 @@ func (s *Service) CreateNote(ctx context.Context, in *domain.NoteInput) (*domain
 	if !a.System {
 		n.AuthorID = a.UserID
 	}
-	return s.notes().created(ctx, a, n, now, changed, s.store.CreateNote)
+	return s.notes().created(ctx, a, n, now, changed, s.activities.CreateNote)
 }
 
 // GetNote returns one note as the caller may see it.
@@ -84,6 +84,6 @@ func (s *Service) DeleteNote(ctx context.Context, id domain.ID) error {
 func (s *Service) ListNotes(ctx context.Context, f domain.ActivityFilter) (domain.Page[*domain.Note], error) {
 	return s.notes().list(ctx, domain.FnNotesRead, func(sc domain.RecordScope) (domain.Page[*domain.Note], error) {
 		f.Scope = sc
-		return s.store.ListNotes(ctx, f)
+		return s.activities.ListNotes(ctx, f)
 	})
 }

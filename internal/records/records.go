@@ -205,7 +205,7 @@ func (r records[T]) created(ctx context.Context, a *domain.Actor, x T, now time.
 // customer_id input. An absent or out-of-scope customer is invalid input
 // (the two look the same); an erased one is a conflict.
 func (s *Service) parentFor(ctx context.Context, a *domain.Actor, id domain.ID, action string) (*domain.Customer, error) {
-	c, err := s.customerInScope(ctx, a, id, action)
+	c, err := s.customerInScope(ctx, a, id, action, openNone)
 	if isNotFound(err) {
 		return nil, domain.Invalid("customer_id", "no such customer")
 	}
@@ -261,7 +261,7 @@ func (s *Service) checkAssignee(ctx context.Context, a *domain.Actor, field stri
 	if id != a.UserID && !a.System && a.Role.Scope == domain.ScopeOwn {
 		return nil, domain.ForbiddenField(field)
 	}
-	u, err := s.store.GetUser(ctx, id)
+	u, err := s.directory.GetUser(ctx, id)
 	if isNotFound(err) {
 		return nil, domain.Invalid(field, "no such user")
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/policy"
-	"github.com/custoscrm/custos/internal/records"
 	"github.com/custoscrm/custos/internal/testkit"
 )
 
@@ -39,7 +38,7 @@ func TestAmountNeedsWriteAccess(t *testing.T) {
 		clerk.Name, clerk.Builtin, clerk.Scope = "deal_clerk", false, domain.ScopeAll
 		clerk.Functions = map[domain.Function]bool{domain.FnDealsRead: true, domain.FnDealsWrite: true, domain.FnCustomersRead: true}
 		clerk.Fields = map[domain.FieldClass]domain.Access{domain.ClassPublic: domain.AccessWrite, domain.ClassAmount: domain.AccessRead}
-		if err := a.Store.CreateRole(context.Background(), &clerk); err != nil {
+		if err := a.Store.Users.CreateRole(context.Background(), &clerk); err != nil {
 			t.Fatal(err)
 		}
 		a.CreateUser(t, "clerk@x.example.com", "deal_clerk", "")
@@ -113,7 +112,7 @@ func TestReadsFailClosed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		blind := records.New(a.Store, failingAuditor{}, nil, nil)
+		blind := a.RecordsWithAuditor(failingAuditor{})
 		if got, err := blind.GetContact(ctx, ct.ID); got != nil || domain.ErrorCode(err) != domain.CodeUnavailable {
 			t.Fatalf("contact read without audit: %v %v", got, err)
 		}

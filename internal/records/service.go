@@ -16,17 +16,22 @@ import (
 	"github.com/custoscrm/custos/internal/policy"
 )
 
-// Store is the persistence the service needs.
-type Store interface {
+// CustomerStore persists customers.
+type CustomerStore interface {
 	CreateCustomer(ctx context.Context, c *domain.Customer, evs ...*domain.AuditEvent) error
-	GetCustomer(ctx context.Context, id domain.ID) (*domain.Customer, error)
+	// GetCustomer returns the customer with the sealed fields of every
+	// class opened except those in skip (left empty).
+	GetCustomer(ctx context.Context, id domain.ID, skip map[domain.FieldClass]bool) (*domain.Customer, error)
 	UpdateCustomer(ctx context.Context, c *domain.Customer, changed []string, evs ...*domain.AuditEvent) error
 	DeleteCustomer(ctx context.Context, id domain.ID, cascade bool, evs ...*domain.AuditEvent) error
 	EraseCustomer(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error
 	ListCustomers(ctx context.Context, f domain.CustomerFilter) (domain.Page[*domain.Customer], error)
 	FindCustomers(ctx context.Context, field domain.LookupField, value string, scope domain.RecordScope) ([]*domain.Customer, error)
-	GetUser(ctx context.Context, id domain.ID) (*domain.User, error)
+}
 
+// ActivityStore persists the records that hang off a customer: contacts,
+// deals, visits, notes and tasks.
+type ActivityStore interface {
 	CreateContact(ctx context.Context, c *domain.Contact, evs ...*domain.AuditEvent) error
 	GetContact(ctx context.Context, id domain.ID) (*domain.Contact, error)
 	UpdateContact(ctx context.Context, c *domain.Contact, prev time.Time, evs ...*domain.AuditEvent) error
@@ -56,31 +61,65 @@ type Store interface {
 	UpdateTask(ctx context.Context, t *domain.Task, prev time.Time, evs ...*domain.AuditEvent) error
 	DeleteTask(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error
 	ListTasks(ctx context.Context, f domain.ActivityFilter) (domain.Page[*domain.Task], error)
+}
+
+// Directory answers who users are and where territories lie, for owners
+// and territory scopes.
+type Directory interface {
+	GetUser(ctx context.Context, id domain.ID) (*domain.User, error)
+	GetUserByEmail(ctx context.Context, email string) (*domain.User, error)
 	TerritoryRegions(ctx context.Context, ids []domain.ID) ([]domain.Region, error)
 }
 
-// Service implements the CRM use cases.
-type Service struct {
-	store    Store
-	audit    domain.Auditor
-	now      func() time.Time
-	log      *slog.Logger
-	shredder Shredder
-	imports  ImportStore
-	// stepUp is how long an authentication counts as fresh for sensitive
-	// actions (see SetStepUpWindow).
-	stepUp time.Duration
+// Deps are what the service is built on; every one is required.
+type Deps struct {
+	Customers  CustomerStore
+	Activities ActivityStore
+	Imports    ImportStore
+	Directory  Directory
+	Audit      domain.Auditor
+	// Shredder punctures the erasure tree once an erasure or deletion
+	// destroyed a data key.
+	Shredder Shredder
 }
 
-// New returns a service over store, recording audit events with auditor.
-func New(store Store, auditor domain.Auditor, now func() time.Time, log *slog.Logger) *Service {
-	if now == nil {
-		now = time.Now
+// Options tune the service.
+type Options struct {
+	Now func() time.Time
+	Log *slog.Logger
+	// StepUpWindow is how long an authentication counts as fresh for
+	// sensitive actions (default policy.DefaultStepUpWindow).
+	StepUpWindow time.Duration
+}
+
+// Service implements the records use cases.
+type Service struct {
+	customers  CustomerStore
+	activities ActivityStore
+	imports    ImportStore
+	directory  Directory
+	audit      domain.Auditor
+	shredder   Shredder
+	now        func() time.Time
+	log        *slog.Logger
+	stepUp     time.Duration
+}
+
+// New returns the records service over d.
+func New(d Deps, o Options) *Service {
+	if o.Now == nil {
+		o.Now = time.Now
 	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: store, audit: auditor, now: now, log: log}
+	if o.StepUpWindow <= 0 {
+		o.StepUpWindow = policy.DefaultStepUpWindow
+	}
+	return &Service{
+		customers: d.Customers, activities: d.Activities, imports: d.Imports, directory: d.Directory,
+		audit: d.Audit, shredder: d.Shredder, now: o.Now, log: o.Log, stepUp: o.StepUpWindow,
+	}
 }
 
 // errAuditUnavailable is what callers see when a read cannot be audited:
@@ -124,11 +163,20 @@ func (s *Service) require(ctx context.Context, fn domain.Function, action, targe
 	return a, err
 }
 
-// customerInScope loads a customer and checks the actor reaches it. Out of
-// scope answers not found (never forbidden: existence is not disclosed)
-// and is audited as denied.
-func (s *Service) customerInScope(ctx context.Context, a *domain.Actor, id domain.ID, action string) (*domain.Customer, error) {
-	c, err := s.store.GetCustomer(ctx, id)
+// Which sealed field classes a customer read opens: all of them (to
+// change and re-seal a customer, or reveal one field), or none (a scope
+// check needs only the clear columns: owner, team, kind, region).
+var (
+	openAll  map[domain.FieldClass]bool
+	openNone = map[domain.FieldClass]bool{domain.ClassContact: true, domain.ClassIdentity: true, domain.ClassFinancial: true}
+)
+
+// customerInScope loads a customer, opening its sealed fields except the
+// classes in skip, and checks the actor reaches it. Out of scope answers
+// not found (never forbidden: existence is not disclosed) and is audited
+// as denied.
+func (s *Service) customerInScope(ctx context.Context, a *domain.Actor, id domain.ID, action string, skip map[domain.FieldClass]bool) (*domain.Customer, error) {
+	c, err := s.customers.GetCustomer(ctx, id, skip)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +197,7 @@ func (s *Service) inTerritory(ctx context.Context, a *domain.Actor, c *domain.Cu
 	if a.System || a.Role == nil || a.Role.Scope != domain.ScopeTerritory || len(a.Territories) == 0 {
 		return false, nil
 	}
-	regions, err := s.store.TerritoryRegions(ctx, a.Territories)
+	regions, err := s.directory.TerritoryRegions(ctx, a.Territories)
 	if err != nil {
 		return false, err
 	}

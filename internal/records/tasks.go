@@ -14,13 +14,13 @@ import (
 func (s *Service) tasks() records[*domain.Task] {
 	return records[*domain.Task]{
 		s: s, kind: "task", sealed: true, owns: domain.ClassNote, classOf: policy.TaskFieldClass, shape: (*policy.View).Task,
-		get: s.store.GetTask, del: s.store.DeleteTask,
+		get: s.activities.GetTask, del: s.activities.DeleteTask,
 		parent: func(t *domain.Task) domain.ParentRef { return t.Parent },
 		id:     func(t *domain.Task) domain.ID { return t.ID },
 		clone:  func(t *domain.Task) *domain.Task { x := *t; return &x },
 		touch:  func(t *domain.Task, now time.Time) { t.UpdatedAt = now },
 		save: func(ctx context.Context, t, before *domain.Task, evs ...*domain.AuditEvent) error {
-			return s.store.UpdateTask(ctx, t, before.UpdatedAt, evs...)
+			return s.activities.UpdateTask(ctx, t, before.UpdatedAt, evs...)
 		},
 	}
 }
@@ -54,7 +54,7 @@ func (s *Service) CreateTask(ctx context.Context, in *domain.TaskInput) (*domain
 	now := s.stamp()
 	t.ID = domain.NewIDAt(domain.KindTask, now)
 	t.CreatedAt, t.UpdatedAt, t.Parent = now, now, refOf(c)
-	return s.tasks().created(ctx, a, t, now, changed, s.store.CreateTask)
+	return s.tasks().created(ctx, a, t, now, changed, s.activities.CreateTask)
 }
 
 // GetTask returns one task as the caller may see it.
@@ -96,6 +96,6 @@ func (s *Service) DeleteTask(ctx context.Context, id domain.ID) error {
 func (s *Service) ListTasks(ctx context.Context, f domain.ActivityFilter) (domain.Page[*domain.Task], error) {
 	return s.tasks().list(ctx, domain.FnNotesRead, func(sc domain.RecordScope) (domain.Page[*domain.Task], error) {
 		f.Scope = sc
-		return s.store.ListTasks(ctx, f)
+		return s.activities.ListTasks(ctx, f)
 	})
 }

@@ -11,7 +11,7 @@ import (
 func (s *Service) visits() records[*domain.Visit] {
 	return records[*domain.Visit]{
 		s: s, kind: "visit", sealed: true, classOf: policy.VisitFieldClass, shape: (*policy.View).Visit,
-		get: s.store.GetVisit, del: s.store.DeleteVisit,
+		get: s.activities.GetVisit, del: s.activities.DeleteVisit,
 		parent: func(v *domain.Visit) domain.ParentRef { return v.Parent },
 		id:     func(v *domain.Visit) domain.ID { return v.ID },
 		clone:  func(v *domain.Visit) *domain.Visit { x := *v; return &x },
@@ -19,7 +19,7 @@ func (s *Service) visits() records[*domain.Visit] {
 		// The status guard makes two check-ins (or check-outs) of one
 		// visit conflict instead of both succeeding.
 		save: func(ctx context.Context, v, before *domain.Visit, evs ...*domain.AuditEvent) error {
-			return s.store.UpdateVisit(ctx, v, before.UpdatedAt, before.Status, evs...)
+			return s.activities.UpdateVisit(ctx, v, before.UpdatedAt, before.Status, evs...)
 		},
 	}
 }
@@ -56,7 +56,7 @@ func (s *Service) CreateVisit(ctx context.Context, in *domain.VisitInput) (*doma
 	now := s.stamp()
 	v.ID = domain.NewIDAt(domain.KindVisit, now)
 	v.CreatedAt, v.UpdatedAt, v.Parent = now, now, refOf(c)
-	return s.visits().created(ctx, a, v, now, changed, s.store.CreateVisit)
+	return s.visits().created(ctx, a, v, now, changed, s.activities.CreateVisit)
 }
 
 // GetVisit returns one visit as the caller may see it.
@@ -137,7 +137,7 @@ func (s *Service) DeleteVisit(ctx context.Context, id domain.ID) error {
 func (s *Service) ListVisits(ctx context.Context, f domain.VisitFilter) (domain.Page[*domain.Visit], error) {
 	return s.visits().list(ctx, domain.FnVisitsRead, func(sc domain.RecordScope) (domain.Page[*domain.Visit], error) {
 		f.Scope = sc
-		return s.store.ListVisits(ctx, f)
+		return s.activities.ListVisits(ctx, f)
 	})
 }
 

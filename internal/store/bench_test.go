@@ -52,7 +52,7 @@ func BenchmarkStoreGetCustomer(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
-			if _, err := a.Store.GetCustomer(ctx, ids[i%len(ids)]); err != nil {
+			if _, err := a.Store.Customers.GetCustomer(ctx, ids[i%len(ids)], nil); err != nil {
 				b.Fatal(err)
 			}
 			i += 7
@@ -69,7 +69,7 @@ func BenchmarkStoreFindByPhone(b *testing.B) {
 		i := 0
 		for pb.Next() {
 			p, _ := domain.NormalizePhone("phone", ins[i%len(ins)].Phone, "CN")
-			got, err := a.Store.FindCustomers(ctx, domain.LookupPhone, p, domain.RecordScope{})
+			got, err := a.Store.Customers.FindCustomers(ctx, domain.LookupPhone, p, domain.RecordScope{})
 			if err != nil || len(got) != 1 {
 				b.Fatalf("%d results, %v", len(got), err)
 			}
@@ -86,7 +86,7 @@ func BenchmarkStoreListPage(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
-			if _, err := a.Store.ListCustomers(ctx, domain.CustomerFilter{Limit: 50, Cursor: ids[i%len(ids)]}); err != nil {
+			if _, err := a.Store.Customers.ListCustomers(ctx, domain.CustomerFilter{Limit: 50, Cursor: ids[i%len(ids)]}); err != nil {
 				b.Fatal(err)
 			}
 			i += 7

@@ -1,9 +1,3 @@
-// Package store persists Custos's records in SQLite or PostgreSQL. It is
-// the storage boundary: services hand it plaintext values with their field
-// class, it seals sealed classes with the record's data key before they
-// reach SQL and opens them on the way out, and it computes blind indexes
-// for exact-match lookups. All SQL is parameterized and written once for
-// both dialects.
 package store
 
 import (
@@ -66,8 +60,11 @@ type Options struct {
 	SynchronousNormal bool
 }
 
-// Store is a handle on the database.
-type Store struct {
+// DB is an open database: the connection pools, the dialect, the
+// group-committing writer and (SQLite) the audit queue, with the vault and
+// blind index that seal and index values at this boundary. The capability
+// stores (customers.go, users.go, auditlog.go, …) are views of one DB.
+type DB struct {
 	roleCache   roleCache
 	importIndex importIndexes // entries of running imports, written in key order
 
@@ -84,6 +81,8 @@ type Store struct {
 	log   *slog.Logger
 
 	rebound sync.Map // query with ? → query with $n
+
+	refreshMu sync.Mutex // serializes IndexKeys.RefreshIndexKeys
 }
 
 var registerOnce sync.Once
@@ -120,9 +119,9 @@ func registerSQLite() {
 }
 
 // Open connects to the database named by opts and applies pending
-// migrations. It does not load keys; see LoadIndexKeys.
+// migrations. It does not load keys; see IndexKeys.LoadIndexKeys.
 func Open(ctx context.Context, opts Options) (*Store, error) {
-	s := &Store{vault: opts.Vault, index: opts.Index, now: opts.Now, log: opts.Logger}
+	s := &DB{vault: opts.Vault, index: opts.Index, now: opts.Now, log: opts.Logger}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -150,8 +149,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		_ = s.Close()
 		return nil, err
 	}
+	st := newStore(s)
 	if s.queue != nil {
-		tree, err := s.AuditTree(ctx)
+		tree, err := st.AuditLog.AuditTree(ctx)
 		if err == nil {
 			err = s.queue.ensureAfter(ctx, tree.QueueCursor)
 		}
@@ -160,10 +160,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 			return nil, err
 		}
 	}
-	return s, nil
+	return st, nil
 }
 
-func (s *Store) openSQLite(ctx context.Context, opts Options, readConns int) error {
+func (s *DB) openSQLite(ctx context.Context, opts Options, readConns int) error {
 	registerSQLite()
 	if opts.SQLitePath == "" {
 		return errors.New("store: no SQLite path and no database URL")
@@ -220,7 +220,7 @@ func (s *Store) openSQLite(ctx context.Context, opts Options, readConns int) err
 	return nil
 }
 
-func (s *Store) openPostgres(ctx context.Context, url string, conns int) error {
+func (s *DB) openPostgres(ctx context.Context, url string, conns int) error {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return fmt.Errorf("store: parse database URL: %s", redactURLError(err))
@@ -255,10 +255,10 @@ func redactURLError(err error) string {
 }
 
 // Dialect returns the database in use.
-func (s *Store) Dialect() Dialect { return s.dialect }
+func (s *DB) Dialect() Dialect { return s.dialect }
 
 // Close flushes pending writes and closes the database.
-func (s *Store) Close() error {
+func (s *DB) Close() error {
 	if s.batch != nil {
 		s.batch.close()
 	}
@@ -279,12 +279,12 @@ func (s *Store) Close() error {
 }
 
 // Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error {
+func (s *DB) Ping(ctx context.Context) error {
 	return s.reader.PingContext(ctx)
 }
 
 // q rewrites a query written with ? placeholders for the dialect.
-func (s *Store) q(query string) string {
+func (s *DB) q(query string) string {
 	if s.dialect != Postgres {
 		return query
 	}
@@ -316,7 +316,7 @@ func (s *Store) q(query string) string {
 // placeholders.
 type Tx struct {
 	tx *sql.Tx
-	s  *Store
+	s  *DB
 }
 
 // Exec runs a statement in the transaction.
@@ -342,7 +342,7 @@ func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
 // transaction holding fn's changes is durable, or with fn's error. fn may
 // therefore run more than once (on PostgreSQL too: serialization retries)
 // and must not have side effects outside the transaction.
-func (s *Store) Write(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+func (s *DB) Write(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
 	if s.batch != nil {
 		return s.batch.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 			return fn(ctx, &Tx{tx: tx, s: s})
@@ -357,7 +357,7 @@ func (s *Store) Write(ctx context.Context, fn func(ctx context.Context, tx *Tx) 
 	}
 }
 
-func (s *Store) writePostgres(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+func (s *DB) writePostgres(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -373,12 +373,12 @@ func (s *Store) writePostgres(ctx context.Context, fn func(ctx context.Context, 
 }
 
 // queryRow runs a single-row read on the reader pool.
-func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+func (s *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	return s.reader.QueryRowContext(ctx, s.q(query), args...)
 }
 
 // query runs a read on the reader pool.
-func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (s *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	return s.reader.QueryContext(ctx, s.q(query), args...)
 }
 

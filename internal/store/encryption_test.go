@@ -117,7 +117,7 @@ func TestCiphertextBoundToPlace(t *testing.T) {
 		raw.Exec(t, `UPDATE customers SET phone_sealed = email_sealed WHERE id = ?`, string(ids[2]))
 
 		for _, id := range ids[1:] {
-			_, err := a.Store.GetCustomer(ctx, id)
+			_, err := a.Store.Customers.GetCustomer(ctx, id, nil)
 			if !errors.Is(err, vault.ErrOpen) {
 				t.Errorf("customer %s with a moved ciphertext: err = %v, want vault.ErrOpen", id, err)
 			}
@@ -125,7 +125,7 @@ func TestCiphertextBoundToPlace(t *testing.T) {
 				t.Errorf("service returned customer %s despite a moved ciphertext", id)
 			}
 		}
-		if _, err := a.Store.GetCustomer(ctx, ids[0]); err != nil {
+		if _, err := a.Store.Customers.GetCustomer(ctx, ids[0], nil); err != nil {
 			t.Errorf("untouched customer no longer opens: %v", err)
 		}
 	})

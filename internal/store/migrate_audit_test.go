@@ -56,11 +56,11 @@ func TestMigrationKeepsEarlierAuditEvents(t *testing.T) {
 		if v, err := st.SchemaVersion(ctx); err != nil || v != len(ms) {
 			t.Fatalf("schema version %d, %v", v, err)
 		}
-		tree, err := st.AuditTree(ctx)
+		tree, err := st.AuditLog.AuditTree(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		pend, err := st.PendingAudit(ctx, tree.QueueCursor, 10)
+		pend, err := st.AuditLog.PendingAudit(ctx, tree.QueueCursor, 10)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,7 +16,7 @@ import (
 // so at most maxPerUser stay alive; evicted, when set, makes an audit
 // event for each. On PostgreSQL the user's row is locked first, so
 // concurrent sign-ins on any node count each other.
-func (s *Store) CreateSession(ctx context.Context, se *domain.Session, maxPerUser int, evicted func(id domain.ID) *domain.AuditEvent, evs ...*domain.AuditEvent) ([]domain.ID, error) {
+func (s *Sessions) CreateSession(ctx context.Context, se *domain.Session, maxPerUser int, evicted func(id domain.ID) *domain.AuditEvent, evs ...*domain.AuditEvent) ([]domain.ID, error) {
 	var out []domain.ID
 	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		out = out[:0]
@@ -66,7 +66,7 @@ func insertSession(ctx context.Context, tx *Tx, se *domain.Session) error {
 // creation time and absolute expiry, so stepping up never extends a
 // session's lifetime. A revoked, expired or unknown old session is not
 // found.
-func (s *Store) RotateSession(ctx context.Context, oldID domain.ID, se *domain.Session, evs ...*domain.AuditEvent) error {
+func (s *Sessions) RotateSession(ctx context.Context, oldID domain.ID, se *domain.Session, evs ...*domain.AuditEvent) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		var created, expires int64
 		var device sql.NullString
@@ -92,7 +92,7 @@ func (s *Store) RotateSession(ctx context.Context, oldID domain.ID, se *domain.S
 
 // MarkSessionAuthenticated records that the user just proved who they are
 // in session id (with a second factor when mfa is set).
-func (s *Store) MarkSessionAuthenticated(ctx context.Context, id domain.ID, at time.Time, mfa bool, evs ...*domain.AuditEvent) error {
+func (s *Sessions) MarkSessionAuthenticated(ctx context.Context, id domain.ID, at time.Time, mfa bool, evs ...*domain.AuditEvent) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE sessions SET auth_at = ?, mfa = ? WHERE id = ? AND revoked_at IS NULL`,
 			at.UnixMicro(), boolInt(mfa), string(id)); err != nil {
@@ -105,7 +105,7 @@ func (s *Store) MarkSessionAuthenticated(ctx context.Context, id domain.ID, at t
 // GetSessionUser returns a session with its user, for authenticating a
 // request. It reads both in one query so every request sees the user's
 // current role and status.
-func (s *Store) GetSessionUser(ctx context.Context, id domain.ID) (*domain.SessionUser, error) {
+func (s *Sessions) GetSessionUser(ctx context.Context, id domain.ID) (*domain.SessionUser, error) {
 	var su domain.SessionUser
 	var sid, uid string
 	var created, lastSeen, expires, authAt, revoked sql.NullInt64
@@ -141,7 +141,7 @@ func (s *Store) GetSessionUser(ctx context.Context, id domain.ID) (*domain.Sessi
 }
 
 // TouchSession records activity on a session (for the idle timeout).
-func (s *Store) TouchSession(ctx context.Context, id domain.ID, at time.Time) error {
+func (s *Sessions) TouchSession(ctx context.Context, id domain.ID, at time.Time) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		_, err := tx.Exec(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?`,
 			at.UnixMicro(), string(id), at.UnixMicro())
@@ -150,7 +150,7 @@ func (s *Store) TouchSession(ctx context.Context, id domain.ID, at time.Time) er
 }
 
 // RevokeSession ends a session with the audit event ev.
-func (s *Store) RevokeSession(ctx context.Context, id domain.ID, at time.Time, evs ...*domain.AuditEvent) error {
+func (s *Sessions) RevokeSession(ctx context.Context, id domain.ID, at time.Time, evs ...*domain.AuditEvent) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, at.UnixMicro(), string(id))
 		if err != nil {
@@ -164,7 +164,7 @@ func (s *Store) RevokeSession(ctx context.Context, id domain.ID, at time.Time, e
 }
 
 // RevokeUserSessions ends every live session of a user.
-func (s *Store) RevokeUserSessions(ctx context.Context, userID domain.ID, at time.Time, evs ...*domain.AuditEvent) error {
+func (s *Sessions) RevokeUserSessions(ctx context.Context, userID domain.ID, at time.Time, evs ...*domain.AuditEvent) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`,
 			at.UnixMicro(), string(userID)); err != nil {
@@ -175,7 +175,7 @@ func (s *Store) RevokeUserSessions(ctx context.Context, userID domain.ID, at tim
 }
 
 // ListSessions returns a user's live sessions, newest first.
-func (s *Store) ListSessions(ctx context.Context, userID domain.ID, now time.Time) ([]*domain.Session, error) {
+func (s *Sessions) ListSessions(ctx context.Context, userID domain.ID, now time.Time) ([]*domain.Session, error) {
 	rows, err := s.query(ctx, `SELECT id, created_at, last_seen_at, expires_at, auth_at, source_ip, user_agent, device_id, mfa
 		FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at DESC, id DESC`,
 		string(userID), now.UnixMicro())

@@ -48,7 +48,7 @@ func boolInt(b bool) int64 {
 
 // CreateUser stores a new user with the audit event ev. A taken email is a
 // conflict on field email.
-func (s *Store) CreateUser(ctx context.Context, u *domain.User, evs ...*domain.AuditEvent) error {
+func (s *Users) CreateUser(ctx context.Context, u *domain.User, evs ...*domain.AuditEvent) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		kind := u.Kind
 		if kind == "" {
@@ -72,7 +72,7 @@ func (s *Store) CreateUser(ctx context.Context, u *domain.User, evs ...*domain.A
 }
 
 // GetUser returns a user by id.
-func (s *Store) GetUser(ctx context.Context, id domain.ID) (*domain.User, error) {
+func (s *Users) GetUser(ctx context.Context, id domain.ID) (*domain.User, error) {
 	var r userRow
 	err := s.queryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = ?`, string(id)).Scan(r.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -86,7 +86,7 @@ func (s *Store) GetUser(ctx context.Context, id domain.ID) (*domain.User, error)
 }
 
 // GetUserByEmail returns a user by normalized email.
-func (s *Store) GetUserByEmail(ctx context.Context, email string) (*domain.User, error) {
+func (s *Users) GetUserByEmail(ctx context.Context, email string) (*domain.User, error) {
 	var r userRow
 	err := s.queryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.email = ?`, email).Scan(r.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -100,7 +100,7 @@ func (s *Store) GetUserByEmail(ctx context.Context, email string) (*domain.User,
 }
 
 // ListUsers returns users ordered by id, after cursor.
-func (s *Store) ListUsers(ctx context.Context, cursor domain.ID, limit int) (domain.Page[*domain.User], error) {
+func (s *Users) ListUsers(ctx context.Context, cursor domain.ID, limit int) (domain.Page[*domain.User], error) {
 	var page domain.Page[*domain.User]
 	if limit <= 0 || limit > domain.MaxPageSize {
 		limit = domain.DefaultPageSize
@@ -129,7 +129,7 @@ func (s *Store) ListUsers(ctx context.Context, cursor domain.ID, limit int) (dom
 type UserUpdate = domain.UserUpdate
 
 // UpdateUser changes a user's fields with the audit event ev.
-func (s *Store) UpdateUser(ctx context.Context, id domain.ID, up UserUpdate, evs ...*domain.AuditEvent) error {
+func (s *Users) UpdateUser(ctx context.Context, id domain.ID, up UserUpdate, evs ...*domain.AuditEvent) error {
 	var sets []string
 	var args []any
 	if up.DisplayName != nil {
@@ -189,7 +189,7 @@ func (s *Store) UpdateUser(ctx context.Context, id domain.ID, up UserUpdate, evs
 }
 
 // UserTerritories returns the territories a user is assigned to.
-func (s *Store) UserTerritories(ctx context.Context, id domain.ID) ([]domain.ID, error) {
+func (s *Users) UserTerritories(ctx context.Context, id domain.ID) ([]domain.ID, error) {
 	rows, err := s.query(ctx, `SELECT territory_id FROM user_territories WHERE user_id = ? ORDER BY territory_id`, string(id))
 	if err != nil {
 		return nil, fmt.Errorf("user territories: %w", err)
@@ -222,14 +222,14 @@ func lockUser(ctx context.Context, tx *Tx, id domain.ID) error {
 }
 
 // CountUsers returns how many users exist.
-func (s *Store) CountUsers(ctx context.Context) (int, error) {
+func (s *Users) CountUsers(ctx context.Context) (int, error) {
 	var n int
 	err := s.queryRow(ctx, `SELECT COUNT(*) FROM users`).Scan(&n)
 	return n, err
 }
 
 // ListTeams returns every team by name.
-func (s *Store) ListTeams(ctx context.Context) ([]*domain.Team, error) {
+func (s *Users) ListTeams(ctx context.Context) ([]*domain.Team, error) {
 	rows, err := s.query(ctx, `SELECT id, name, created_at FROM teams ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("list teams: %w", err)
@@ -250,7 +250,7 @@ func (s *Store) ListTeams(ctx context.Context) ([]*domain.Team, error) {
 }
 
 // CreateTeam stores a team.
-func (s *Store) CreateTeam(ctx context.Context, id domain.ID, name string, evs ...*domain.AuditEvent) error {
+func (s *Users) CreateTeam(ctx context.Context, id domain.ID, name string, evs ...*domain.AuditEvent) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.Exec(ctx, `INSERT INTO teams (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 			string(id), name, s.now().UnixMicro())
@@ -266,7 +266,7 @@ func (s *Store) CreateTeam(ctx context.Context, id domain.ID, name string, evs .
 
 // UpdatePasswordHash replaces a user's password hash (a parameter upgrade
 // at sign-in; the password itself is unchanged, so nothing is audited).
-func (s *Store) UpdatePasswordHash(ctx context.Context, id domain.ID, hash string) error {
+func (s *Users) UpdatePasswordHash(ctx context.Context, id domain.ID, hash string) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		_, err := tx.Exec(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, string(id))
 		return err

@@ -12,6 +12,7 @@ import (
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/identity"
 	"github.com/custoscrm/custos/internal/masterkey"
+	"github.com/custoscrm/custos/internal/records"
 	"github.com/custoscrm/custos/internal/wiring"
 )
 
@@ -159,12 +160,12 @@ func (a *TestApp) CreateServiceAccount(t testing.TB, email, role string) *domain
 // through the API), e.g. to require MFA or shorten its timeouts.
 func (a *TestApp) UpdateRole(t testing.TB, name string, change func(r *domain.Role)) {
 	t.Helper()
-	r, err := a.Store.GetRole(context.Background(), name)
+	r, err := a.Store.Users.GetRole(context.Background(), name)
 	if err != nil {
 		t.Fatalf("role %s: %v", name, err)
 	}
 	change(r)
-	if err := a.Store.UpdateRole(context.Background(), r); err != nil {
+	if err := a.Store.Users.UpdateRole(context.Background(), r); err != nil {
 		t.Fatalf("update role %s: %v", name, err)
 	}
 }
@@ -218,4 +219,18 @@ type testWriter struct{ t testing.TB }
 func (w testWriter) Write(b []byte) (int, error) {
 	w.t.Log(string(b))
 	return len(b), nil
+}
+
+// RecordsWithAuditor returns a records service over a's database that
+// records audit events with aud instead of a's recorder (tests of the
+// fail-closed paths, benchmarks without audit).
+func (a *TestApp) RecordsWithAuditor(aud domain.Auditor) *records.Service {
+	return records.New(records.Deps{
+		Customers:  a.Store.Customers,
+		Activities: a.Store.Activities,
+		Imports:    a.Store.Customers,
+		Directory:  a.Store.Users,
+		Audit:      aud,
+		Shredder:   a.Keys,
+	}, records.Options{Log: a.Log})
 }

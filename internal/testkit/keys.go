@@ -13,13 +13,13 @@ import (
 
 // DataKeyOf returns the wrapped data key of a customer as stored.
 func DataKeyOf(a *TestApp, customer domain.ID) (vault.WrappedKey, error) {
-	return a.Store.DataKeyOfCustomer(context.Background(), customer)
+	return a.Store.DataKeys.DataKeyOfCustomer(context.Background(), customer)
 }
 
 // SetDataKey overwrites a stored data key (tests simulate a row restored
 // from an old backup).
 func SetDataKey(a *TestApp, wk vault.WrappedKey) error {
-	return a.Store.ReplaceDataKeyForTest(context.Background(), wk)
+	return a.Store.DataKeys.ReplaceDataKeyForTest(context.Background(), wk)
 }
 
 // AddDeal stores a deal for customer (the deal API is not part of this

@@ -7,6 +7,7 @@ import (
 	"hash"
 	"io"
 	"sort"
+	"strconv"
 	"sync"
 
 	"golang.org/x/crypto/hkdf"
@@ -33,6 +34,10 @@ var (
 	IndexTaxID     = IndexField{Code: 4, Name: "tax_id", Length: 16, Unique: true}
 	IndexNameToken = IndexField{Code: 5, Name: "name_token", Length: 2}
 )
+
+// IndexKeyName is the name a blind-index root key of version v is wrapped
+// under (WrapNamed): a wrapped key moved to another name does not unwrap.
+func IndexKeyName(v int) string { return "blind-index-root/" + strconv.Itoa(v) }
 
 // IndexFields lists every blind-indexed field.
 var IndexFields = []IndexField{IndexPhone, IndexEmail, IndexIDNumber, IndexTaxID, IndexNameToken}

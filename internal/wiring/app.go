@@ -111,10 +111,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if err := a.openErasureTree(ctx); err != nil {
 		return nil, err
 	}
-	if err := a.Store.LoadIndexKeys(ctx, kr.Active()); err != nil {
+	if err := a.Store.IndexKeys.LoadIndexKeys(ctx, kr.Active()); err != nil {
 		return nil, err
 	}
-	active, err := a.Store.ActiveMasterVersion(ctx)
+	active, err := a.Store.MasterKeys.ActiveMasterVersion(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -123,18 +123,18 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	// Built-in roles are the seeds of the roles table; the database is
 	// authoritative from then on (administrators may tune their session
 	// policy and require MFA). The system actor keeps the built-in admin.
-	a.Audit = audit.NewRecorder(a.Store, log, recorderFlushers(a.Store))
-	if a.AuditSigner, err = audit.LoadSigner(ctx, a.Store, a.Vault, opts.Now()); err != nil {
+	a.Audit = audit.NewRecorder(a.Store.AuditLog, log, recorderFlushers(a.Store))
+	if a.AuditSigner, err = audit.LoadSigner(ctx, a.Store.AuditLog, a.Vault, opts.Now()); err != nil {
 		return nil, err
 	}
-	a.AuditSequencer = audit.NewSequencer(a.Store, a.AuditSigner, a.sequencerOptions(opts.Now))
-	a.AuditService = audit.NewService(a.Store, a.AuditSigner, a.Audit, opts.Now, log)
+	a.AuditSequencer = audit.NewSequencer(a.Store.AuditLog, a.AuditSigner, a.sequencerOptions(opts.Now))
+	a.AuditService = audit.NewService(a.Store.AuditLog, a.AuditSigner, a.Audit, opts.Now, log)
 	a.Roles = policy.BuiltinRoles()
 	seeds := make([]*domain.Role, 0, len(a.Roles))
 	for _, name := range policy.BuiltinRoleNames {
 		seeds = append(seeds, a.Roles[name])
 	}
-	if err := a.Store.SeedRoles(ctx, seeds); err != nil {
+	if err := a.Store.Users.SeedRoles(ctx, seeds); err != nil {
 		return nil, err
 	}
 	// Validate bounds these (memory ≤ 4 GiB, parallelism ≤ 255).
@@ -150,9 +150,20 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if stepUp <= 0 {
 		stepUp = policy.DefaultStepUpWindow
 	}
-	a.Records = records.New(a.Store, a.Audit, opts.Now, log)
-	a.Records.SetStepUpWindow(stepUp)
-	a.Identity, err = identity.New(a.Store, a.Audit, identity.Options{
+	a.Records = records.New(records.Deps{
+		Customers:  a.Store.Customers,
+		Activities: a.Store.Activities,
+		Imports:    a.Store.Customers,
+		Directory:  a.Store.Users,
+		Audit:      a.Audit,
+		Shredder:   a.Keys,
+	}, records.Options{Now: opts.Now, Log: log, StepUpWindow: stepUp})
+	a.Identity, err = identity.New(identity.Deps{
+		Users:    a.Store.Users,
+		Sessions: a.Store.Sessions,
+		Factors:  a.Store.Factors,
+		Audit:    a.Audit,
+	}, identity.Options{
 		Hasher:       identity.NewHasher(params, cfg.HashConcurrency),
 		Now:          opts.Now,
 		Log:          log,
@@ -162,10 +173,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if err != nil {
 		return nil, err
 	}
-	a.Records.SetShredder(a.Keys)
-	a.Records.SetImportStore(importStore{a.Store})
-	a.API = jsonapi.New(a.Records, a.Identity, log)
-	a.API.SetAudit(a.AuditService)
+	a.API = jsonapi.New(a.Records, a.Identity, a.AuditService, log)
 	ok = true
 	return a, nil
 }

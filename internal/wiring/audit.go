@@ -36,13 +36,13 @@ func (a *App) sequencerOptions(now func() time.Time) audit.SequencerOptions {
 // consistent with what was anchored is an error: the node must not serve.
 func (a *App) Start(ctx context.Context) error {
 	if a.Config.AuditAnchorFile != "" {
-		if err := audit.CheckAnchored(ctx, a.Store, a.AuditSigner, a.Config.AuditAnchorFile); err != nil {
+		if err := audit.CheckAnchored(ctx, a.Store.AuditLog, a.AuditSigner, a.Config.AuditAnchorFile); err != nil {
 			return fmt.Errorf("%w: %w", ErrAuditLogInconsistent, err)
 		}
 	}
 	if a.Config.AuditAnchorURL != "" {
 		client := &http.Client{Timeout: 15 * time.Second}
-		if err := audit.CheckAnchoredURL(ctx, a.Store, a.AuditSigner, client, a.Config.AuditAnchorURL); err != nil {
+		if err := audit.CheckAnchoredURL(ctx, a.Store.AuditLog, a.AuditSigner, client, a.Config.AuditAnchorURL); err != nil {
 			return fmt.Errorf("%w: %w", ErrAuditLogInconsistent, err)
 		}
 	}
@@ -105,7 +105,7 @@ func (a *App) runShippers(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			audit.NewShipper(a.Store, s, a.Log).Run(ctx)
+			audit.NewShipper(a.Store.AuditLog, s, a.Log).Run(ctx)
 		}()
 	}
 	wg.Wait()

@@ -19,16 +19,17 @@ import (
 // checkpoint signer when the master key is at hand (it proves the stored
 // verifier key is genuine).
 type AuditReader struct {
-	Store  *store.Store
+	Log    audit.Store
 	Signer *audit.Signer // nil without the master key
+	st     *store.Store
 	kr     *masterkey.Keyring
 }
 
 // Close closes the store and key provider.
 func (r *AuditReader) Close() error {
 	var errs []error
-	if r.Store != nil {
-		errs = append(errs, r.Store.Close())
+	if r.st != nil {
+		errs = append(errs, r.st.Close())
 	}
 	if r.kr != nil {
 		errs = append(errs, r.kr.Close())
@@ -49,7 +50,7 @@ func OpenAuditReader(ctx context.Context, cfg config.Config, log *slog.Logger) (
 	if err != nil {
 		return nil, err
 	}
-	r := &AuditReader{Store: st}
+	r := &AuditReader{Log: st.AuditLog, st: st}
 	if _, err := os.Stat(cfg.MasterKeyFile); errors.Is(err, fs.ErrNotExist) {
 		return r, nil
 	}
@@ -68,7 +69,7 @@ func OpenAuditReader(ctx context.Context, cfg config.Config, log *slog.Logger) (
 		_ = r.Close()
 		return nil, err
 	}
-	k, err := st.AuditSigningKey(ctx)
+	k, err := st.AuditLog.AuditSigningKey(ctx)
 	if err != nil {
 		_ = r.Close()
 		return nil, err

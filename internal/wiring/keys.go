@@ -74,7 +74,7 @@ func (a *App) openErasureTree(ctx context.Context) error {
 	if !errors.Is(err, masterkey.ErrNoErasureTree) {
 		return err
 	}
-	fresh, err := a.Store.NoKeysYet(ctx)
+	fresh, err := a.Store.DataKeys.NoKeysYet(ctx)
 	if err != nil {
 		return err
 	}
@@ -87,8 +87,17 @@ func (a *App) openErasureTree(ctx context.Context) error {
 // startKeys assembles the key service and starts the key refresh.
 func (a *App) startKeys(ctx context.Context, now func() time.Time) {
 	grace := 2*a.Config.KeyRefresh + 500*time.Millisecond
-	a.Keys = keylifecycle.New(keylifecycle.Options{
-		Store: a.Store, Keyring: a.Keyring, Vault: a.Vault, Index: a.Index, Now: now, Log: a.Log,
+	a.Keys = keylifecycle.New(keylifecycle.Deps{
+		MasterKeys: a.Store.MasterKeys,
+		IndexKeys:  a.Store.IndexKeys,
+		DataKeys:   a.Store.DataKeys,
+		Leases:     a.Store.Leases,
+		Customers:  a.Store.Customers,
+		Keyring:    a.Keyring,
+		Vault:      a.Vault,
+		Index:      a.Index,
+	}, keylifecycle.Options{
+		Now: now, Log: a.Log,
 		MasterRotationPeriod: time.Duration(a.Config.MasterKeyRotationDays) * 24 * time.Hour,
 		IndexRotationPeriod:  time.Duration(a.Config.IndexKeyRotationDays) * 24 * time.Hour,
 		Grace:                grace,

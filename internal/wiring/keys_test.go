@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/custoscrm/custos/internal/config"
+	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/masterkey"
-	"github.com/custoscrm/custos/internal/store"
 	"github.com/custoscrm/custos/internal/testkit"
 	"github.com/custoscrm/custos/internal/wiring"
 )
@@ -18,7 +18,7 @@ import (
 // snapshot is what must not change when Custos refuses to open.
 type snapshot struct {
 	schema int
-	mks    []store.MasterKeyInfo
+	mks    []domain.MasterKeyInfo
 }
 
 func take(t *testing.T, a *testkit.TestApp) snapshot {
@@ -27,7 +27,7 @@ func take(t *testing.T, a *testkit.TestApp) snapshot {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mks, err := a.Store.MasterKeys(context.Background())
+	mks, err := a.Store.MasterKeys.MasterKeys(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestPassphraseProviderEndToEnd(t *testing.T) {
 		t.Fatal("the database changed")
 	}
 	b := testkit.Reopen(t, a)
-	got, err := b.Store.GetCustomer(context.Background(), c.ID)
+	got, err := b.Store.Customers.GetCustomer(context.Background(), c.ID, nil)
 	if err != nil || got.Phone != c.Phone {
 		t.Fatalf("reopened with the passphrase: %v", err)
 	}
@@ -161,7 +161,7 @@ func TestPKCS11ProviderEndToEnd(t *testing.T) {
 		}
 	}
 	b := testkit.Reopen(t, a)
-	got, err := b.Store.GetCustomer(context.Background(), c.ID)
+	got, err := b.Store.Customers.GetCustomer(context.Background(), c.ID, nil)
 	if err != nil || got.Phone != c.Phone {
 		t.Fatalf("reopened on the token: %v", err)
 	}

@@ -11,11 +11,10 @@ import (
 	"github.com/custoscrm/custos/internal/testkit"
 )
 
-// prepared returns customers from..from+n-1 of a demo generator, sealed
-// and indexed for an import.
-func prepared(t *testing.T, st *store.Store, g *demo.Generator, from, n int) ([]*store.PreparedCustomer, []*domain.Customer) {
+// newCustomers returns customers from..from+n-1 of a demo generator,
+// ready for an import.
+func newCustomers(t *testing.T, g *demo.Generator, from, n int) []*domain.Customer {
 	t.Helper()
-	var ps []*store.PreparedCustomer
 	var cs []*domain.Customer
 	for i := from; i < from+n; i++ {
 		in := g.Customer(i)
@@ -26,13 +25,9 @@ func prepared(t *testing.T, st *store.Store, g *demo.Generator, from, n int) ([]
 		}
 		now := time.Now().UTC()
 		c.ID, c.CreatedAt, c.UpdatedAt, c.Version = domain.NewIDAt(domain.KindCustomer, now), now, now, 1
-		p, err := st.PrepareCustomer(context.Background(), c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ps, cs = append(ps, p), append(cs, c)
+		cs = append(cs, c)
 	}
-	return ps, cs
+	return cs
 }
 
 // An import's blind-index entries are written in key order when enough
@@ -48,7 +43,7 @@ func TestImportIndexEntriesAreWrittenInFlushes(t *testing.T) {
 		g := demo.NewGenerator(11)
 		found := func(c *domain.Customer) bool {
 			t.Helper()
-			got, err := st.FindCustomers(ctx, domain.LookupPhone, c.Phone, domain.RecordScope{})
+			got, err := st.Customers.FindCustomers(ctx, domain.LookupPhone, c.Phone, domain.RecordScope{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -56,7 +51,7 @@ func TestImportIndexEntriesAreWrittenInFlushes(t *testing.T) {
 		}
 		begin := func() domain.ID {
 			id := domain.NewID(domain.KindImport)
-			if err := st.BeginImport(ctx, id, "", time.Now()); err != nil {
+			if err := st.Customers.BeginImport(ctx, id, "", time.Now()); err != nil {
 				t.Fatal(err)
 			}
 			return id
@@ -66,8 +61,8 @@ func TestImportIndexEntriesAreWrittenInFlushes(t *testing.T) {
 		id := begin()
 		var all []*domain.Customer
 		for b := range 3 {
-			ps, cs := prepared(t, st, g, 10*b, 10)
-			if err := st.InsertCustomers(ctx, id, ps); err != nil {
+			cs := newCustomers(t, g, 10*b, 10)
+			if err := st.Customers.InsertCustomers(ctx, id, cs); err != nil {
 				t.Fatal(err)
 			}
 			all = append(all, cs...)
@@ -75,7 +70,7 @@ func TestImportIndexEntriesAreWrittenInFlushes(t *testing.T) {
 		if found(all[0]) || found(all[29]) {
 			t.Fatal("entries were written before the threshold or the finish")
 		}
-		if err := st.FinishImport(ctx, id, len(all), time.Now()); err != nil {
+		if err := st.Customers.FinishImport(ctx, id, len(all), time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		for _, c := range all {
@@ -87,31 +82,31 @@ func TestImportIndexEntriesAreWrittenInFlushes(t *testing.T) {
 		// A threshold of one entry: every batch is written right away.
 		store.SetImportIndexFlushRows(st, 1)
 		id = begin()
-		ps, cs := prepared(t, st, g, 50, 10)
-		if err := st.InsertCustomers(ctx, id, ps); err != nil {
+		cs := newCustomers(t, g, 50, 10)
+		if err := st.Customers.InsertCustomers(ctx, id, cs); err != nil {
 			t.Fatal(err)
 		}
 		if !found(cs[0]) || !found(cs[9]) {
 			t.Fatal("a batch past the threshold was not written")
 		}
-		if err := st.FinishImport(ctx, id, len(cs), time.Now()); err != nil {
+		if err := st.Customers.FinishImport(ctx, id, len(cs), time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		store.SetImportIndexFlushRows(st, 0)
 
 		// A phone taken before the entries are written fails the finish.
 		id = begin()
-		ps, cs = prepared(t, st, g, 100, 10)
-		if err := st.InsertCustomers(ctx, id, ps); err != nil {
+		cs = newCustomers(t, g, 100, 10)
+		if err := st.Customers.InsertCustomers(ctx, id, cs); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := a.Records.CreateCustomer(a.System(), &domain.CustomerInput{Name: "Racer", Phone: cs[3].Phone}); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.FinishImport(ctx, id, len(cs), time.Now()); domain.ErrorCode(err) != domain.CodeConflict {
+		if err := st.Customers.FinishImport(ctx, id, len(cs), time.Now()); domain.ErrorCode(err) != domain.CodeConflict {
 			t.Fatalf("finish over a taken phone: %v", err)
 		}
-		if err := st.AbortImport(ctx, id, time.Now()); err != nil {
+		if err := st.Customers.AbortImport(ctx, id, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		raw := testkit.RawDB(t, a)

@@ -21,29 +21,6 @@ const (
 	ImportAborted = "aborted"
 )
 
-// PreparedCustomer is a customer sealed and indexed, ready to insert: the
-// crypto work of a create, done outside the writer.
-type PreparedCustomer struct {
-	c       *domain.Customer
-	wk      vault.WrappedKey
-	sc      sealedCustomer
-	entries []indexEntry
-}
-
-// PrepareCustomer seals c under a fresh data key and computes its blind
-// indexes. Safe to call from many goroutines.
-func (s *Store) PrepareCustomer(ctx context.Context, c *domain.Customer) (*PreparedCustomer, error) {
-	key, wk, err := s.vault.NewKey(ctx)
-	if err != nil {
-		return nil, err
-	}
-	entries, err := s.customerIndexEntries(c)
-	if err != nil {
-		return nil, err
-	}
-	return &PreparedCustomer{c: c, wk: wk, sc: sealCustomer(key, c), entries: entries}, nil
-}
-
 // maxParams bounds the parameters of one multi-row statement (SQLite
 // allows 32,766, PostgreSQL 65,535).
 const maxParams = 30000
@@ -76,12 +53,20 @@ var customerInsertColumns = []string{"id", "kind", "dek_id", "name_public", "nam
 	"province", "city", "district", "company", "industry", "status", "owner_id", "team_id", "created_at",
 	"updated_at", "version", "tags", "import_id"}
 
-// InsertCustomers writes a batch of prepared customers of import importID
-// in one transaction with multi-row statements. Their blind-index entries
-// are kept aside and written in key order when enough have gathered and
-// when the import finishes (see import_index.go); a unique identifier
-// taken meanwhile then fails with a conflict.
-func (s *Store) InsertCustomers(ctx context.Context, importID domain.ID, batch []*PreparedCustomer) error {
+// InsertCustomers writes a batch of new customers of import importID
+// (ids, times and version 1 set by the caller) in one transaction with
+// multi-row statements. It first seals them under fresh data keys and
+// computes their blind indexes, in parallel and outside the writer, so
+// that two calls in flight keep the single writer busy: one seals while
+// the other writes. Their blind-index entries are kept aside and written
+// in key order when enough have gathered and when the import finishes
+// (see customers_import_index.go); a unique identifier taken meanwhile
+// then fails with a conflict.
+func (s *Customers) InsertCustomers(ctx context.Context, importID domain.ID, customers []*domain.Customer) error {
+	batch, err := s.prepareCustomers(ctx, customers)
+	if err != nil {
+		return err
+	}
 	keys := make([][]any, 0, len(batch))
 	custs := make([][]any, 0, len(batch))
 	var tags [][]any
@@ -111,7 +96,7 @@ func (s *Store) InsertCustomers(ctx context.Context, importID domain.ID, batch [
 			index = append(index, r)
 		}
 	}
-	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+	err = s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		if err := insertRows(ctx, tx, "data_keys", []string{"id", "kek_version", "wrapped", "leaf", "created_at"}, keys); err != nil {
 			return fmt.Errorf("insert data keys: %w", err)
 		}
@@ -138,7 +123,7 @@ func (s *Store) InsertCustomers(ctx context.Context, importID domain.ID, batch [
 
 // TakenIdentifiers returns which of values (normalized) another customer
 // already holds in field, using the active blind-index version.
-func (s *Store) TakenIdentifiers(ctx context.Context, field domain.LookupField, values []string) (map[string]bool, error) {
+func (s *Customers) TakenIdentifiers(ctx context.Context, field domain.LookupField, values []string) (map[string]bool, error) {
 	var f vault.IndexField
 	switch field {
 	case domain.LookupPhone:
@@ -179,7 +164,7 @@ func (s *Store) TakenIdentifiers(ctx context.Context, field domain.LookupField, 
 }
 
 // queryBytes returns the single bytes column of a query's rows.
-func (s *Store) queryBytes(ctx context.Context, query string, args ...any) ([][]byte, error) {
+func (s *DB) queryBytes(ctx context.Context, query string, args ...any) ([][]byte, error) {
 	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -197,7 +182,7 @@ func (s *Store) queryBytes(ctx context.Context, query string, args ...any) ([][]
 }
 
 // BeginImport records a running import.
-func (s *Store) BeginImport(ctx context.Context, id domain.ID, actor domain.ID, now time.Time) error {
+func (s *Customers) BeginImport(ctx context.Context, id domain.ID, actor domain.ID, now time.Time) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO imports (id, state, actor, heartbeat_at, started_at) VALUES (?, ?, ?, ?, ?)`,
 			string(id), ImportRunning, string(actor), now.UnixMicro(), now.UnixMicro())
@@ -207,7 +192,7 @@ func (s *Store) BeginImport(ctx context.Context, id domain.ID, actor domain.ID, 
 
 // ImportHeartbeat shows the import is alive (stale running imports are
 // cleaned up by CleanStaleImports).
-func (s *Store) ImportHeartbeat(ctx context.Context, id domain.ID, now time.Time) error {
+func (s *Customers) ImportHeartbeat(ctx context.Context, id domain.ID, now time.Time) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		_, err := tx.Exec(ctx, `UPDATE imports SET heartbeat_at = ? WHERE id = ?`, now.UnixMicro(), string(id))
 		return err
@@ -215,7 +200,7 @@ func (s *Store) ImportHeartbeat(ctx context.Context, id domain.ID, now time.Time
 }
 
 // FinishImport marks an import done with its audit events.
-func (s *Store) FinishImport(ctx context.Context, id domain.ID, rows int, now time.Time, evs ...*domain.AuditEvent) error {
+func (s *Customers) FinishImport(ctx context.Context, id domain.ID, rows int, now time.Time, evs ...*domain.AuditEvent) error {
 	if err := s.writeIndexRows(ctx, s.importIndex.take(id)); err != nil {
 		return err
 	}
@@ -236,7 +221,7 @@ func (s *Store) FinishImport(ctx context.Context, id domain.ID, rows int, now ti
 // batches, and marks it aborted with its audit events. The data keys are
 // deleted, not punctured: the customers never existed as far as anyone
 // could rely on.
-func (s *Store) AbortImport(ctx context.Context, id domain.ID, now time.Time, evs ...*domain.AuditEvent) error {
+func (s *Customers) AbortImport(ctx context.Context, id domain.ID, now time.Time, evs ...*domain.AuditEvent) error {
 	s.importIndex.take(id) // entries never written need no removal
 	var state string
 	err := s.queryRow(ctx, `SELECT state FROM imports WHERE id = ?`, string(id)).Scan(&state)
@@ -290,7 +275,7 @@ func (s *Store) AbortImport(ctx context.Context, id domain.ID, now time.Time, ev
 
 // StaleImports lists running imports whose heartbeat is older than
 // before: their process died.
-func (s *Store) StaleImports(ctx context.Context, before time.Time) ([]domain.ID, error) {
+func (s *Customers) StaleImports(ctx context.Context, before time.Time) ([]domain.ID, error) {
 	rows, err := s.query(ctx, `SELECT id FROM imports WHERE state = ? AND heartbeat_at < ?`, ImportRunning, before.UnixMicro())
 	if err != nil {
 		return nil, err

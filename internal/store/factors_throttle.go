@@ -13,7 +13,7 @@ import (
 
 // ThrottleStates returns the stored state of the given buckets (absent
 // buckets are left out).
-func (s *Store) ThrottleStates(ctx context.Context, buckets ...string) ([]domain.ThrottleState, error) {
+func (s *Factors) ThrottleStates(ctx context.Context, buckets ...string) ([]domain.ThrottleState, error) {
 	if len(buckets) == 0 {
 		return nil, nil
 	}
@@ -44,7 +44,7 @@ func (s *Store) ThrottleStates(ctx context.Context, buckets ...string) ([]domain
 // computes a bucket's new state from its current one (zero when absent),
 // inside the transaction, so concurrent failures on any node all count.
 // Buckets idle for a day are dropped on the way.
-func (s *Store) RecordThrottleFailure(ctx context.Context, now time.Time, next func(domain.ThrottleState) domain.ThrottleState, buckets ...string) error {
+func (s *Factors) RecordThrottleFailure(ctx context.Context, now time.Time, next func(domain.ThrottleState) domain.ThrottleState, buckets ...string) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM login_throttle WHERE last_failure < ?`, now.Add(-24*time.Hour).UnixMicro()); err != nil {
 			return err
@@ -74,7 +74,7 @@ func (s *Store) RecordThrottleFailure(ctx context.Context, now time.Time, next f
 }
 
 // ClearThrottle forgets the given buckets (after a successful sign-in).
-func (s *Store) ClearThrottle(ctx context.Context, buckets ...string) error {
+func (s *Factors) ClearThrottle(ctx context.Context, buckets ...string) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		for _, b := range buckets {
 			if _, err := tx.Exec(ctx, `DELETE FROM login_throttle WHERE bucket = ?`, b); err != nil {

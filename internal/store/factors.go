@@ -24,7 +24,7 @@ func totpPlace(userID domain.ID) vault.Place {
 // BeginTOTP stores an unconfirmed TOTP secret for a user, replacing an
 // earlier unconfirmed one. A user with a confirmed TOTP gets a conflict:
 // they remove it first.
-func (s *Store) BeginTOTP(ctx context.Context, userID domain.ID, secret string, now time.Time, evs ...*domain.AuditEvent) error {
+func (s *Factors) BeginTOTP(ctx context.Context, userID domain.ID, secret string, now time.Time, evs ...*domain.AuditEvent) error {
 	key, wk, err := s.vault.NewKey(ctx)
 	if err != nil {
 		return err
@@ -69,7 +69,7 @@ func deleteTOTPRow(ctx context.Context, tx *Tx, userID domain.ID, dekID string) 
 }
 
 // GetTOTP returns a user's TOTP enrollment with its secret opened.
-func (s *Store) GetTOTP(ctx context.Context, userID domain.ID) (*domain.TOTP, error) {
+func (s *Factors) GetTOTP(ctx context.Context, userID domain.ID) (*domain.TOTP, error) {
 	var wk vault.WrappedKey
 	var dekID string
 	var sealed []byte
@@ -102,7 +102,7 @@ func (s *Store) GetTOTP(ctx context.Context, userID domain.ID) (*domain.TOTP, er
 // that proved it (that code is then used up), marks the user as having a
 // second factor, and, when recoveryHashes is non-nil, replaces their
 // recovery codes, in one transaction.
-func (s *Store) ConfirmTOTP(ctx context.Context, userID domain.ID, step int64, now time.Time, recoveryHashes [][]byte, evs ...*domain.AuditEvent) error {
+func (s *Factors) ConfirmTOTP(ctx context.Context, userID domain.ID, step int64, now time.Time, recoveryHashes [][]byte, evs ...*domain.AuditEvent) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.Exec(ctx, `UPDATE mfa_totp SET confirmed_at = ?, last_step = ?
 			WHERE user_id = ? AND confirmed_at IS NULL AND last_step < ?`, now.UnixMicro(), step, string(userID), step)
@@ -127,7 +127,7 @@ func (s *Store) ConfirmTOTP(ctx context.Context, userID domain.ID, step int64, n
 // UseTOTPStep marks the TOTP step of an accepted code as used. It reports
 // false when that step or a later one was already used (a replayed code),
 // atomically, so two requests racing with one code cannot both win.
-func (s *Store) UseTOTPStep(ctx context.Context, userID domain.ID, step int64) (bool, error) {
+func (s *Factors) UseTOTPStep(ctx context.Context, userID domain.ID, step int64) (bool, error) {
 	ok := false
 	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.Exec(ctx, `UPDATE mfa_totp SET last_step = ? WHERE user_id = ? AND confirmed_at IS NOT NULL AND last_step < ?`,
@@ -143,7 +143,7 @@ func (s *Store) UseTOTPStep(ctx context.Context, userID domain.ID, step int64) (
 }
 
 // DeleteTOTP removes a user's TOTP (and its data key).
-func (s *Store) DeleteTOTP(ctx context.Context, userID domain.ID, evs ...*domain.AuditEvent) error {
+func (s *Factors) DeleteTOTP(ctx context.Context, userID domain.ID, evs ...*domain.AuditEvent) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		var dekID string
 		err := tx.QueryRow(ctx, `SELECT dek_id FROM mfa_totp WHERE user_id = ?`, string(userID)).Scan(&dekID)
@@ -196,7 +196,7 @@ func replaceRecoveryCodes(ctx context.Context, tx *Tx, userID domain.ID, hashes 
 
 // ReplaceRecoveryCodes replaces a user's recovery codes (stored hashed).
 // A user without a second factor has none: conflict.
-func (s *Store) ReplaceRecoveryCodes(ctx context.Context, userID domain.ID, hashes [][]byte, now time.Time, evs ...*domain.AuditEvent) error {
+func (s *Factors) ReplaceRecoveryCodes(ctx context.Context, userID domain.ID, hashes [][]byte, now time.Time, evs ...*domain.AuditEvent) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		var enabled int64
 		if err := tx.QueryRow(ctx, `SELECT mfa_enabled FROM users WHERE id = ?`, string(userID)).Scan(&enabled); err != nil {
@@ -213,7 +213,7 @@ func (s *Store) ReplaceRecoveryCodes(ctx context.Context, userID domain.ID, hash
 }
 
 // RecoveryCodeHashes returns the hashes of a user's unused recovery codes.
-func (s *Store) RecoveryCodeHashes(ctx context.Context, userID domain.ID) ([][]byte, error) {
+func (s *Factors) RecoveryCodeHashes(ctx context.Context, userID domain.ID) ([][]byte, error) {
 	rows, err := s.query(ctx, `SELECT code_hash FROM mfa_recovery_codes WHERE user_id = ? AND used_at IS NULL`, string(userID))
 	if err != nil {
 		return nil, fmt.Errorf("recovery codes: %w", err)
@@ -232,7 +232,7 @@ func (s *Store) RecoveryCodeHashes(ctx context.Context, userID domain.ID) ([][]b
 
 // UseRecoveryCode marks an unused recovery code as used; it reports false
 // when the code was used meanwhile.
-func (s *Store) UseRecoveryCode(ctx context.Context, userID domain.ID, hash []byte, at time.Time) (bool, error) {
+func (s *Factors) UseRecoveryCode(ctx context.Context, userID domain.ID, hash []byte, at time.Time) (bool, error) {
 	ok := false
 	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.Exec(ctx, `UPDATE mfa_recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at IS NULL`,
@@ -250,7 +250,7 @@ func (s *Store) UseRecoveryCode(ctx context.Context, userID domain.ID, hash []by
 // CreatePasskey stores a registered WebAuthn credential and marks the user
 // as having a second factor; recoveryHashes, when non-nil, replace their
 // recovery codes. A credential id already registered is a conflict.
-func (s *Store) CreatePasskey(ctx context.Context, pk *domain.Passkey, recoveryHashes [][]byte, evs ...*domain.AuditEvent) error {
+func (s *Factors) CreatePasskey(ctx context.Context, pk *domain.Passkey, recoveryHashes [][]byte, evs ...*domain.AuditEvent) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.Exec(ctx, `INSERT INTO webauthn_credentials (id, user_id, credential_id, name, credential, created_at)
 			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, string(pk.ID), string(pk.UserID), pk.CredentialID, pk.Name,
@@ -274,7 +274,7 @@ func (s *Store) CreatePasskey(ctx context.Context, pk *domain.Passkey, recoveryH
 }
 
 // ListPasskeys returns a user's passkeys, oldest first.
-func (s *Store) ListPasskeys(ctx context.Context, userID domain.ID) ([]*domain.Passkey, error) {
+func (s *Factors) ListPasskeys(ctx context.Context, userID domain.ID) ([]*domain.Passkey, error) {
 	rows, err := s.query(ctx, `SELECT id, credential_id, name, credential, created_at, last_used_at
 		FROM webauthn_credentials WHERE user_id = ? ORDER BY created_at, id`, string(userID))
 	if err != nil {
@@ -299,7 +299,7 @@ func (s *Store) ListPasskeys(ctx context.Context, userID domain.ID) ([]*domain.P
 
 // UpdatePasskeyUse stores a passkey's credential record after a sign-in
 // (its signature counter moves) and when it was used.
-func (s *Store) UpdatePasskeyUse(ctx context.Context, id domain.ID, credential []byte, at time.Time) error {
+func (s *Factors) UpdatePasskeyUse(ctx context.Context, id domain.ID, credential []byte, at time.Time) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		_, err := tx.Exec(ctx, `UPDATE webauthn_credentials SET credential = ?, last_used_at = ? WHERE id = ?`,
 			string(credential), at.UnixMicro(), string(id))
@@ -308,7 +308,7 @@ func (s *Store) UpdatePasskeyUse(ctx context.Context, id domain.ID, credential [
 }
 
 // DeletePasskey removes one of a user's passkeys.
-func (s *Store) DeletePasskey(ctx context.Context, userID, id domain.ID, evs ...*domain.AuditEvent) error {
+func (s *Factors) DeletePasskey(ctx context.Context, userID, id domain.ID, evs ...*domain.AuditEvent) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.Exec(ctx, `DELETE FROM webauthn_credentials WHERE id = ? AND user_id = ?`, string(id), string(userID))
 		if err != nil {
@@ -326,7 +326,7 @@ func (s *Store) DeletePasskey(ctx context.Context, userID, id domain.ID, evs ...
 
 // ResetMFA removes every second factor and recovery code of a user (an
 // administrator's reset for a user who lost their authenticator).
-func (s *Store) ResetMFA(ctx context.Context, userID domain.ID, evs ...*domain.AuditEvent) error {
+func (s *Factors) ResetMFA(ctx context.Context, userID domain.ID, evs ...*domain.AuditEvent) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		var dekID string
 		err := tx.QueryRow(ctx, `SELECT dek_id FROM mfa_totp WHERE user_id = ?`, string(userID)).Scan(&dekID)

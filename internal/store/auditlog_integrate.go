@@ -7,29 +7,15 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/custoscrm/custos/internal/domain"
 )
 
-// ErrAuditMoved is returned by IntegrateAudit when the log changed since
-// the batch was prepared (another sequencer got there first); the caller
-// prepares a new batch.
-var ErrAuditMoved = errors.New("store: the audit log moved while the batch was prepared")
-
-// AuditTree is the integrated state of the audit log.
-type AuditTree struct {
-	Size int64
-	Root tlog.Hash
-	// QueueCursor is the last audit queue id integrated (SQLite).
-	QueueCursor int64
-}
-
-// AuditTree returns the size and root hash of the integrated log.
-func (s *Store) AuditTree(ctx context.Context) (AuditTree, error) {
-	var t AuditTree
+// domain.AuditTree returns the size and root hash of the integrated log.
+func (s *AuditLog) AuditTree(ctx context.Context) (domain.AuditTree, error) {
+	var t domain.AuditTree
 	var root []byte
 	if err := s.queryRow(ctx, `SELECT size, root_hash, queue_cursor FROM audit_tree WHERE id = 1`).Scan(&t.Size, &root, &t.QueueCursor); err != nil {
 		return t, fmt.Errorf("read audit tree: %w", err)
@@ -41,19 +27,11 @@ func (s *Store) AuditTree(ctx context.Context) (AuditTree, error) {
 	return t, nil
 }
 
-// PendingAuditEvent is an event durable but not yet in the log: in
-// audit_pending, or (Queued) in the audit queue.
-type PendingAuditEvent struct {
-	ID     int64
-	Queued bool
-	Event  *domain.AuditEvent
-}
-
 // PendingAudit returns up to limit events not yet integrated after the
-// queue cursor (from AuditTree): those of audit_pending and of the audit
+// queue cursor (from domain.AuditTree): those of audit_pending and of the audit
 // queue, each source in insertion order, merged by time. Each source's
 // share is a prefix of it.
-func (s *Store) PendingAudit(ctx context.Context, queueCursor int64, limit int) ([]PendingAuditEvent, error) {
+func (s *AuditLog) PendingAudit(ctx context.Context, queueCursor int64, limit int) ([]domain.PendingAuditEvent, error) {
 	main, err := s.pendingMain(ctx, limit)
 	if err != nil || s.queue == nil {
 		return main, err
@@ -62,7 +40,7 @@ func (s *Store) PendingAudit(ctx context.Context, queueCursor int64, limit int) 
 	if err != nil {
 		return nil, err
 	}
-	out := make([]PendingAuditEvent, 0, min(limit, len(main)+len(queued)))
+	out := make([]domain.PendingAuditEvent, 0, min(limit, len(main)+len(queued)))
 	for len(out) < limit && (len(main) > 0 || len(queued) > 0) {
 		if len(queued) == 0 || (len(main) > 0 && !main[0].Event.Time.After(queued[0].Event.Time)) {
 			out, main = append(out, main[0]), main[1:]
@@ -73,13 +51,13 @@ func (s *Store) PendingAudit(ctx context.Context, queueCursor int64, limit int) 
 	return out, nil
 }
 
-func (s *Store) pendingMain(ctx context.Context, limit int) ([]PendingAuditEvent, error) {
+func (s *AuditLog) pendingMain(ctx context.Context, limit int) ([]domain.PendingAuditEvent, error) {
 	rows, err := s.query(ctx, `SELECT id, `+auditColumns+` FROM audit_pending ORDER BY id LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read pending audit events: %w", err)
 	}
 	defer rows.Close()
-	var out []PendingAuditEvent
+	var out []domain.PendingAuditEvent
 	var sc auditScanner
 	dest := sc.dest()
 	for rows.Next() {
@@ -87,7 +65,7 @@ func (s *Store) pendingMain(ctx context.Context, limit int) ([]PendingAuditEvent
 			return nil, fmt.Errorf("read pending audit events: %w", err)
 		}
 		ev := sc.event()
-		out = append(out, PendingAuditEvent{ID: ev.Seq, Event: ev})
+		out = append(out, domain.PendingAuditEvent{ID: ev.Seq, Event: ev})
 		ev.Seq = -1
 	}
 	return out, rows.Err()
@@ -95,12 +73,12 @@ func (s *Store) pendingMain(ctx context.Context, limit int) ([]PendingAuditEvent
 
 // ReadAuditHashes reads stored tree hashes by index (a tlog.HashReader
 // through AuditHashReader). A missing index is an error.
-func (s *Store) ReadAuditHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
+func (s *AuditLog) ReadAuditHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
 	return readHashes(ctx, s.query, indexes)
 }
 
 // AuditHashReader returns a tlog.HashReader over the stored hashes.
-func (s *Store) AuditHashReader(ctx context.Context) tlog.HashReader {
+func (s *AuditLog) AuditHashReader(ctx context.Context) tlog.HashReader {
 	return tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
 		return s.ReadAuditHashes(ctx, indexes)
 	})
@@ -162,26 +140,11 @@ func readHashChunk(ctx context.Context, q queryFunc, part []any, pos map[int64][
 	return found, rows.Err()
 }
 
-// AuditBatch is a prepared integration: the pending events EventIDs
-// (Events, in the same order) become log entries OldSize, OldSize+1, …
-// and Hashes are the tree's stored hashes from index
-// tlog.StoredHashIndex(0, OldSize) on.
-type AuditBatch struct {
-	OldSize int64
-	OldRoot tlog.Hash
-	NewRoot tlog.Hash
-	Pending []PendingAuditEvent
-	Hashes  []tlog.Hash
-	// OldQueueCursor is the tree's queue cursor when the batch was
-	// prepared; the batch's queued events must follow it.
-	OldQueueCursor int64
-}
-
 // IntegrateAudit applies a prepared batch in one transaction. It fails
-// with ErrAuditMoved, changing nothing, if the log is no longer at
+// with domain.ErrAuditMoved, changing nothing, if the log is no longer at
 // OldSize/OldRoot or an event is no longer pending, so two sequencers
 // can never assign one position twice.
-func (s *Store) IntegrateAudit(ctx context.Context, b *AuditBatch) error {
+func (s *AuditLog) IntegrateAudit(ctx context.Context, b *domain.AuditBatch) error {
 	if len(b.Pending) == 0 {
 		return nil
 	}
@@ -207,7 +170,7 @@ func (s *Store) IntegrateAudit(ctx context.Context, b *AuditBatch) error {
 			return fmt.Errorf("advance audit tree: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
-			return ErrAuditMoved
+			return domain.ErrAuditMoved
 		}
 		if err := s.moveToLog(ctx, tx, b); err != nil {
 			return err
@@ -228,7 +191,7 @@ func (s *Store) IntegrateAudit(ctx context.Context, b *AuditBatch) error {
 			}
 			if _, err := tx.Exec(ctx, q.String(), args...); err != nil {
 				if isUniqueViolation(err) {
-					return ErrAuditMoved
+					return domain.ErrAuditMoved
 				}
 				return fmt.Errorf("store audit hashes: %w", err)
 			}
@@ -249,7 +212,7 @@ func (s *Store) IntegrateAudit(ctx context.Context, b *AuditBatch) error {
 
 // TrimAuditQueue deletes queued events already integrated (after a
 // crash between integration and trimming).
-func (s *Store) TrimAuditQueue(ctx context.Context, cursor int64) error {
+func (s *AuditLog) TrimAuditQueue(ctx context.Context, cursor int64) error {
 	if s.queue == nil || cursor == 0 {
 		return nil
 	}
@@ -257,9 +220,9 @@ func (s *Store) TrimAuditQueue(ctx context.Context, cursor int64) error {
 }
 
 // moveToLog inserts the batch's events into the log at their positions
-// and removes those of audit_pending, refusing (ErrAuditMoved) if any is
+// and removes those of audit_pending, refusing (domain.ErrAuditMoved) if any is
 // no longer pending. (Queued ones are covered by the queue cursor.)
-func (s *Store) moveToLog(ctx context.Context, tx *Tx, b *AuditBatch) error {
+func (s *AuditLog) moveToLog(ctx context.Context, tx *Tx, b *domain.AuditBatch) error {
 	const per = 16
 	const chunk = 60
 	for start := 0; start < len(b.Pending); start += chunk {
@@ -276,7 +239,7 @@ func (s *Store) moveToLog(ctx context.Context, tx *Tx, b *AuditBatch) error {
 		}
 		if _, err := tx.Exec(ctx, q.String(), args...); err != nil {
 			if isUniqueViolation(err) {
-				return ErrAuditMoved
+				return domain.ErrAuditMoved
 			}
 			return fmt.Errorf("integrate audit events: %w", err)
 		}
@@ -313,22 +276,14 @@ func (s *Store) moveToLog(ctx context.Context, tx *Tx, b *AuditBatch) error {
 		}
 	}
 	if deleted != int64(len(ids)) {
-		return ErrAuditMoved
+		return domain.ErrAuditMoved
 	}
 	return nil
 }
 
-// AuditCheckpoint is a signed checkpoint as stored.
-type AuditCheckpoint struct {
-	Size      int64
-	Root      tlog.Hash
-	Note      string
-	CreatedAt time.Time
-}
-
 // AddAuditCheckpoint stores a signed checkpoint; one already stored for
 // the same size is kept (and reported by ok=false).
-func (s *Store) AddAuditCheckpoint(ctx context.Context, c *AuditCheckpoint) (ok bool, err error) {
+func (s *AuditLog) AddAuditCheckpoint(ctx context.Context, c *domain.AuditCheckpoint) (ok bool, err error) {
 	err = s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.Exec(ctx, `INSERT INTO audit_checkpoints (size, root_hash, note, created_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (size) DO NOTHING`, c.Size, c.Root[:], c.Note, c.CreatedAt.UnixMicro())
@@ -344,7 +299,7 @@ func (s *Store) AddAuditCheckpoint(ctx context.Context, c *AuditCheckpoint) (ok 
 
 // LatestAuditCheckpoint returns the largest stored checkpoint, or nil
 // when none has been signed yet.
-func (s *Store) LatestAuditCheckpoint(ctx context.Context) (*AuditCheckpoint, error) {
+func (s *AuditLog) LatestAuditCheckpoint(ctx context.Context) (*domain.AuditCheckpoint, error) {
 	cs, err := s.auditCheckpoints(ctx, s.query, `ORDER BY size DESC LIMIT 1`)
 	if err != nil || len(cs) == 0 {
 		return nil, err
@@ -353,7 +308,7 @@ func (s *Store) LatestAuditCheckpoint(ctx context.Context) (*AuditCheckpoint, er
 }
 
 // AuditCheckpointAt returns the checkpoint of exactly size, or nil.
-func (s *Store) AuditCheckpointAt(ctx context.Context, size int64) (*AuditCheckpoint, error) {
+func (s *AuditLog) AuditCheckpointAt(ctx context.Context, size int64) (*domain.AuditCheckpoint, error) {
 	cs, err := s.auditCheckpoints(ctx, s.query, `WHERE size = ?`, size)
 	if err != nil || len(cs) == 0 {
 		return nil, err
@@ -361,15 +316,15 @@ func (s *Store) AuditCheckpointAt(ctx context.Context, size int64) (*AuditCheckp
 	return cs[0], nil
 }
 
-func (s *Store) auditCheckpoints(ctx context.Context, q queryFunc, tail string, args ...any) ([]*AuditCheckpoint, error) {
+func (s *AuditLog) auditCheckpoints(ctx context.Context, q queryFunc, tail string, args ...any) ([]*domain.AuditCheckpoint, error) {
 	rows, err := q(ctx, `SELECT size, root_hash, note, created_at FROM audit_checkpoints `+tail, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read audit checkpoints: %w", err)
 	}
 	defer rows.Close()
-	var out []*AuditCheckpoint
+	var out []*domain.AuditCheckpoint
 	for rows.Next() {
-		var c AuditCheckpoint
+		var c domain.AuditCheckpoint
 		var root []byte
 		var created int64
 		if err := rows.Scan(&c.Size, &root, &c.Note, &created); err != nil {
@@ -382,21 +337,9 @@ func (s *Store) auditCheckpoints(ctx context.Context, q queryFunc, tail string, 
 	return out, rows.Err()
 }
 
-// AuditSigningKey is the checkpoint signing key as stored: the signed-note
-// private key wrapped under a master key version, its public verifier key
-// and the log's origin line.
-type AuditSigningKey struct {
-	Version    int
-	Origin     string
-	Verifier   string
-	KEKVersion int
-	Wrapped    []byte
-	CreatedAt  time.Time
-}
-
-// AuditSigningKey returns the newest signing key, or nil when none exists.
-func (s *Store) AuditSigningKey(ctx context.Context) (*AuditSigningKey, error) {
-	var k AuditSigningKey
+// domain.AuditSigningKey returns the newest signing key, or nil when none exists.
+func (s *AuditLog) AuditSigningKey(ctx context.Context) (*domain.AuditSigningKey, error) {
+	var k domain.AuditSigningKey
 	var created int64
 	err := s.queryRow(ctx, `SELECT version, origin, verifier, kek_version, wrapped, created_at FROM audit_signing_keys
 		ORDER BY version DESC LIMIT 1`).Scan(&k.Version, &k.Origin, &k.Verifier, &k.KEKVersion, &k.Wrapped, &created)
@@ -412,7 +355,7 @@ func (s *Store) AuditSigningKey(ctx context.Context) (*AuditSigningKey, error) {
 
 // CreateAuditSigningKey stores k unless a key of that version exists
 // (another node created it first); callers read the key back.
-func (s *Store) CreateAuditSigningKey(ctx context.Context, k *AuditSigningKey) error {
+func (s *AuditLog) CreateAuditSigningKey(ctx context.Context, k *domain.AuditSigningKey) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO audit_signing_keys (version, origin, verifier, kek_version, wrapped, created_at)
 			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (version) DO NOTHING`,
@@ -426,7 +369,7 @@ func (s *Store) CreateAuditSigningKey(ctx context.Context, k *AuditSigningKey) e
 
 // AuditShipCursor returns the last sequence number shipped to sink, or
 // -1 when nothing has been shipped.
-func (s *Store) AuditShipCursor(ctx context.Context, sink string) (int64, error) {
+func (s *AuditLog) AuditShipCursor(ctx context.Context, sink string) (int64, error) {
 	var seq int64
 	err := s.queryRow(ctx, `SELECT last_seq FROM audit_ship_cursors WHERE sink = ?`, sink).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -439,7 +382,7 @@ func (s *Store) AuditShipCursor(ctx context.Context, sink string) (int64, error)
 }
 
 // SetAuditShipCursor records that sink has everything up to seq.
-func (s *Store) SetAuditShipCursor(ctx context.Context, sink string, seq int64) error {
+func (s *AuditLog) SetAuditShipCursor(ctx context.Context, sink string, seq int64) error {
 	now := s.now().UnixMicro()
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO audit_ship_cursors (sink, last_seq, updated_at) VALUES (?, ?, ?)
@@ -451,21 +394,8 @@ func (s *Store) SetAuditShipCursor(ctx context.Context, sink string, seq int64) 
 	})
 }
 
-// AuditSearch selects integrated log entries for auditors.
-type AuditSearch struct {
-	ActorUser string
-	TargetID  string
-	Action    string
-	Outcome   domain.Outcome
-	Since     time.Time // inclusive
-	Until     time.Time // exclusive
-	FromSeq   int64     // first sequence number considered
-	ToSeq     int64     // last sequence number considered; negative: no bound
-	Limit     int
-}
-
 // SearchAudit returns log entries matching f in sequence order.
-func (s *Store) SearchAudit(ctx context.Context, f AuditSearch) ([]*domain.AuditEvent, error) {
+func (s *AuditLog) SearchAudit(ctx context.Context, f domain.AuditFilter) ([]*domain.AuditEvent, error) {
 	where := []string{"seq >= ?"}
 	args := []any{f.FromSeq}
 	if f.ToSeq >= 0 {
@@ -498,7 +428,7 @@ func (s *Store) SearchAudit(ctx context.Context, f AuditSearch) ([]*domain.Audit
 }
 
 // AuditEventBySeq returns the log entry at seq, or not found.
-func (s *Store) AuditEventBySeq(ctx context.Context, seq int64) (*domain.AuditEvent, error) {
+func (s *AuditLog) AuditEventBySeq(ctx context.Context, seq int64) (*domain.AuditEvent, error) {
 	evs, err := s.scanAudit(ctx, `SELECT `+auditSelect+` FROM audit_events WHERE seq = ?`, seq)
 	if err != nil {
 		return nil, err

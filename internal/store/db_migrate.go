@@ -63,7 +63,7 @@ func Migrations(d Dialect) ([]Migration, error) {
 // migrations when several nodes start at once.
 const migrationLockKey = 0x637573746f73 // "custos"
 
-func (s *Store) migrate(ctx context.Context) error {
+func (s *DB) migrate(ctx context.Context) error {
 	ms, err := Migrations(s.dialect)
 	if err != nil {
 		return err
@@ -83,7 +83,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-func (s *Store) applyMigration(ctx context.Context, m Migration, latest int) error {
+func (s *DB) applyMigration(ctx context.Context, m Migration, latest int) error {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migration %04d: begin: %w", m.Version, err)
@@ -119,7 +119,7 @@ func (s *Store) applyMigration(ctx context.Context, m Migration, latest int) err
 }
 
 // SchemaVersion returns the newest applied migration.
-func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+func (s *DB) SchemaVersion(ctx context.Context) (int, error) {
 	var v sql.NullInt64
 	err := s.queryRow(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&v)
 	return int(v.Int64), err

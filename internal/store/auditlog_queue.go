@@ -98,13 +98,13 @@ func (q *auditQueue) append(ctx context.Context, evs []*domain.AuditEvent) error
 }
 
 // pending returns up to limit queued events after cursor, oldest first.
-func (q *auditQueue) pending(ctx context.Context, cursor int64, limit int) ([]PendingAuditEvent, error) {
+func (q *auditQueue) pending(ctx context.Context, cursor int64, limit int) ([]domain.PendingAuditEvent, error) {
 	rows, err := q.db.QueryContext(ctx, `SELECT id, `+auditColumns+` FROM audit_queue WHERE id > ? ORDER BY id LIMIT ?`, cursor, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read audit queue: %w", err)
 	}
 	defer rows.Close()
-	var out []PendingAuditEvent
+	var out []domain.PendingAuditEvent
 	var sc auditScanner
 	dest := sc.dest()
 	for rows.Next() {
@@ -112,7 +112,7 @@ func (q *auditQueue) pending(ctx context.Context, cursor int64, limit int) ([]Pe
 			return nil, fmt.Errorf("read audit queue: %w", err)
 		}
 		ev := sc.event()
-		out = append(out, PendingAuditEvent{ID: ev.Seq, Queued: true, Event: ev})
+		out = append(out, domain.PendingAuditEvent{ID: ev.Seq, Queued: true, Event: ev})
 		ev.Seq = -1
 	}
 	return out, rows.Err()

@@ -12,9 +12,9 @@ import (
 // under master key kekVersion) in the building state and opens a rotation
 // record, in one transaction. Processes that refresh their keys start
 // writing entries under it at once; searches keep using the active key.
-func (s *Store) BeginIndexRotation(ctx context.Context, to, kekVersion int, wrapped []byte, total int64, evs ...*domain.AuditEvent) (*Rotation, error) {
+func (s *IndexKeys) BeginIndexRotation(ctx context.Context, to, kekVersion int, wrapped []byte, total int64, evs ...*domain.AuditEvent) (*domain.Rotation, error) {
 	now := s.now().UnixMicro()
-	var rot *Rotation
+	var rot *domain.Rotation
 	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		var from, newest int
 		if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(CASE WHEN state = 'active' THEN version END), 0), COALESCE(MAX(version), 0) FROM index_keys`).Scan(&from, &newest); err != nil {
@@ -24,11 +24,11 @@ func (s *Store) BeginIndexRotation(ctx context.Context, to, kekVersion int, wrap
 			return domain.Conflict("", "index key version %d is not newer than version %d", to, newest)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO index_keys (version, kek_version, wrapped, state, created_at) VALUES (?, ?, ?, ?, ?)`,
-			to, kekVersion, wrapped, KeyBuilding, now); err != nil {
+			to, kekVersion, wrapped, domain.KeyBuilding, now); err != nil {
 			return err
 		}
 		var err error
-		if rot, err = insertRotation(ctx, tx, RotationIndex, from, to, PhaseBuild, total, now); err != nil {
+		if rot, err = insertRotation(ctx, tx, domain.RotationIndex, from, to, domain.PhaseBuild, total, now); err != nil {
 			return err
 		}
 		return insertAudit(ctx, tx, evs...)
@@ -37,14 +37,14 @@ func (s *Store) BeginIndexRotation(ctx context.Context, to, kekVersion int, wrap
 }
 
 // NewestIndexKeyVersion returns the highest index key version.
-func (s *Store) NewestIndexKeyVersion(ctx context.Context) (int, error) {
+func (s *IndexKeys) NewestIndexKeyVersion(ctx context.Context) (int, error) {
 	var v int
 	err := s.queryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM index_keys`).Scan(&v)
 	return v, err
 }
 
 // CountLiveCustomers counts customers not erased.
-func (s *Store) CountLiveCustomers(ctx context.Context) (int64, error) {
+func (s *IndexKeys) CountLiveCustomers(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.queryRow(ctx, `SELECT COUNT(*) FROM customers WHERE erased_at IS NULL`).Scan(&n)
 	return n, err
@@ -52,7 +52,7 @@ func (s *Store) CountLiveCustomers(ctx context.Context) (int64, error) {
 
 // CustomersAfter returns up to limit live customers with ids above after,
 // in id order, with their fields opened (for an index rebuild).
-func (s *Store) CustomersAfter(ctx context.Context, after domain.ID, limit int) ([]*domain.Customer, error) {
+func (s *IndexKeys) CustomersAfter(ctx context.Context, after domain.ID, limit int) ([]*domain.Customer, error) {
 	rows, err := s.query(ctx, `SELECT `+s.customerColumns()+`
 		FROM customers c
 		WHERE c.id > ? AND c.erased_at IS NULL ORDER BY c.id LIMIT ?`, string(after), limit)
@@ -81,7 +81,7 @@ func (s *Store) CustomersAfter(ctx context.Context, after domain.ID, limit int) 
 // A customer changed since it was read (its version moved) is skipped and
 // returned as stale, to be read again; the change itself wrote entries
 // under every version its process had loaded.
-func (s *Store) WriteIndexEntries(ctx context.Context, v int, cs []*domain.Customer) (stale []*domain.Customer, err error) {
+func (s *IndexKeys) WriteIndexEntries(ctx context.Context, v int, cs []*domain.Customer) (stale []*domain.Customer, err error) {
 	entries := make([][]indexEntry, len(cs))
 	for i, c := range cs {
 		if entries[i], err = s.customerIndexEntriesFor(c, []int{v}); err != nil {
@@ -110,28 +110,28 @@ func (s *Store) WriteIndexEntries(ctx context.Context, v int, cs []*domain.Custo
 
 // ActivateIndexKey makes index key version to active and the previously
 // active one retiring (still written, no longer searched).
-func (s *Store) ActivateIndexKey(ctx context.Context, to int) error {
+func (s *IndexKeys) ActivateIndexKey(ctx context.Context, to int) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE index_keys SET state = ? WHERE state = ? AND version <> ?`, KeyRetiring, KeyActive, to); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE index_keys SET state = ? WHERE state = ? AND version <> ?`, domain.KeyRetiring, domain.KeyActive, to); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `UPDATE index_keys SET state = ? WHERE version = ?`, KeyActive, to)
+		_, err := tx.Exec(ctx, `UPDATE index_keys SET state = ? WHERE version = ?`, domain.KeyActive, to)
 		return err
 	})
 }
 
 // RetireIndexKeys marks retiring index keys retired: processes stop
 // writing entries under them at their next key refresh.
-func (s *Store) RetireIndexKeys(ctx context.Context) error {
+func (s *IndexKeys) RetireIndexKeys(ctx context.Context) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE index_keys SET state = ? WHERE state = ?`, KeyRetired, KeyRetiring)
+		_, err := tx.Exec(ctx, `UPDATE index_keys SET state = ? WHERE state = ?`, domain.KeyRetired, domain.KeyRetiring)
 		return err
 	})
 }
 
 // DeleteIndexEntries deletes up to limit entries under index key version
 // v and returns how many it deleted.
-func (s *Store) DeleteIndexEntries(ctx context.Context, v, limit int) (int64, error) {
+func (s *IndexKeys) DeleteIndexEntries(ctx context.Context, v, limit int) (int64, error) {
 	var n int64
 	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.Exec(ctx, `DELETE FROM blind_index WHERE key_version = ? AND customer_id IN
@@ -147,14 +147,14 @@ func (s *Store) DeleteIndexEntries(ctx context.Context, v, limit int) (int64, er
 
 // FinishIndexRotation destroys the retired index keys (their wrapped form
 // is overwritten) and closes the rotation, with evs audited.
-func (s *Store) FinishIndexRotation(ctx context.Context, r *Rotation, evs ...*domain.AuditEvent) error {
+func (s *IndexKeys) FinishIndexRotation(ctx context.Context, r *domain.Rotation, evs ...*domain.AuditEvent) error {
 	now := s.now().UnixMicro()
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE index_keys SET state = ?, wrapped = ? WHERE state = ?`, KeyDestroyed, []byte{}, KeyRetired); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE index_keys SET state = ?, wrapped = ? WHERE state = ?`, domain.KeyDestroyed, []byte{}, domain.KeyRetired); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE key_rotations SET phase = ?, done = ?, updated_at = ?, finished_at = ? WHERE id = ?`,
-			PhaseDone, r.Done, now, now, r.ID); err != nil {
+			domain.PhaseDone, r.Done, now, now, r.ID); err != nil {
 			return err
 		}
 		return insertAudit(ctx, tx, evs...)
@@ -162,7 +162,7 @@ func (s *Store) FinishIndexRotation(ctx context.Context, r *Rotation, evs ...*do
 }
 
 // IndexKeyCreated returns when each index key version was created.
-func (s *Store) IndexKeyCreated(ctx context.Context) (map[int]time.Time, error) {
+func (s *IndexKeys) IndexKeyCreated(ctx context.Context) (map[int]time.Time, error) {
 	rows, err := s.query(ctx, `SELECT version, created_at FROM index_keys`)
 	if err != nil {
 		return nil, err

@@ -31,7 +31,7 @@ type roleCache struct {
 // authUser reads user id with its role (nil when the role does not exist)
 // and, for territory-scoped roles, its territories. Callers must not
 // modify the role: it is shared.
-func (s *Store) authUser(ctx context.Context, id string) (domain.User, *domain.Role, []domain.ID, error) {
+func (s *DB) authUser(ctx context.Context, id string) (domain.User, *domain.Role, []domain.ID, error) {
 	var ur userRow
 	var version, created sql.NullInt64
 	err := s.queryRow(ctx, `SELECT `+userColumns+`, (SELECT r.version FROM roles r WHERE r.name = u.role),
@@ -59,7 +59,7 @@ func (s *Store) authUser(ctx context.Context, id string) (domain.User, *domain.R
 	return u, role, territories, nil
 }
 
-func (s *Store) cachedRole(ctx context.Context, name string, version, created int64) (*domain.Role, error) {
+func (s *DB) cachedRole(ctx context.Context, name string, version, created int64) (*domain.Role, error) {
 	s.roleCache.mu.RLock()
 	c, ok := s.roleCache.m[name]
 	s.roleCache.mu.RUnlock()

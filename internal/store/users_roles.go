@@ -91,7 +91,7 @@ func roleArgs(r *domain.Role) []any {
 // SeedRoles stores the given (built-in) roles unless a role of the same
 // name exists: an administrator's later changes to a built-in role's
 // session policy survive restarts.
-func (s *Store) SeedRoles(ctx context.Context, roles []*domain.Role) error {
+func (s *Users) SeedRoles(ctx context.Context, roles []*domain.Role) error {
 	now := s.now().UnixMicro()
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		for _, r := range roles {
@@ -108,7 +108,7 @@ func (s *Store) SeedRoles(ctx context.Context, roles []*domain.Role) error {
 }
 
 // GetRole returns a role by name.
-func (s *Store) GetRole(ctx context.Context, name string) (*domain.Role, error) {
+func (s *Users) GetRole(ctx context.Context, name string) (*domain.Role, error) {
 	var r roleRow
 	err := s.queryRow(ctx, `SELECT `+roleColumns+` FROM roles r WHERE r.name = ?`, name).Scan(r.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -121,7 +121,7 @@ func (s *Store) GetRole(ctx context.Context, name string) (*domain.Role, error) 
 }
 
 // ListRoles returns every role, built-in ones first, then by name.
-func (s *Store) ListRoles(ctx context.Context) ([]*domain.Role, error) {
+func (s *Users) ListRoles(ctx context.Context) ([]*domain.Role, error) {
 	rows, err := s.query(ctx, `SELECT `+roleColumns+` FROM roles r ORDER BY r.builtin DESC, r.name`)
 	if err != nil {
 		return nil, fmt.Errorf("list roles: %w", err)
@@ -139,7 +139,7 @@ func (s *Store) ListRoles(ctx context.Context) ([]*domain.Role, error) {
 }
 
 // CreateRole stores a new (custom) role; a taken name is a conflict.
-func (s *Store) CreateRole(ctx context.Context, r *domain.Role, evs ...*domain.AuditEvent) error {
+func (s *Users) CreateRole(ctx context.Context, r *domain.Role, evs ...*domain.AuditEvent) error {
 	now := s.now().UnixMicro()
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		args := append([]any{r.Name, boolInt(r.Builtin)}, roleArgs(r)...)
@@ -159,7 +159,7 @@ func (s *Store) CreateRole(ctx context.Context, r *domain.Role, evs ...*domain.A
 
 // UpdateRole replaces a role's definition. Sessions read the role on every
 // request, so the change applies to every user of the role at once.
-func (s *Store) UpdateRole(ctx context.Context, r *domain.Role, evs ...*domain.AuditEvent) error {
+func (s *Users) UpdateRole(ctx context.Context, r *domain.Role, evs ...*domain.AuditEvent) error {
 	now := s.now().UnixMicro()
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		args := append(roleArgs(r), now, r.Name)
@@ -178,7 +178,7 @@ func (s *Store) UpdateRole(ctx context.Context, r *domain.Role, evs ...*domain.A
 
 // DeleteRole removes a custom role no user holds (a held role is a
 // conflict; a built-in role is never deleted).
-func (s *Store) DeleteRole(ctx context.Context, name string, evs ...*domain.AuditEvent) error {
+func (s *Users) DeleteRole(ctx context.Context, name string, evs ...*domain.AuditEvent) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		var n int
 		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM users WHERE role = ?`, name).Scan(&n); err != nil {
@@ -213,7 +213,7 @@ func sortedIDs(s sql.NullString) []domain.ID {
 }
 
 // userTerritoriesExpr aggregates a user's (alias u) territory ids.
-func (s *Store) userTerritoriesExpr() string {
+func (s *DB) userTerritoriesExpr() string {
 	if s.dialect == Postgres {
 		return `(SELECT string_agg(ut.territory_id, ',') FROM user_territories ut WHERE ut.user_id = u.id)`
 	}

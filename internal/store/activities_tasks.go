@@ -15,7 +15,7 @@ const fTitle = "title"
 const taskSelect = `SELECT x.id, x.customer_id, x.assignee_id, x.title_sealed, x.due_at, x.status,
 	x.created_at, x.updated_at, ` + parentKeyColumns + ` FROM tasks x`
 
-func (s *Store) scanTask(ctx context.Context) func(scanner) (*domain.Task, error) {
+func (s *Activities) scanTask(ctx context.Context) func(scanner) (*domain.Task, error) {
 	return func(sc scanner) (*domain.Task, error) {
 		var (
 			t                           domain.Task
@@ -49,7 +49,7 @@ func taskArgs(rec sealedRecord, t *domain.Task) []any {
 
 // CreateTask stores a new task (ID set by the caller), its title sealed
 // under its customer's data key, with the audit events.
-func (s *Store) CreateTask(ctx context.Context, t *domain.Task, evs ...*domain.AuditEvent) error {
+func (s *Activities) CreateTask(ctx context.Context, t *domain.Task, evs ...*domain.AuditEvent) error {
 	key, err := s.customerKey(ctx, t.CustomerID)
 	if err != nil {
 		return err
@@ -62,13 +62,13 @@ func (s *Store) CreateTask(ctx context.Context, t *domain.Task, evs ...*domain.A
 }
 
 // GetTask returns a task with its title opened, or not found.
-func (s *Store) GetTask(ctx context.Context, id domain.ID) (*domain.Task, error) {
+func (s *Activities) GetTask(ctx context.Context, id domain.ID) (*domain.Task, error) {
 	return getOne(ctx, s, taskSelect+parentJoin(true), id, "task", s.scanTask(ctx))
 }
 
 // UpdateTask writes t over the stored task if it was last updated at prev
 // (else conflict), with the audit events.
-func (s *Store) UpdateTask(ctx context.Context, t *domain.Task, prev time.Time, evs ...*domain.AuditEvent) error {
+func (s *Activities) UpdateTask(ctx context.Context, t *domain.Task, prev time.Time, evs ...*domain.AuditEvent) error {
 	key, err := s.customerKey(ctx, t.CustomerID)
 	if err != nil {
 		return err
@@ -80,13 +80,13 @@ func (s *Store) UpdateTask(ctx context.Context, t *domain.Task, prev time.Time, 
 }
 
 // DeleteTask deletes a task with the audit events.
-func (s *Store) DeleteTask(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error {
+func (s *Activities) DeleteTask(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error {
 	return s.deleteChild(ctx, tableTasks, "task", id, evs)
 }
 
 // ListTasks returns a page of tasks on customers in scope matching f,
 // newest first.
-func (s *Store) ListTasks(ctx context.Context, f domain.ActivityFilter) (domain.Page[*domain.Task], error) {
+func (s *Activities) ListTasks(ctx context.Context, f domain.ActivityFilter) (domain.Page[*domain.Task], error) {
 	var w where
 	w.scope(f.Scope)
 	w.eq("x.customer_id", string(f.CustomerID))

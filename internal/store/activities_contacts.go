@@ -14,7 +14,7 @@ const contactSelect = `SELECT x.id, x.customer_id, x.name_sealed, x.phone_sealed
 	x.created_at, x.updated_at, ` + parentKeyColumns + ` FROM contacts x`
 
 // scanContact reads a contact row and opens its sealed fields.
-func (s *Store) scanContact(ctx context.Context) func(scanner) (*domain.Contact, error) {
+func (s *Activities) scanContact(ctx context.Context) func(scanner) (*domain.Contact, error) {
 	return func(sc scanner) (*domain.Contact, error) {
 		var (
 			id, customerID       string
@@ -55,7 +55,7 @@ func contactArgs(rec sealedRecord, c *domain.Contact) []any {
 // CreateContact stores a new contact (ID set by the caller) with its name,
 // phone and email sealed under its customer's data key, and the audit
 // events, in one transaction.
-func (s *Store) CreateContact(ctx context.Context, c *domain.Contact, evs ...*domain.AuditEvent) error {
+func (s *Activities) CreateContact(ctx context.Context, c *domain.Contact, evs ...*domain.AuditEvent) error {
 	key, err := s.customerKey(ctx, c.CustomerID)
 	if err != nil {
 		return err
@@ -68,13 +68,13 @@ func (s *Store) CreateContact(ctx context.Context, c *domain.Contact, evs ...*do
 }
 
 // GetContact returns a contact with its fields opened, or not found.
-func (s *Store) GetContact(ctx context.Context, id domain.ID) (*domain.Contact, error) {
+func (s *Activities) GetContact(ctx context.Context, id domain.ID) (*domain.Contact, error) {
 	return getOne(ctx, s, contactSelect+parentJoin(true), id, "contact", s.scanContact(ctx))
 }
 
 // UpdateContact writes c over the stored contact if it was last updated at
 // prev (else conflict), re-sealing its fields, with the audit events.
-func (s *Store) UpdateContact(ctx context.Context, c *domain.Contact, prev time.Time, evs ...*domain.AuditEvent) error {
+func (s *Activities) UpdateContact(ctx context.Context, c *domain.Contact, prev time.Time, evs ...*domain.AuditEvent) error {
 	key, err := s.customerKey(ctx, c.CustomerID)
 	if err != nil {
 		return err
@@ -86,13 +86,13 @@ func (s *Store) UpdateContact(ctx context.Context, c *domain.Contact, prev time.
 }
 
 // DeleteContact deletes a contact with the audit events.
-func (s *Store) DeleteContact(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error {
+func (s *Activities) DeleteContact(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error {
 	return s.deleteChild(ctx, tableContacts, "contact", id, evs)
 }
 
 // ListContacts returns a page of a customer's contacts in scope, newest
 // first.
-func (s *Store) ListContacts(ctx context.Context, f domain.ContactFilter) (domain.Page[*domain.Contact], error) {
+func (s *Activities) ListContacts(ctx context.Context, f domain.ContactFilter) (domain.Page[*domain.Contact], error) {
 	var w where
 	w.scope(f.Scope)
 	w.eq("x.customer_id", string(f.CustomerID))

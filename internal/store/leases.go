@@ -10,40 +10,10 @@ import (
 	"github.com/custoscrm/custos/internal/domain"
 )
 
-// Lease names.
-const (
-	// LeaseKeyRotation is held by the one master or index key rotation
-	// that may run at a time.
-	LeaseKeyRotation = "key-rotation"
-	// LeaseErasureTree serializes changes to the erasure tree (punctures
-	// and reseals) across processes.
-	LeaseErasureTree = "erasure-tree"
-)
-
-// LeaseHeldError says another process holds a lease.
-type LeaseHeldError struct {
-	Name    string
-	Holder  string
-	Since   time.Time
-	Expires time.Time
-}
-
-func (e *LeaseHeldError) Error() string {
-	return fmt.Sprintf("%s is held by %s since %s (until %s unless renewed)", e.Name, e.Holder,
-		e.Since.UTC().Format(time.RFC3339), e.Expires.UTC().Format(time.RFC3339))
-}
-
-// Is makes errors.Is(err, domain.ErrConflict) hold.
-func (e *LeaseHeldError) Is(target error) bool { return target == domain.ErrConflict }
-
-// ErrLeaseLost is returned by RenewLease when the lease expired and was
-// taken by another holder.
-var ErrLeaseLost = errors.New("store: lease lost to another holder")
-
 // AcquireLease takes the lease name for holder until now+ttl, if it is
 // free, expired, or already holder's. Otherwise it returns a
-// *LeaseHeldError.
-func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) error {
+// *domain.LeaseHeldError.
+func (s *Leases) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) error {
 	now := s.now()
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		var cur string
@@ -57,7 +27,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 		case err != nil:
 			return err
 		case cur != holder && expires > now.UnixMicro():
-			return &LeaseHeldError{Name: name, Holder: cur, Since: time.UnixMicro(acquired), Expires: time.UnixMicro(expires)}
+			return &domain.LeaseHeldError{Name: name, Holder: cur, Since: time.UnixMicro(acquired), Expires: time.UnixMicro(expires)}
 		}
 		if cur != holder {
 			acquired = now.UnixMicro()
@@ -68,9 +38,9 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 	})
 }
 
-// RenewLease extends holder's lease; ErrLeaseLost if it is no longer
+// RenewLease extends holder's lease; domain.ErrLeaseLost if it is no longer
 // holder's.
-func (s *Store) RenewLease(ctx context.Context, name, holder string, ttl time.Duration) error {
+func (s *Leases) RenewLease(ctx context.Context, name, holder string, ttl time.Duration) error {
 	now := s.now()
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.Exec(ctx, `UPDATE key_leases SET expires_at = ? WHERE name = ? AND holder = ?`,
@@ -79,36 +49,30 @@ func (s *Store) RenewLease(ctx context.Context, name, holder string, ttl time.Du
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrLeaseLost
+			return domain.ErrLeaseLost
 		}
 		return nil
 	})
 }
 
 // ReleaseLease gives up holder's lease (no-op if it is not holder's).
-func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
+func (s *Leases) ReleaseLease(ctx context.Context, name, holder string) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		_, err := tx.Exec(ctx, `DELETE FROM key_leases WHERE name = ? AND holder = ?`, name, holder)
 		return err
 	})
 }
 
-// Lease describes a held lease.
-type Lease struct {
-	Name, Holder     string
-	Since, ExpiresAt time.Time
-}
-
 // Leases lists the leases in the table (expired ones included).
-func (s *Store) Leases(ctx context.Context) ([]Lease, error) {
+func (s *Leases) Leases(ctx context.Context) ([]domain.Lease, error) {
 	rows, err := s.query(ctx, `SELECT name, holder, acquired_at, expires_at FROM key_leases ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("read leases: %w", err)
 	}
 	defer rows.Close()
-	var out []Lease
+	var out []domain.Lease
 	for rows.Next() {
-		var l Lease
+		var l domain.Lease
 		var a, e int64
 		if err := rows.Scan(&l.Name, &l.Holder, &a, &e); err != nil {
 			return nil, err

@@ -39,7 +39,7 @@ func dealArgs(d *domain.Deal) []any {
 
 // CreateDeal stores a new deal (ID set by the caller) with the audit
 // events in one transaction.
-func (s *Store) CreateDeal(ctx context.Context, d *domain.Deal, evs ...*domain.AuditEvent) error {
+func (s *Activities) CreateDeal(ctx context.Context, d *domain.Deal, evs ...*domain.AuditEvent) error {
 	args := append([]any{string(d.ID), string(d.CustomerID)}, dealArgs(d)...)
 	args = append(args, d.CreatedAt.UnixMicro(), d.UpdatedAt.UnixMicro())
 	return s.insertChild(ctx, "deal", `INSERT INTO deals (id, customer_id, title, amount_minor, currency, stage,
@@ -47,26 +47,26 @@ func (s *Store) CreateDeal(ctx context.Context, d *domain.Deal, evs ...*domain.A
 }
 
 // GetDeal returns a deal, or not found.
-func (s *Store) GetDeal(ctx context.Context, id domain.ID) (*domain.Deal, error) {
+func (s *Activities) GetDeal(ctx context.Context, id domain.ID) (*domain.Deal, error) {
 	return getOne(ctx, s, dealSelect+parentJoin(false), id, "deal", scanDeal)
 }
 
 // UpdateDeal writes d over the stored deal if it was last updated at prev
 // (else conflict), with the audit events.
-func (s *Store) UpdateDeal(ctx context.Context, d *domain.Deal, prev time.Time, evs ...*domain.AuditEvent) error {
+func (s *Activities) UpdateDeal(ctx context.Context, d *domain.Deal, prev time.Time, evs ...*domain.AuditEvent) error {
 	args := append(dealArgs(d), d.UpdatedAt.UnixMicro(), string(d.ID), prev.UnixMicro())
 	return s.updateChild(ctx, "deal", `UPDATE deals SET title = ?, amount_minor = ?, currency = ?, stage = ?,
 		expected_close = ?, owner_id = ?, updated_at = ? WHERE id = ? AND updated_at = ?`, args, evs)
 }
 
 // DeleteDeal deletes a deal with the audit events.
-func (s *Store) DeleteDeal(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error {
+func (s *Activities) DeleteDeal(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error {
 	return s.deleteChild(ctx, "deals", "deal", id, evs)
 }
 
 // ListDeals returns a page of deals of customers in scope matching f,
 // newest first.
-func (s *Store) ListDeals(ctx context.Context, f domain.DealFilter) (domain.Page[*domain.Deal], error) {
+func (s *Activities) ListDeals(ctx context.Context, f domain.DealFilter) (domain.Page[*domain.Deal], error) {
 	var w where
 	w.scope(f.Scope)
 	w.eq("x.customer_id", string(f.CustomerID))

@@ -52,7 +52,7 @@ func parseLocation(s string) (*domain.Location, error) {
 	return &domain.Location{Lat: v[0], Lng: v[1], Accuracy: v[2]}, nil
 }
 
-func (s *Store) scanVisit(ctx context.Context) func(scanner) (*domain.Visit, error) {
+func (s *Activities) scanVisit(ctx context.Context) func(scanner) (*domain.Visit, error) {
 	return func(sc scanner) (*domain.Visit, error) {
 		var (
 			v                                domain.Visit
@@ -104,7 +104,7 @@ func visitArgs(rec sealedRecord, v *domain.Visit) []any {
 
 // CreateVisit stores a new visit (ID set by the caller), its locations and
 // notes sealed under its customer's data key, with the audit events.
-func (s *Store) CreateVisit(ctx context.Context, v *domain.Visit, evs ...*domain.AuditEvent) error {
+func (s *Activities) CreateVisit(ctx context.Context, v *domain.Visit, evs ...*domain.AuditEvent) error {
 	key, err := s.customerKey(ctx, v.CustomerID)
 	if err != nil {
 		return err
@@ -118,14 +118,14 @@ func (s *Store) CreateVisit(ctx context.Context, v *domain.Visit, evs ...*domain
 }
 
 // GetVisit returns a visit with its fields opened, or not found.
-func (s *Store) GetVisit(ctx context.Context, id domain.ID) (*domain.Visit, error) {
+func (s *Activities) GetVisit(ctx context.Context, id domain.ID) (*domain.Visit, error) {
 	return getOne(ctx, s, visitSelect+parentJoin(true), id, "visit", s.scanVisit(ctx))
 }
 
 // UpdateVisit writes v over the stored visit if it was last updated at
 // prev and still had status prevStatus (else conflict: two check-ins never
 // both succeed), re-sealing its fields, with the audit events.
-func (s *Store) UpdateVisit(ctx context.Context, v *domain.Visit, prev time.Time, prevStatus domain.VisitStatus, evs ...*domain.AuditEvent) error {
+func (s *Activities) UpdateVisit(ctx context.Context, v *domain.Visit, prev time.Time, prevStatus domain.VisitStatus, evs ...*domain.AuditEvent) error {
 	key, err := s.customerKey(ctx, v.CustomerID)
 	if err != nil {
 		return err
@@ -138,13 +138,13 @@ func (s *Store) UpdateVisit(ctx context.Context, v *domain.Visit, prev time.Time
 }
 
 // DeleteVisit deletes a visit with the audit events.
-func (s *Store) DeleteVisit(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error {
+func (s *Activities) DeleteVisit(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error {
 	return s.deleteChild(ctx, tableVisits, "visit", id, evs)
 }
 
 // ListVisits returns a page of visits to customers in scope matching f,
 // newest first.
-func (s *Store) ListVisits(ctx context.Context, f domain.VisitFilter) (domain.Page[*domain.Visit], error) {
+func (s *Activities) ListVisits(ctx context.Context, f domain.VisitFilter) (domain.Page[*domain.Visit], error) {
 	var w where
 	w.scope(f.Scope)
 	w.eq("x.customer_id", string(f.CustomerID))

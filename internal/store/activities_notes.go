@@ -15,7 +15,7 @@ const fBody = "body"
 const noteSelect = `SELECT x.id, x.customer_id, x.author_id, x.body_sealed, x.created_at, x.updated_at, ` +
 	parentKeyColumns + ` FROM notes x`
 
-func (s *Store) scanNote(ctx context.Context) func(scanner) (*domain.Note, error) {
+func (s *Activities) scanNote(ctx context.Context) func(scanner) (*domain.Note, error) {
 	return func(sc scanner) (*domain.Note, error) {
 		var (
 			n                    domain.Note
@@ -45,7 +45,7 @@ func (s *Store) scanNote(ctx context.Context) func(scanner) (*domain.Note, error
 
 // CreateNote stores a new note (ID set by the caller), its body sealed
 // under its customer's data key, with the audit events.
-func (s *Store) CreateNote(ctx context.Context, n *domain.Note, evs ...*domain.AuditEvent) error {
+func (s *Activities) CreateNote(ctx context.Context, n *domain.Note, evs ...*domain.AuditEvent) error {
 	key, err := s.customerKey(ctx, n.CustomerID)
 	if err != nil {
 		return err
@@ -57,13 +57,13 @@ func (s *Store) CreateNote(ctx context.Context, n *domain.Note, evs ...*domain.A
 }
 
 // GetNote returns a note with its body opened, or not found.
-func (s *Store) GetNote(ctx context.Context, id domain.ID) (*domain.Note, error) {
+func (s *Activities) GetNote(ctx context.Context, id domain.ID) (*domain.Note, error) {
 	return getOne(ctx, s, noteSelect+parentJoin(true), id, "note", s.scanNote(ctx))
 }
 
 // UpdateNote writes n over the stored note if it was last updated at prev
 // (else conflict), with the audit events.
-func (s *Store) UpdateNote(ctx context.Context, n *domain.Note, prev time.Time, evs ...*domain.AuditEvent) error {
+func (s *Activities) UpdateNote(ctx context.Context, n *domain.Note, prev time.Time, evs ...*domain.AuditEvent) error {
 	key, err := s.customerKey(ctx, n.CustomerID)
 	if err != nil {
 		return err
@@ -74,13 +74,13 @@ func (s *Store) UpdateNote(ctx context.Context, n *domain.Note, prev time.Time, 
 }
 
 // DeleteNote deletes a note with the audit events.
-func (s *Store) DeleteNote(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error {
+func (s *Activities) DeleteNote(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error {
 	return s.deleteChild(ctx, tableNotes, "note", id, evs)
 }
 
 // ListNotes returns a page of notes on customers in scope matching f,
 // newest first.
-func (s *Store) ListNotes(ctx context.Context, f domain.ActivityFilter) (domain.Page[*domain.Note], error) {
+func (s *Activities) ListNotes(ctx context.Context, f domain.ActivityFilter) (domain.Page[*domain.Note], error) {
 	var w where
 	w.scope(f.Scope)
 	w.eq("x.customer_id", string(f.CustomerID))

@@ -113,7 +113,7 @@ func (x *importIndexes) take(id domain.ID) []pendingIndexRow {
 
 // writeIndexRows inserts rows in key order, importIndexChunkRows per
 // transaction. A value another customer holds is a conflict.
-func (s *Store) writeIndexRows(ctx context.Context, rows []pendingIndexRow) error {
+func (s *DB) writeIndexRows(ctx context.Context, rows []pendingIndexRow) error {
 	slices.SortFunc(rows, comparePendingIndexRows)
 	cols := []string{"field", "key_version", "hash", "tiebreak", "customer_id"}
 	for start := 0; start < len(rows); start += importIndexChunkRows {

@@ -55,7 +55,7 @@ func (p *parentRow) ref() domain.ParentRef {
 // openParent returns the parent reference and the customer's data key. An
 // erased customer (or a destroyed key) yields a nil key and Erased set:
 // the record's sealed fields then read as empty.
-func (s *Store) openParent(ctx context.Context, p *parentRow) (domain.ParentRef, *vault.Key, error) {
+func (s *Activities) openParent(ctx context.Context, p *parentRow) (domain.ParentRef, *vault.Key, error) {
 	ref := p.ref()
 	if ref.Erased {
 		return ref, nil, nil
@@ -74,7 +74,7 @@ func (s *Store) openParent(ctx context.Context, p *parentRow) (domain.ParentRef,
 // customerKey returns the data key of customer id, to seal the fields of a
 // record that belongs to it. An unknown customer is not found; an erased
 // one is a conflict.
-func (s *Store) customerKey(ctx context.Context, id domain.ID) (*vault.Key, error) {
+func (s *Activities) customerKey(ctx context.Context, id domain.ID) (*vault.Key, error) {
 	var p parentRow
 	err := s.queryRow(ctx, `SELECT `+parentKeyColumns+` FROM customers c WHERE c.id = ?`,
 		string(id)).Scan(p.dest(true)...)
@@ -131,7 +131,7 @@ type scanner interface {
 
 // getOne reads one child record by id; no row is not found (what names
 // the kind in the error).
-func getOne[T any](ctx context.Context, s *Store, selectFrom string, id domain.ID, what string, scan func(scanner) (T, error)) (T, error) {
+func getOne[T any](ctx context.Context, s *Activities, selectFrom string, id domain.ID, what string, scan func(scanner) (T, error)) (T, error) {
 	v, err := scan(s.queryRow(ctx, selectFrom+` WHERE x.id = ?`, string(id)))
 	if errors.Is(err, sql.ErrNoRows) {
 		var zero T
@@ -182,7 +182,7 @@ func (w *where) scope(sc domain.RecordScope) {
 // listPage reads one page of child records, newest first: selectFrom
 // filtered by w, below cursor, at most limit rows (1..MaxPageSize, else
 // the default). NextCursor is set when more rows follow.
-func listPage[T any](ctx context.Context, s *Store, selectFrom string, w where, cursor domain.ID, limit int,
+func listPage[T any](ctx context.Context, s *Activities, selectFrom string, w where, cursor domain.ID, limit int,
 	scan func(scanner) (T, error), idOf func(T) domain.ID) (domain.Page[T], error) {
 	var page domain.Page[T]
 	if limit <= 0 || limit > domain.MaxPageSize {
@@ -220,7 +220,7 @@ func listPage[T any](ctx context.Context, s *Store, selectFrom string, w where, 
 // insertChild runs an INSERT of a child record with its audit events. A
 // reference that vanished since the service checked it (the customer or a
 // user deleted meanwhile) is a conflict.
-func (s *Store) insertChild(ctx context.Context, what, query string, args []any, evs []*domain.AuditEvent) error {
+func (s *Activities) insertChild(ctx context.Context, what, query string, args []any, evs []*domain.AuditEvent) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		if _, err := tx.Exec(ctx, query, args...); err != nil {
 			if isForeignKeyViolation(err) {
@@ -235,7 +235,7 @@ func (s *Store) insertChild(ctx context.Context, what, query string, args []any,
 // updateChild runs an UPDATE of one child record guarded by its previous
 // state (the WHERE clause of query ends with the guard), with its audit
 // events. No row matched means someone else changed or deleted it first.
-func (s *Store) updateChild(ctx context.Context, what, query string, args []any, evs []*domain.AuditEvent) error {
+func (s *Activities) updateChild(ctx context.Context, what, query string, args []any, evs []*domain.AuditEvent) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.Exec(ctx, query, args...)
 		if err != nil {
@@ -252,7 +252,7 @@ func (s *Store) updateChild(ctx context.Context, what, query string, args []any,
 }
 
 // deleteChild deletes one child record from table with its audit events.
-func (s *Store) deleteChild(ctx context.Context, table, what string, id domain.ID, evs []*domain.AuditEvent) error {
+func (s *Activities) deleteChild(ctx context.Context, table, what string, id domain.ID, evs []*domain.AuditEvent) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE id = ?`, string(id))
 		if err != nil {

@@ -12,7 +12,7 @@ import (
 
 // CreateChallenge stores a challenge (its secret only as a hash) and
 // drops challenges that expired over an hour ago.
-func (s *Store) CreateChallenge(ctx context.Context, c *domain.Challenge, evs ...*domain.AuditEvent) error {
+func (s *Sessions) CreateChallenge(ctx context.Context, c *domain.Challenge, evs ...*domain.AuditEvent) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM auth_challenges WHERE expires_at < ?`, c.CreatedAt.Add(-time.Hour).UnixMicro()); err != nil {
 			return err
@@ -27,7 +27,7 @@ func (s *Store) CreateChallenge(ctx context.Context, c *domain.Challenge, evs ..
 }
 
 // GetChallenge returns a challenge by id.
-func (s *Store) GetChallenge(ctx context.Context, id domain.ID) (*domain.Challenge, error) {
+func (s *Sessions) GetChallenge(ctx context.Context, id domain.ID) (*domain.Challenge, error) {
 	c := &domain.Challenge{ID: id}
 	var uid string
 	var sid sql.NullString
@@ -49,7 +49,7 @@ func (s *Store) GetChallenge(ctx context.Context, id domain.ID) (*domain.Challen
 
 // FailChallenge counts a wrong answer to a challenge and returns the new
 // count.
-func (s *Store) FailChallenge(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) (int, error) {
+func (s *Sessions) FailChallenge(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) (int, error) {
 	n := 0
 	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE auth_challenges SET attempts = attempts + 1 WHERE id = ?`, string(id)); err != nil {
@@ -65,7 +65,7 @@ func (s *Store) FailChallenge(ctx context.Context, id domain.ID, evs ...*domain.
 
 // ConsumeChallenge marks an unused challenge as used; it reports false
 // when it was used meanwhile (each challenge completes once).
-func (s *Store) ConsumeChallenge(ctx context.Context, id domain.ID, at time.Time) (bool, error) {
+func (s *Sessions) ConsumeChallenge(ctx context.Context, id domain.ID, at time.Time) (bool, error) {
 	ok := false
 	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.Exec(ctx, `UPDATE auth_challenges SET used_at = ? WHERE id = ? AND used_at IS NULL`, at.UnixMicro(), string(id))

@@ -12,16 +12,15 @@ import (
 	"github.com/custoscrm/custos/internal/domain"
 )
 
-// AuditSnapshot is a consistent read-only view of the whole audit log,
-// for verification: every read through it sees the same committed state
-// even while the sequencer keeps integrating.
-type AuditSnapshot struct {
-	s  *Store
+// auditSnapshot is a consistent read-only view of the whole audit log
+// inside one read transaction (repeatable read on PostgreSQL).
+type auditSnapshot struct {
+	s  *AuditLog
 	tx *sql.Tx
 }
 
 // ReadAuditSnapshot runs fn over a snapshot of the audit log.
-func (s *Store) ReadAuditSnapshot(ctx context.Context, fn func(ctx context.Context, snap *AuditSnapshot) error) error {
+func (s *AuditLog) ReadAuditSnapshot(ctx context.Context, fn func(ctx context.Context, snap domain.AuditSnapshot) error) error {
 	var opts *sql.TxOptions
 	if s.dialect == Postgres {
 		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
@@ -31,16 +30,16 @@ func (s *Store) ReadAuditSnapshot(ctx context.Context, fn func(ctx context.Conte
 		return fmt.Errorf("begin audit snapshot: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	return fn(ctx, &AuditSnapshot{s: s, tx: tx})
+	return fn(ctx, &auditSnapshot{s: s, tx: tx})
 }
 
-func (a *AuditSnapshot) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (a *auditSnapshot) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	return a.tx.QueryContext(ctx, a.s.q(query), args...)
 }
 
 // Tree returns the integrated size and root hash as recorded.
-func (a *AuditSnapshot) Tree(ctx context.Context) (AuditTree, error) {
-	var t AuditTree
+func (a *auditSnapshot) Tree(ctx context.Context) (domain.AuditTree, error) {
+	var t domain.AuditTree
 	var root []byte
 	if err := a.tx.QueryRowContext(ctx, `SELECT size, root_hash, queue_cursor FROM audit_tree WHERE id = 1`).Scan(&t.Size, &root, &t.QueueCursor); err != nil {
 		return t, fmt.Errorf("read audit tree: %w", err)
@@ -51,7 +50,7 @@ func (a *AuditSnapshot) Tree(ctx context.Context) (AuditTree, error) {
 
 // Counts returns how many events are in the log and how many still wait
 // for the sequencer.
-func (a *AuditSnapshot) Counts(ctx context.Context) (integrated, pending int64, err error) {
+func (a *auditSnapshot) Counts(ctx context.Context) (integrated, pending int64, err error) {
 	var cursor int64
 	err = a.tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM audit_events), (SELECT COUNT(*) FROM audit_pending),
 		(SELECT queue_cursor FROM audit_tree WHERE id = 1)`).Scan(&integrated, &pending, &cursor)
@@ -70,7 +69,7 @@ func (a *AuditSnapshot) Counts(ctx context.Context) (integrated, pending int64, 
 
 // Events calls fn for every event in the log in sequence order. fn may
 // keep ev.
-func (a *AuditSnapshot) Events(ctx context.Context, fn func(ev *domain.AuditEvent) error) error {
+func (a *auditSnapshot) Events(ctx context.Context, fn func(ev *domain.AuditEvent) error) error {
 	rows, err := a.query(ctx, `SELECT `+auditSelect+` FROM audit_events ORDER BY seq`)
 	if err != nil {
 		return fmt.Errorf("read audit events: %w", err)
@@ -91,7 +90,7 @@ func (a *AuditSnapshot) Events(ctx context.Context, fn func(ev *domain.AuditEven
 
 // Hashes calls fn for every stored tree hash in index order. h is only
 // valid during the call.
-func (a *AuditSnapshot) Hashes(ctx context.Context, fn func(idx int64, h []byte) error) error {
+func (a *auditSnapshot) Hashes(ctx context.Context, fn func(idx int64, h []byte) error) error {
 	rows, err := a.query(ctx, `SELECT idx, hash FROM audit_hashes ORDER BY idx`)
 	if err != nil {
 		return fmt.Errorf("read audit hashes: %w", err)
@@ -111,20 +110,20 @@ func (a *AuditSnapshot) Hashes(ctx context.Context, fn func(idx int64, h []byte)
 }
 
 // Checkpoints returns every stored checkpoint, smallest first.
-func (a *AuditSnapshot) Checkpoints(ctx context.Context) ([]*AuditCheckpoint, error) {
+func (a *auditSnapshot) Checkpoints(ctx context.Context) ([]*domain.AuditCheckpoint, error) {
 	return a.s.auditCheckpoints(ctx, a.query, `ORDER BY size`)
 }
 
 // SigningKeys returns every stored checkpoint signing key, oldest first.
-func (a *AuditSnapshot) SigningKeys(ctx context.Context) ([]*AuditSigningKey, error) {
+func (a *auditSnapshot) SigningKeys(ctx context.Context) ([]*domain.AuditSigningKey, error) {
 	rows, err := a.query(ctx, `SELECT version, origin, verifier, kek_version, wrapped, created_at FROM audit_signing_keys ORDER BY version`)
 	if err != nil {
 		return nil, fmt.Errorf("read audit signing keys: %w", err)
 	}
 	defer rows.Close()
-	var out []*AuditSigningKey
+	var out []*domain.AuditSigningKey
 	for rows.Next() {
-		var k AuditSigningKey
+		var k domain.AuditSigningKey
 		var created int64
 		if err := rows.Scan(&k.Version, &k.Origin, &k.Verifier, &k.KEKVersion, &k.Wrapped, &created); err != nil {
 			return nil, fmt.Errorf("read audit signing keys: %w", err)
@@ -139,20 +138,20 @@ func (a *AuditSnapshot) SigningKeys(ctx context.Context) ([]*AuditSigningKey, er
 // sequences the audit log.
 const sequencerLockKey = 0x637573746f7361 // "custosa"
 
-// SequencerLease is the right to sequence the audit log. On PostgreSQL it
+// sequencerLease is the right to sequence the audit log. On PostgreSQL it
 // is a session advisory lock held on a dedicated connection, so exactly
 // one node holds it and it is released if that node dies; on SQLite the
 // single writer makes every process's integration safe, and the lease is
 // always granted.
-type SequencerLease struct {
+type sequencerLease struct {
 	conn *pgxpool.Conn
 }
 
 // TrySequencerLease tries to become the sequencer. It returns nil without
 // error when another node holds the lease.
-func (s *Store) TrySequencerLease(ctx context.Context) (*SequencerLease, error) {
+func (s *AuditLog) TrySequencerLease(ctx context.Context) (domain.SequencerLease, error) {
 	if s.pool == nil {
-		return &SequencerLease{}, nil
+		return &sequencerLease{}, nil
 	}
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
@@ -167,11 +166,11 @@ func (s *Store) TrySequencerLease(ctx context.Context) (*SequencerLease, error) 
 		conn.Release()
 		return nil, nil
 	}
-	return &SequencerLease{conn: conn}, nil
+	return &sequencerLease{conn: conn}, nil
 }
 
 // Check reports an error when the lease is lost (its connection died).
-func (l *SequencerLease) Check(ctx context.Context) error {
+func (l *sequencerLease) Check(ctx context.Context) error {
 	if l == nil {
 		return errors.New("no sequencer lease")
 	}
@@ -182,7 +181,7 @@ func (l *SequencerLease) Check(ctx context.Context) error {
 }
 
 // Release gives the lease up.
-func (l *SequencerLease) Release() {
+func (l *sequencerLease) Release() {
 	if l == nil || l.conn == nil {
 		return
 	}

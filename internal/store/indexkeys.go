@@ -5,28 +5,10 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
+	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/vault"
 )
-
-// Master key and blind-index key states.
-const (
-	KeyActive    = "active"
-	KeyRetiring  = "retiring"
-	KeyRetired   = "retired"
-	KeyDestroyed = "destroyed"
-)
-
-func indexKeyName(v int) string { return "blind-index-root/" + strconv.Itoa(v) }
-
-// IndexKeyName is the name a blind-index root key is wrapped under.
-func IndexKeyName(v int) string { return indexKeyName(v) }
-
-// Index key states beyond the master key states: a new index key is
-// "building" while its entries are written for every customer.
-const KeyBuilding = "building"
 
 // LoadIndexKeys unwraps the blind-index root keys in use into the store's
 // index and sets the active one. On a fresh database it first records
@@ -34,7 +16,7 @@ const KeyBuilding = "building"
 // 1. A master key that does not unwrap the stored index key is reported
 // as the wrong master key. Called again (the key refresh), it loads only
 // versions it does not have yet and drops retired ones.
-func (s *Store) LoadIndexKeys(ctx context.Context, kekVersion int) error {
+func (s *IndexKeys) LoadIndexKeys(ctx context.Context, kekVersion int) error {
 	if s.vault == nil || s.index == nil {
 		return errors.New("store: no vault or blind index configured")
 	}
@@ -47,24 +29,29 @@ func (s *Store) LoadIndexKeys(ctx context.Context, kekVersion int) error {
 // RefreshIndexKeys re-reads the index keys: new versions (a rotation
 // begun by another process) are loaded, retired ones dropped, and the
 // active one follows the database.
-func (s *Store) RefreshIndexKeys(ctx context.Context) error {
-	all, err := s.IndexKeys(ctx)
+func (s *IndexKeys) RefreshIndexKeys(ctx context.Context) error {
+	// One refresh at a time: a refresh that read the keys before a
+	// rotation retired one must not apply that stale state after a later
+	// refresh dropped the key, or entries would be written under it again.
+	s.refreshMu.Lock()
+	defer s.refreshMu.Unlock()
+	all, err := s.indexKeyWraps(ctx)
 	if err != nil {
 		return err
 	}
 	active := 0
 	for _, r := range all {
 		switch r.State {
-		case KeyRetired, KeyDestroyed:
+		case domain.KeyRetired, domain.KeyDestroyed:
 			s.index.RemoveVersion(r.Version)
 			continue
-		case KeyActive:
+		case domain.KeyActive:
 			active = r.Version
 		}
 		if s.index.Has(r.Version) {
 			continue
 		}
-		raw, err := s.vault.UnwrapNamed(ctx, indexKeyName(r.Version), r.KEKVersion, r.Wrapped)
+		raw, err := s.vault.UnwrapNamed(ctx, vault.IndexKeyName(r.Version), r.KEKVersion, r.Wrapped)
 		if err != nil {
 			return fmt.Errorf("blind index key v%d does not unwrap under master key v%d: is this the right master key for this database? %w", r.Version, r.KEKVersion, err)
 		}
@@ -85,11 +72,11 @@ func (s *Store) RefreshIndexKeys(ctx context.Context) error {
 // opens this database's index keys: the wrong key file, passphrase or
 // token is refused with the database untouched. A fresh database has
 // nothing to check.
-func (s *Store) verifyKeys(ctx context.Context) error {
+func (s *DB) verifyKeys(ctx context.Context) error {
 	if s.vault == nil {
 		return nil
 	}
-	rows, err := s.query(ctx, `SELECT version, kek_version, wrapped FROM index_keys WHERE state <> ?`, KeyDestroyed)
+	rows, err := s.query(ctx, `SELECT version, kek_version, wrapped FROM index_keys WHERE state <> ?`, domain.KeyDestroyed)
 	if err != nil {
 		return nil // no schema yet
 	}
@@ -100,7 +87,7 @@ func (s *Store) verifyKeys(ctx context.Context) error {
 		if err := rows.Scan(&v, &kv, &wrapped); err != nil {
 			return err
 		}
-		raw, err := s.vault.UnwrapNamed(ctx, indexKeyName(v), kv, wrapped)
+		raw, err := s.vault.UnwrapNamed(ctx, vault.IndexKeyName(v), kv, wrapped)
 		if err != nil {
 			return fmt.Errorf("the master key does not open this database (blind index key v%d under master key v%d): is this the right master key for this database? %w", v, kv, err)
 		}
@@ -109,7 +96,7 @@ func (s *Store) verifyKeys(ctx context.Context) error {
 	return rows.Err()
 }
 
-func (s *Store) bootstrapKeys(ctx context.Context, kekVersion int) error {
+func (s *IndexKeys) bootstrapKeys(ctx context.Context, kekVersion int) error {
 	var n int
 	if err := s.queryRow(ctx, `SELECT COUNT(*) FROM index_keys`).Scan(&n); err != nil {
 		return fmt.Errorf("read index keys: %w", err)
@@ -121,7 +108,7 @@ func (s *Store) bootstrapKeys(ctx context.Context, kekVersion int) error {
 	if _, err := rand.Read(raw); err != nil {
 		return err
 	}
-	kv, wrapped, err := s.vault.WrapNamed(ctx, indexKeyName(1), raw)
+	kv, wrapped, err := s.vault.WrapNamed(ctx, vault.IndexKeyName(1), raw)
 	clear(raw)
 	if err != nil {
 		return fmt.Errorf("wrap blind index key: %w", err)
@@ -133,47 +120,11 @@ func (s *Store) bootstrapKeys(ctx context.Context, kekVersion int) error {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO master_keys (version, state, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
-			kekVersion, KeyActive, now); err != nil {
+			kekVersion, domain.KeyActive, now); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO index_keys (version, kek_version, wrapped, state, created_at) VALUES (1, ?, ?, ?, ?)`,
-			kv, wrapped, KeyActive, now)
+			kv, wrapped, domain.KeyActive, now)
 		return err
-	})
-}
-
-// insertDataKey stores a new wrapped data key.
-func insertDataKey(ctx context.Context, tx *Tx, wk vault.WrappedKey, now int64) error {
-	_, err := tx.Exec(ctx, `INSERT INTO data_keys (id, kek_version, wrapped, leaf, created_at) VALUES (?, ?, ?, ?, ?)`,
-		string(wk.ID), wk.KEKVersion, wk.Wrapped, leafValue(wk.Leaf), now)
-	return err
-}
-
-// NoKeysYet reports whether the database holds no data key and no index
-// key: a fresh installation.
-func (s *Store) NoKeysYet(ctx context.Context) (bool, error) {
-	var n int
-	err := s.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM data_keys) + (SELECT COUNT(*) FROM index_keys)`).Scan(&n)
-	return n == 0, err
-}
-
-// InsertDataKeys stores wrapped data keys in bulk (imports and
-// benchmarks), 500 rows per statement, in one transaction.
-func (s *Store) InsertDataKeys(ctx context.Context, wks []vault.WrappedKey) error {
-	now := s.now().UnixMicro()
-	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		for start := 0; start < len(wks); start += rewrapChunk {
-			end := min(start+rewrapChunk, len(wks))
-			q := `INSERT INTO data_keys (id, kek_version, wrapped, leaf, created_at) VALUES ` +
-				strings.TrimSuffix(strings.Repeat(`(?, ?, ?, ?, ?),`, end-start), ",")
-			args := make([]any, 0, 5*(end-start))
-			for _, wk := range wks[start:end] {
-				args = append(args, string(wk.ID), wk.KEKVersion, wk.Wrapped, leafValue(wk.Leaf), now)
-			}
-			if _, err := tx.Exec(ctx, q, args...); err != nil {
-				return fmt.Errorf("insert data keys: %w", err)
-			}
-		}
-		return nil
 	})
 }

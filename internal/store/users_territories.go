@@ -12,7 +12,7 @@ import (
 
 // CreateTerritory stores a territory with its regions; a taken name is a
 // conflict.
-func (s *Store) CreateTerritory(ctx context.Context, t *domain.Territory, evs ...*domain.AuditEvent) error {
+func (s *Users) CreateTerritory(ctx context.Context, t *domain.Territory, evs ...*domain.AuditEvent) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.Exec(ctx, `INSERT INTO territories (id, name, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 			string(t.ID), t.Name, t.CreatedAt.UnixMicro(), t.UpdatedAt.UnixMicro())
@@ -40,7 +40,7 @@ func insertRegions(ctx context.Context, tx *Tx, t *domain.Territory) error {
 }
 
 // UpdateTerritory renames a territory and replaces its regions.
-func (s *Store) UpdateTerritory(ctx context.Context, t *domain.Territory, evs ...*domain.AuditEvent) error {
+func (s *Users) UpdateTerritory(ctx context.Context, t *domain.Territory, evs ...*domain.AuditEvent) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		var other string
 		err := tx.QueryRow(ctx, `SELECT id FROM territories WHERE name = ? AND id <> ?`, t.Name, string(t.ID)).Scan(&other)
@@ -68,7 +68,7 @@ func (s *Store) UpdateTerritory(ctx context.Context, t *domain.Territory, evs ..
 }
 
 // DeleteTerritory removes a territory; its users lose it.
-func (s *Store) DeleteTerritory(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error {
+func (s *Users) DeleteTerritory(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		for _, q := range []string{`DELETE FROM user_territories WHERE territory_id = ?`, `DELETE FROM territory_regions WHERE territory_id = ?`} {
 			if _, err := tx.Exec(ctx, q, string(id)); err != nil {
@@ -87,7 +87,7 @@ func (s *Store) DeleteTerritory(ctx context.Context, id domain.ID, evs ...*domai
 }
 
 // GetTerritory returns a territory with its regions.
-func (s *Store) GetTerritory(ctx context.Context, id domain.ID) (*domain.Territory, error) {
+func (s *Users) GetTerritory(ctx context.Context, id domain.ID) (*domain.Territory, error) {
 	ts, err := s.territories(ctx, `WHERE t.id = ?`, string(id))
 	if err != nil {
 		return nil, err
@@ -99,11 +99,11 @@ func (s *Store) GetTerritory(ctx context.Context, id domain.ID) (*domain.Territo
 }
 
 // ListTerritories returns every territory by name.
-func (s *Store) ListTerritories(ctx context.Context) ([]*domain.Territory, error) {
+func (s *Users) ListTerritories(ctx context.Context) ([]*domain.Territory, error) {
 	return s.territories(ctx, ``)
 }
 
-func (s *Store) territories(ctx context.Context, where string, args ...any) ([]*domain.Territory, error) {
+func (s *Users) territories(ctx context.Context, where string, args ...any) ([]*domain.Territory, error) {
 	rows, err := s.query(ctx, `SELECT t.id, t.name, t.created_at, t.updated_at, r.province, r.city
 		FROM territories t LEFT JOIN territory_regions r ON r.territory_id = t.id `+where+`
 		ORDER BY t.name, t.id, r.province, r.city`, args...)
@@ -132,7 +132,7 @@ func (s *Store) territories(ctx context.Context, where string, args ...any) ([]*
 }
 
 // TerritoryRegions returns the regions of the given territories.
-func (s *Store) TerritoryRegions(ctx context.Context, ids []domain.ID) ([]domain.Region, error) {
+func (s *Users) TerritoryRegions(ctx context.Context, ids []domain.ID) ([]domain.Region, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}

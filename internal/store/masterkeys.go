@@ -12,31 +12,8 @@ import (
 	"github.com/custoscrm/custos/internal/vault"
 )
 
-// Rotation kinds and phases.
-const (
-	RotationMaster = "master"
-	RotationIndex  = "index"
-
-	PhaseRewrap  = "rewrap"  // master: rewrapping data keys, index keys and the erasure tree
-	PhaseBuild   = "build"   // index: writing entries under the new key
-	PhaseSwitch  = "switch"  // index: new key active; old still written until retired
-	PhaseCleanup = "cleanup" // index: old key retired; its entries being deleted
-	PhaseDone    = "done"
-)
-
-// MasterKeyInfo is one master key version as the database knows it.
-type MasterKeyInfo struct {
-	Version   int
-	State     string
-	CreatedAt time.Time
-	RetiredAt time.Time
-	// DataKeys and IndexKeys count the keys wrapped under the version.
-	DataKeys  int64
-	IndexKeys int64
-}
-
 // MasterKeys lists the master key versions with what each wraps.
-func (s *Store) MasterKeys(ctx context.Context) ([]MasterKeyInfo, error) {
+func (s *MasterKeys) MasterKeys(ctx context.Context) ([]domain.MasterKeyInfo, error) {
 	out, err := s.masterKeyRows(ctx)
 	if err != nil {
 		return nil, err
@@ -72,15 +49,15 @@ func (s *Store) MasterKeys(ctx context.Context) ([]MasterKeyInfo, error) {
 	return out, nil
 }
 
-func (s *Store) masterKeyRows(ctx context.Context) ([]MasterKeyInfo, error) {
+func (s *MasterKeys) masterKeyRows(ctx context.Context) ([]domain.MasterKeyInfo, error) {
 	rows, err := s.query(ctx, `SELECT version, state, created_at, retired_at FROM master_keys ORDER BY version`)
 	if err != nil {
 		return nil, fmt.Errorf("read master keys: %w", err)
 	}
 	defer rows.Close()
-	var out []MasterKeyInfo
+	var out []domain.MasterKeyInfo
 	for rows.Next() {
-		var m MasterKeyInfo
+		var m domain.MasterKeyInfo
 		var created int64
 		var retired sql.NullInt64
 		if err := rows.Scan(&m.Version, &m.State, &created, &retired); err != nil {
@@ -94,33 +71,19 @@ func (s *Store) masterKeyRows(ctx context.Context) ([]MasterKeyInfo, error) {
 
 // ActiveMasterVersion returns the master key version new keys are wrapped
 // with.
-func (s *Store) ActiveMasterVersion(ctx context.Context) (int, error) {
+func (s *MasterKeys) ActiveMasterVersion(ctx context.Context) (int, error) {
 	var v int
-	err := s.queryRow(ctx, `SELECT version FROM master_keys WHERE state = ?`, KeyActive).Scan(&v)
+	err := s.queryRow(ctx, `SELECT version FROM master_keys WHERE state = ?`, domain.KeyActive).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, errors.New("store: no active master key version")
 	}
 	return v, err
 }
 
-// Rotation is one key rotation's recorded progress.
-type Rotation struct {
-	ID         int64
-	Kind       string
-	From, To   int
-	Phase      string
-	Total      int64
-	Done       int64
-	Cursor     string
-	StartedAt  time.Time
-	UpdatedAt  time.Time
-	FinishedAt time.Time
-}
-
 const rotationColumns = `id, kind, from_version, to_version, phase, total, done, cursor, started_at, updated_at, finished_at`
 
-func scanRotation(sc interface{ Scan(...any) error }) (*Rotation, error) {
-	var r Rotation
+func scanRotation(sc interface{ Scan(...any) error }) (*domain.Rotation, error) {
+	var r domain.Rotation
 	var started, updated int64
 	var finished sql.NullInt64
 	if err := sc.Scan(&r.ID, &r.Kind, &r.From, &r.To, &r.Phase, &r.Total, &r.Done, &r.Cursor, &started, &updated, &finished); err != nil {
@@ -131,7 +94,7 @@ func scanRotation(sc interface{ Scan(...any) error }) (*Rotation, error) {
 }
 
 // OpenRotation returns the unfinished rotation of kind, or nil.
-func (s *Store) OpenRotation(ctx context.Context, kind string) (*Rotation, error) {
+func (s *MasterKeys) OpenRotation(ctx context.Context, kind domain.RotationKind) (*domain.Rotation, error) {
 	r, err := scanRotation(s.queryRow(ctx, `SELECT `+rotationColumns+` FROM key_rotations
 		WHERE kind = ? AND finished_at IS NULL ORDER BY id DESC LIMIT 1`, kind))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -142,7 +105,7 @@ func (s *Store) OpenRotation(ctx context.Context, kind string) (*Rotation, error
 
 // LastRotation returns the newest rotation of kind (finished or not), or
 // nil.
-func (s *Store) LastRotation(ctx context.Context, kind string) (*Rotation, error) {
+func (s *MasterKeys) LastRotation(ctx context.Context, kind domain.RotationKind) (*domain.Rotation, error) {
 	r, err := scanRotation(s.queryRow(ctx, `SELECT `+rotationColumns+` FROM key_rotations
 		WHERE kind = ? ORDER BY id DESC LIMIT 1`, kind))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -151,18 +114,18 @@ func (s *Store) LastRotation(ctx context.Context, kind string) (*Rotation, error
 	return r, err
 }
 
-func insertRotation(ctx context.Context, tx *Tx, kind string, from, to int, phase string, total, now int64) (*Rotation, error) {
+func insertRotation(ctx context.Context, tx *Tx, kind domain.RotationKind, from, to int, phase domain.RotationPhase, total, now int64) (*domain.Rotation, error) {
 	var id int64
 	if err := tx.QueryRow(ctx, `INSERT INTO key_rotations (kind, from_version, to_version, phase, total, done, cursor, started_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, 0, '', ?, ?) RETURNING id`, kind, from, to, phase, total, now, now).Scan(&id); err != nil {
 		return nil, fmt.Errorf("record rotation: %w", err)
 	}
-	return &Rotation{ID: id, Kind: kind, From: from, To: to, Phase: phase, Total: total,
+	return &domain.Rotation{ID: id, Kind: kind, From: from, To: to, Phase: phase, Total: total,
 		StartedAt: time.UnixMicro(now).UTC(), UpdatedAt: time.UnixMicro(now).UTC()}, nil
 }
 
 // UpdateRotation records a rotation's progress.
-func (s *Store) UpdateRotation(ctx context.Context, r *Rotation) error {
+func (s *MasterKeys) UpdateRotation(ctx context.Context, r *domain.Rotation) error {
 	now := s.now().UnixMicro()
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		_, err := tx.Exec(ctx, `UPDATE key_rotations SET phase = ?, total = ?, done = ?, cursor = ?, updated_at = ? WHERE id = ?`,
@@ -174,9 +137,9 @@ func (s *Store) UpdateRotation(ctx context.Context, r *Rotation) error {
 // BeginMasterRotation records master key version to as active and every
 // other active version as retiring, and opens a rotation record, in one
 // transaction. evs are audited with it.
-func (s *Store) BeginMasterRotation(ctx context.Context, to int, total int64, evs ...*domain.AuditEvent) (*Rotation, error) {
+func (s *MasterKeys) BeginMasterRotation(ctx context.Context, to int, total int64, evs ...*domain.AuditEvent) (*domain.Rotation, error) {
 	now := s.now().UnixMicro()
-	var rot *Rotation
+	var rot *domain.Rotation
 	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		var from, newest int
 		if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(CASE WHEN state = 'active' THEN version END), 0), COALESCE(MAX(version), 0) FROM master_keys`).Scan(&from, &newest); err != nil {
@@ -185,14 +148,14 @@ func (s *Store) BeginMasterRotation(ctx context.Context, to int, total int64, ev
 		if to <= newest {
 			return domain.Conflict("", "master key version %d is not newer than version %d", to, newest)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE master_keys SET state = ? WHERE state = ?`, KeyRetiring, KeyActive); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE master_keys SET state = ? WHERE state = ?`, domain.KeyRetiring, domain.KeyActive); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO master_keys (version, state, created_at) VALUES (?, ?, ?)`, to, KeyActive, now); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO master_keys (version, state, created_at) VALUES (?, ?, ?)`, to, domain.KeyActive, now); err != nil {
 			return err
 		}
 		var err error
-		if rot, err = insertRotation(ctx, tx, RotationMaster, from, to, PhaseRewrap, total, now); err != nil {
+		if rot, err = insertRotation(ctx, tx, domain.RotationMaster, from, to, domain.PhaseRewrap, total, now); err != nil {
 			return err
 		}
 		return insertAudit(ctx, tx, evs...)
@@ -202,7 +165,7 @@ func (s *Store) BeginMasterRotation(ctx context.Context, to int, total int64, ev
 
 // CountDataKeysBelow counts live data keys wrapped under a version older
 // than v.
-func (s *Store) CountDataKeysBelow(ctx context.Context, v int) (int64, error) {
+func (s *MasterKeys) CountDataKeysBelow(ctx context.Context, v int) (int64, error) {
 	var n int64
 	err := s.queryRow(ctx, `SELECT COUNT(*) FROM data_keys WHERE kek_version < ? AND wrapped IS NOT NULL`, v).Scan(&n)
 	return n, err
@@ -210,7 +173,7 @@ func (s *Store) CountDataKeysBelow(ctx context.Context, v int) (int64, error) {
 
 // DataKeysBelow returns, in id order, up to limit live data keys with ids
 // above after that are wrapped under a version older than v.
-func (s *Store) DataKeysBelow(ctx context.Context, v int, after domain.ID, limit int) ([]vault.WrappedKey, error) {
+func (s *MasterKeys) DataKeysBelow(ctx context.Context, v int, after domain.ID, limit int) ([]vault.WrappedKey, error) {
 	rows, err := s.query(ctx, `SELECT id, kek_version, wrapped FROM data_keys
 		WHERE id > ? AND kek_version < ? AND wrapped IS NOT NULL ORDER BY id LIMIT ?`, string(after), v, limit)
 	if err != nil {
@@ -235,7 +198,7 @@ const rewrapChunk = 500
 // row changes only if it still holds the version it was read with and
 // was not destroyed meanwhile, so a concurrent erasure wins and running
 // the same batch twice is harmless. It returns how many rows changed.
-func (s *Store) SaveRewrapped(ctx context.Context, old, fresh []vault.WrappedKey) (int64, error) {
+func (s *MasterKeys) SaveRewrapped(ctx context.Context, old, fresh []vault.WrappedKey) (int64, error) {
 	if len(old) != len(fresh) {
 		return 0, errors.New("store: rewrap batch mismatch")
 	}
@@ -297,31 +260,29 @@ func (s *Store) SaveRewrapped(ctx context.Context, old, fresh []vault.WrappedKey
 	return total, err
 }
 
-func (s *Store) blobType() string {
+func (s *DB) blobType() string {
 	if s.dialect == Postgres {
 		return "BYTEA"
 	}
 	return "BLOB"
 }
 
-// IndexKeyWrap is a blind-index root key as stored.
-type IndexKeyWrap struct {
-	Version    int
-	KEKVersion int
-	Wrapped    []byte
-	State      string
+// IndexKeyWraps lists the blind-index root keys as stored, to rewrap them
+// under a new master key version.
+func (s *MasterKeys) IndexKeyWraps(ctx context.Context) ([]domain.WrappedSecret, error) {
+	return s.indexKeyWraps(ctx)
 }
 
-// IndexKeys lists the blind-index keys.
-func (s *Store) IndexKeys(ctx context.Context) ([]IndexKeyWrap, error) {
+// indexKeyWraps lists the blind-index root keys as stored.
+func (s *DB) indexKeyWraps(ctx context.Context) ([]domain.WrappedSecret, error) {
 	rows, err := s.query(ctx, `SELECT version, kek_version, wrapped, state FROM index_keys ORDER BY version`)
 	if err != nil {
 		return nil, fmt.Errorf("read index keys: %w", err)
 	}
 	defer rows.Close()
-	var out []IndexKeyWrap
+	var out []domain.WrappedSecret
 	for rows.Next() {
-		var k IndexKeyWrap
+		var k domain.WrappedSecret
 		if err := rows.Scan(&k.Version, &k.KEKVersion, &k.Wrapped, &k.State); err != nil {
 			return nil, err
 		}
@@ -332,7 +293,7 @@ func (s *Store) IndexKeys(ctx context.Context) ([]IndexKeyWrap, error) {
 
 // SaveIndexKeyWrap stores index key v rewrapped under master key version
 // to, if it is still wrapped under from.
-func (s *Store) SaveIndexKeyWrap(ctx context.Context, v, from, to int, wrapped []byte) error {
+func (s *MasterKeys) SaveIndexKeyWrap(ctx context.Context, v, from, to int, wrapped []byte) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		_, err := tx.Exec(ctx, `UPDATE index_keys SET kek_version = ?, wrapped = ? WHERE version = ? AND kek_version = ?`, to, wrapped, v, from)
 		return err
@@ -341,14 +302,14 @@ func (s *Store) SaveIndexKeyWrap(ctx context.Context, v, from, to int, wrapped [
 
 // FinishMasterRotation marks every retiring master key version retired
 // and closes the rotation, with evs audited in the same transaction.
-func (s *Store) FinishMasterRotation(ctx context.Context, r *Rotation, evs ...*domain.AuditEvent) error {
+func (s *MasterKeys) FinishMasterRotation(ctx context.Context, r *domain.Rotation, evs ...*domain.AuditEvent) error {
 	now := s.now().UnixMicro()
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE master_keys SET state = ?, retired_at = ? WHERE state = ?`, KeyRetired, now, KeyRetiring); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE master_keys SET state = ?, retired_at = ? WHERE state = ?`, domain.KeyRetired, now, domain.KeyRetiring); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE key_rotations SET phase = ?, done = ?, updated_at = ?, finished_at = ? WHERE id = ?`,
-			PhaseDone, r.Done, now, now, r.ID); err != nil {
+			domain.PhaseDone, r.Done, now, now, r.ID); err != nil {
 			return err
 		}
 		return insertAudit(ctx, tx, evs...)
@@ -358,30 +319,23 @@ func (s *Store) FinishMasterRotation(ctx context.Context, r *Rotation, evs ...*d
 // MasterKeyReferences counts what is still wrapped under master key
 // version v: live data keys, and named secrets (index keys not destroyed,
 // audit checkpoint keys).
-func (s *Store) MasterKeyReferences(ctx context.Context, v int) (dataKeys, indexKeys int64, err error) {
+func (s *MasterKeys) MasterKeyReferences(ctx context.Context, v int) (dataKeys, indexKeys int64, err error) {
 	err = s.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM data_keys WHERE kek_version = ? AND wrapped IS NOT NULL),
 		(SELECT COUNT(*) FROM index_keys WHERE kek_version = ? AND state <> 'destroyed')
 		+ (SELECT COUNT(*) FROM audit_signing_keys WHERE kek_version = ?)`, v, v, v).Scan(&dataKeys, &indexKeys)
 	return dataKeys, indexKeys, err
 }
 
-// AuditSigningKeyWrap is a checkpoint signing key as stored.
-type AuditSigningKeyWrap struct {
-	Version    int
-	KEKVersion int
-	Wrapped    []byte
-}
-
 // AuditSigningKeys lists the sealed checkpoint signing keys.
-func (s *Store) AuditSigningKeys(ctx context.Context) ([]AuditSigningKeyWrap, error) {
+func (s *MasterKeys) AuditSigningKeys(ctx context.Context) ([]domain.WrappedSecret, error) {
 	rows, err := s.query(ctx, `SELECT version, kek_version, wrapped FROM audit_signing_keys ORDER BY version`)
 	if err != nil {
 		return nil, fmt.Errorf("read audit signing keys: %w", err)
 	}
 	defer rows.Close()
-	var out []AuditSigningKeyWrap
+	var out []domain.WrappedSecret
 	for rows.Next() {
-		var k AuditSigningKeyWrap
+		var k domain.WrappedSecret
 		if err := rows.Scan(&k.Version, &k.KEKVersion, &k.Wrapped); err != nil {
 			return nil, err
 		}
@@ -392,7 +346,7 @@ func (s *Store) AuditSigningKeys(ctx context.Context) ([]AuditSigningKeyWrap, er
 
 // SaveAuditSigningKeyWrap stores checkpoint key v rewrapped under master
 // key version to, if it is still wrapped under from.
-func (s *Store) SaveAuditSigningKeyWrap(ctx context.Context, v, from, to int, wrapped []byte) error {
+func (s *MasterKeys) SaveAuditSigningKeyWrap(ctx context.Context, v, from, to int, wrapped []byte) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		_, err := tx.Exec(ctx, `UPDATE audit_signing_keys SET kek_version = ?, wrapped = ? WHERE version = ? AND kek_version = ?`, to, wrapped, v, from)
 		return err
@@ -401,9 +355,9 @@ func (s *Store) SaveAuditSigningKeyWrap(ctx context.Context, v, from, to int, wr
 
 // MarkMasterKeyDestroyed records that version v was destroyed in the
 // provider; only a retired version can be.
-func (s *Store) MarkMasterKeyDestroyed(ctx context.Context, v int, evs ...*domain.AuditEvent) error {
+func (s *MasterKeys) MarkMasterKeyDestroyed(ctx context.Context, v int, evs ...*domain.AuditEvent) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE master_keys SET state = ? WHERE version = ? AND state = ?`, KeyDestroyed, v, KeyRetired)
+		res, err := tx.Exec(ctx, `UPDATE master_keys SET state = ? WHERE version = ? AND state = ?`, domain.KeyDestroyed, v, domain.KeyRetired)
 		if err != nil {
 			return err
 		}

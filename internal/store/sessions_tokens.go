@@ -42,7 +42,7 @@ func (r *tokenRow) token() domain.APIToken {
 }
 
 // CreateToken stores an API token (its secret only as a hash).
-func (s *Store) CreateToken(ctx context.Context, t *domain.APIToken, evs ...*domain.AuditEvent) error {
+func (s *Sessions) CreateToken(ctx context.Context, t *domain.APIToken, evs ...*domain.AuditEvent) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO api_tokens (id, secret_hash, user_id, name, scopes, created_by, created_at, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, string(t.ID), t.SecretHash, string(t.UserID), t.Name, strings.Join(t.Scopes, ","),
@@ -58,7 +58,7 @@ func (s *Store) CreateToken(ctx context.Context, t *domain.APIToken, evs ...*dom
 
 // GetTokenUser returns a token with its user, the user's current role and
 // territories, in one query (API token authentication).
-func (s *Store) GetTokenUser(ctx context.Context, id domain.ID) (*domain.TokenUser, error) {
+func (s *Sessions) GetTokenUser(ctx context.Context, id domain.ID) (*domain.TokenUser, error) {
 	var tr tokenRow
 	err := s.queryRow(ctx, `SELECT `+tokenColumns+` FROM api_tokens t WHERE t.id = ?`, string(id)).Scan(tr.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -80,7 +80,7 @@ func (s *Store) GetTokenUser(ctx context.Context, id domain.ID) (*domain.TokenUs
 
 // ListTokens returns a user's tokens (revoked and expired ones included),
 // newest first.
-func (s *Store) ListTokens(ctx context.Context, userID domain.ID) ([]*domain.APIToken, error) {
+func (s *Sessions) ListTokens(ctx context.Context, userID domain.ID) ([]*domain.APIToken, error) {
 	rows, err := s.query(ctx, `SELECT `+tokenColumns+` FROM api_tokens t WHERE t.user_id = ? ORDER BY t.created_at DESC, t.id DESC LIMIT 1000`,
 		string(userID))
 	if err != nil {
@@ -101,7 +101,7 @@ func (s *Store) ListTokens(ctx context.Context, userID domain.ID) ([]*domain.API
 }
 
 // RevokeToken revokes a live token.
-func (s *Store) RevokeToken(ctx context.Context, id domain.ID, at time.Time, evs ...*domain.AuditEvent) error {
+func (s *Sessions) RevokeToken(ctx context.Context, id domain.ID, at time.Time, evs ...*domain.AuditEvent) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.Exec(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, at.UnixMicro(), string(id))
 		if err != nil {
@@ -115,7 +115,7 @@ func (s *Store) RevokeToken(ctx context.Context, id domain.ID, at time.Time, evs
 }
 
 // TouchToken records a token's use.
-func (s *Store) TouchToken(ctx context.Context, id domain.ID, at time.Time) error {
+func (s *Sessions) TouchToken(ctx context.Context, id domain.ID, at time.Time) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		_, err := tx.Exec(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
 			at.UnixMicro(), string(id), at.UnixMicro())

@@ -1,0 +1,213 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/custoscrm/custos/internal/domain"
+	"github.com/custoscrm/custos/internal/vault"
+)
+
+// scopeClause returns the SQL condition (on alias c) and arguments that
+// restrict customers to a record scope.
+func scopeClause(sc domain.RecordScope) (string, []any) {
+	switch {
+	case sc.Nothing:
+		return "1 = 0", nil
+	case sc.OwnerID != "":
+		return "c.owner_id = ?", []any{string(sc.OwnerID)}
+	case sc.TeamID != "":
+		return "c.team_id = ?", []any{string(sc.TeamID)}
+	case len(sc.Territories) > 0:
+		ph := make([]string, len(sc.Territories))
+		args := make([]any, len(sc.Territories))
+		for i, t := range sc.Territories {
+			ph[i] = "?"
+			args[i] = string(t)
+		}
+		return "EXISTS (SELECT 1 FROM territory_regions tr WHERE tr.territory_id IN (" + strings.Join(ph, ",") +
+			") AND tr.province = c.province AND (tr.city = '' OR tr.city = c.city))", args
+	}
+	return "1 = 1", nil
+}
+
+// ListCustomers returns a page of customers matching f, newest first.
+func (s *Customers) ListCustomers(ctx context.Context, f domain.CustomerFilter) (domain.Page[*domain.Customer], error) {
+	var page domain.Page[*domain.Customer]
+	limit := f.Limit
+	if limit <= 0 || limit > domain.MaxPageSize {
+		limit = domain.DefaultPageSize
+	}
+	where := []string{}
+	args := []any{}
+	sc, sargs := scopeClause(f.Scope)
+	where = append(where, sc)
+	args = append(args, sargs...)
+	if f.OwnerID != "" {
+		where = append(where, "c.owner_id = ?")
+		args = append(args, string(f.OwnerID))
+	}
+	if f.Status != "" {
+		where = append(where, "c.status = ?")
+		args = append(args, string(f.Status))
+	}
+	if f.Kind != "" {
+		where = append(where, "c.kind = ?")
+		args = append(args, string(f.Kind))
+	}
+	if f.Tag != "" {
+		where = append(where, "EXISTS (SELECT 1 FROM customer_tags t2 WHERE t2.customer_id = c.id AND t2.tag = ?)")
+		args = append(args, f.Tag)
+	}
+	if !f.UpdatedSince.IsZero() {
+		where = append(where, "c.updated_at >= ?")
+		args = append(args, f.UpdatedSince.UnixMicro())
+	}
+	if f.Name != "" {
+		toks := domain.NameQueryTokens(f.Name)
+		if len(toks) == 0 {
+			return page, nil
+		}
+		v := s.index.Active()
+		ph := make([]string, len(toks))
+		for i, t := range toks {
+			h, err := s.index.Compute(v, vault.IndexNameToken, t)
+			if err != nil {
+				return page, err
+			}
+			ph[i] = "?"
+			args = append(args, h)
+		}
+		where = append(where, "c.id IN (SELECT customer_id FROM blind_index WHERE field = "+
+			fmt.Sprint(vault.IndexNameToken.Code)+" AND key_version = "+fmt.Sprint(v)+" AND hash IN ("+strings.Join(ph, ",")+"))")
+	}
+	cursor := f.Cursor
+	// Name search confirms matches by decrypting: blind-index buckets hold
+	// other names too. Keep reading until the page is full.
+	for {
+		qargs := append([]any(nil), args...)
+		qwhere := append([]string(nil), where...)
+		if cursor != "" {
+			qwhere = append(qwhere, "c.id < ?")
+			qargs = append(qargs, string(cursor))
+		}
+		qargs = append(qargs, limit+1)
+		batch, err := s.queryCustomers(ctx, f.Skip, `SELECT `+s.customerColumns()+`
+			FROM customers c
+			WHERE `+strings.Join(qwhere, " AND ")+` ORDER BY c.id DESC LIMIT ?`, qargs...)
+		if err != nil {
+			return page, fmt.Errorf("list customers: %w", err)
+		}
+		more := len(batch) > limit
+		if more {
+			batch = batch[:limit]
+		}
+		for _, c := range batch {
+			cursor = c.ID
+			if f.Name != "" && !domain.NameMatches(c.Name, f.Name) {
+				continue
+			}
+			page.Items = append(page.Items, c)
+			if len(page.Items) == limit {
+				break
+			}
+		}
+		if len(page.Items) == limit {
+			if more || cursor != batch[len(batch)-1].ID {
+				page.NextCursor = string(cursor)
+			}
+			return page, nil
+		}
+		if !more {
+			return page, nil
+		}
+	}
+}
+
+// FindCustomers returns the customers in scope whose field equals value
+// (already normalized), confirming each blind-index match by decrypting.
+func (s *Customers) FindCustomers(ctx context.Context, field domain.LookupField, value string, scope domain.RecordScope) ([]*domain.Customer, error) {
+	var f vault.IndexField
+	switch field {
+	case domain.LookupPhone:
+		f = vault.IndexPhone
+	case domain.LookupEmail:
+		f = vault.IndexEmail
+	case domain.LookupIDNumber:
+		f = vault.IndexIDNumber
+	case domain.LookupTaxID:
+		f = vault.IndexTaxID
+	default:
+		return nil, domain.Invalid(string(field), "cannot look customers up by %s", field)
+	}
+	v := s.index.Active()
+	h, err := s.index.Compute(v, f, value)
+	if err != nil {
+		return nil, err
+	}
+	sc, sargs := scopeClause(scope)
+	args := append([]any{f.Code, v, h}, sargs...)
+	found, err := s.queryCustomers(ctx, nil, `SELECT `+s.customerColumns()+`
+		FROM customers c
+		WHERE c.id IN (SELECT b.customer_id FROM blind_index b WHERE b.field = ? AND b.key_version = ? AND b.hash = ?)
+		AND `+sc+` ORDER BY c.id DESC LIMIT 100`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("find customers: %w", err)
+	}
+	// A blind-index tag is a truncated HMAC: confirm each match.
+	out := found[:0]
+	for _, c := range found {
+		var got string
+		switch field {
+		case domain.LookupPhone:
+			got = c.Phone
+		case domain.LookupEmail:
+			got = c.Email
+		case domain.LookupIDNumber:
+			got = c.IDNumber
+		case domain.LookupTaxID:
+			got = c.TaxID
+		}
+		if got == value {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// queryCustomers runs a query selecting customerColumns and opens each row.
+func (s *DB) queryCustomers(ctx context.Context, skip map[domain.FieldClass]bool, query string, args ...any) ([]*domain.Customer, error) {
+	rows, err := s.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var raw []customerRow
+	for rows.Next() {
+		var r customerRow
+		if err := rows.Scan(r.dest()...); err != nil {
+			return nil, err
+		}
+		raw = append(raw, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	keys := make([]domain.ID, len(raw))
+	for i := range raw {
+		keys[i] = domain.ID(raw[i].dekID)
+	}
+	if err := s.warmDataKeys(ctx, keys); err != nil {
+		return nil, err
+	}
+	out := make([]*domain.Customer, 0, len(raw))
+	for i := range raw {
+		c, err := s.openCustomer(ctx, &raw[i], skip)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}

@@ -1,0 +1,309 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/custoscrm/custos/internal/domain"
+	"github.com/custoscrm/custos/internal/vault"
+)
+
+const tableCustomers = "customers"
+
+// Sealed customer columns and the field names bound into their ciphertext.
+const (
+	fName        = "name"
+	fPhone       = "phone"
+	fEmail       = "email"
+	fStreet      = "address.street"
+	fIDNumber    = "id_number"
+	fTaxID       = "tax_id"
+	fBankAccount = "bank_account"
+)
+
+func (s *DB) customerColumns() string {
+	return `c.id, c.kind, c.dek_id, c.name_public, c.name_sealed,
+	c.phone_sealed, c.email_sealed, c.street_sealed, c.id_type, c.id_number_sealed, c.tax_id_sealed,
+	c.bank_account_sealed, c.province, c.city, c.district, c.company, c.industry, c.status,
+	c.owner_id, c.team_id, c.erased_at, c.created_at, c.updated_at, c.version, c.tags`
+}
+
+type customerRow struct {
+	id, kind, dekID                             string
+	namePublic                                  sql.NullString
+	name, phone, email, street                  []byte
+	idType                                      string
+	idNumber, taxID, bankAccount                []byte
+	province, city, district, company, industry string
+	status                                      string
+	ownerID, teamID                             sql.NullString
+	erasedAt, createdAt, updatedAt              sql.NullInt64
+	version                                     int64
+	tags                                        sql.NullString
+}
+
+func (r *customerRow) dest() []any {
+	return []any{&r.id, &r.kind, &r.dekID, &r.namePublic, &r.name,
+		&r.phone, &r.email, &r.street, &r.idType, &r.idNumber, &r.taxID,
+		&r.bankAccount, &r.province, &r.city, &r.district, &r.company, &r.industry, &r.status,
+		&r.ownerID, &r.teamID, &r.erasedAt, &r.createdAt, &r.updatedAt, &r.version, &r.tags}
+}
+
+// open decrypts a row into a customer.
+func (s *DB) openCustomer(ctx context.Context, r *customerRow, skip map[domain.FieldClass]bool) (*domain.Customer, error) {
+	c := &domain.Customer{
+		ID:     domain.ID(r.id),
+		Kind:   domain.CustomerKind(r.kind),
+		IDType: domain.IDType(r.idType),
+		Address: domain.Address{
+			Province: r.province, City: r.city, District: r.district,
+		},
+		Company:   r.company,
+		Industry:  r.industry,
+		Status:    domain.CustomerStatus(r.status),
+		OwnerID:   domain.ID(r.ownerID.String),
+		TeamID:    domain.ID(r.teamID.String),
+		CreatedAt: fromMicros(r.createdAt),
+		UpdatedAt: fromMicros(r.updatedAt),
+		Version:   r.version,
+		Tags:      []string{},
+	}
+	if r.tags.Valid && r.tags.String != "" {
+		c.Tags = strings.Split(r.tags.String, ",")
+		sort.Strings(c.Tags)
+	}
+	if r.namePublic.Valid {
+		c.Name = r.namePublic.String
+	}
+	if r.erasedAt.Valid {
+		c.Erased, c.IDType = true, ""
+		return c, nil
+	}
+	key, err := s.dataKey(ctx, domain.ID(r.dekID))
+	if errors.Is(err, vault.ErrErased) {
+		c.Erased, c.IDType = true, ""
+		return c, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("customer %s: %w", r.id, err)
+	}
+	open := func(field string, ct []byte) (string, error) {
+		v, err := key.Open(vault.Place{Table: tableCustomers, Record: c.ID, Field: field}, ct)
+		if err != nil {
+			return "", fmt.Errorf("customer %s field %s: %w", r.id, field, err)
+		}
+		return v, nil
+	}
+	for _, f := range [...]struct {
+		name  string
+		class domain.FieldClass
+		ct    []byte
+		dst   *string
+	}{
+		{fPhone, domain.ClassContact, r.phone, &c.Phone},
+		{fEmail, domain.ClassContact, r.email, &c.Email},
+		{fStreet, domain.ClassContact, r.street, &c.Address.Street},
+		{fIDNumber, domain.ClassIdentity, r.idNumber, &c.IDNumber},
+		{fTaxID, domain.ClassFinancial, r.taxID, &c.TaxID},
+		{fBankAccount, domain.ClassFinancial, r.bankAccount, &c.BankAccount},
+	} {
+		if skip[f.class] {
+			continue
+		}
+		if *f.dst, err = open(f.name, f.ct); err != nil {
+			return nil, err
+		}
+	}
+	if !r.namePublic.Valid && !skip[domain.ClassContact] {
+		if c.Name, err = open(fName, r.name); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// sealedCustomer holds a customer's column values ready for SQL.
+type sealedCustomer struct {
+	namePublic                   any
+	name, phone, email, street   []byte
+	idNumber, taxID, bankAccount []byte
+}
+
+func sealCustomer(key *vault.Key, c *domain.Customer) sealedCustomer {
+	p := func(field string) vault.Place {
+		return vault.Place{Table: tableCustomers, Record: c.ID, Field: field}
+	}
+	sc := sealedCustomer{
+		phone:       key.Seal(p(fPhone), c.Phone),
+		email:       key.Seal(p(fEmail), c.Email),
+		street:      key.Seal(p(fStreet), c.Address.Street),
+		idNumber:    key.Seal(p(fIDNumber), c.IDNumber),
+		taxID:       key.Seal(p(fTaxID), c.TaxID),
+		bankAccount: key.Seal(p(fBankAccount), c.BankAccount),
+	}
+	if c.Kind == domain.CustomerCompany {
+		sc.namePublic = c.Name
+	} else {
+		sc.name = key.Seal(p(fName), c.Name)
+	}
+	return sc
+}
+
+// indexEntry is one blind-index row.
+type indexEntry struct {
+	field   vault.IndexField
+	version int
+	hash    []byte
+}
+
+// tiebreak is the last primary-key column of the entry's blind_index row:
+// empty for identifier fields, so the key itself keeps them unique, and
+// the customer id for name tokens, which many customers share.
+func (e indexEntry) tiebreak(id domain.ID) string {
+	if e.field.Unique {
+		return ""
+	}
+	return string(id)
+}
+
+// insertIndexEntrySQL inserts one blind_index row; a taken identifier
+// inserts nothing.
+const insertIndexEntrySQL = `INSERT INTO blind_index (field, key_version, hash, tiebreak, customer_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+
+// customerIndexEntries computes the blind-index rows of c for every loaded
+// index key version (during a key rotation both old and new are written).
+func (s *DB) customerIndexEntries(c *domain.Customer) ([]indexEntry, error) {
+	return s.customerIndexEntriesFor(c, s.index.Versions())
+}
+
+// customerIndexEntriesFor computes the blind-index rows of c under the
+// given index key versions.
+func (s *DB) customerIndexEntriesFor(c *domain.Customer, versions []int) ([]indexEntry, error) {
+	var out []indexEntry
+	for _, v := range versions {
+		add := func(f vault.IndexField, value string) error {
+			if value == "" {
+				return nil
+			}
+			h, err := s.index.Compute(v, f, value)
+			if err != nil {
+				return err
+			}
+			out = append(out, indexEntry{field: f, version: v, hash: h})
+			return nil
+		}
+		for _, kv := range []struct {
+			f vault.IndexField
+			v string
+		}{
+			{vault.IndexPhone, c.Phone},
+			{vault.IndexEmail, c.Email},
+			{vault.IndexIDNumber, c.IDNumber},
+			{vault.IndexTaxID, c.TaxID},
+		} {
+			if err := add(kv.f, kv.v); err != nil {
+				return nil, err
+			}
+		}
+		seen := map[string]bool{}
+		for _, tok := range domain.NameTokens(c.Name) {
+			h, err := s.index.Compute(v, vault.IndexNameToken, tok)
+			if err != nil {
+				return nil, err
+			}
+			if !seen[string(h)] {
+				seen[string(h)] = true
+				out = append(out, indexEntry{field: vault.IndexNameToken, version: v, hash: h})
+			}
+		}
+	}
+	return out, nil
+}
+
+// insertIndexEntries writes blind-index rows. A unique field whose value
+// is already taken by another customer yields a conflict naming the field.
+func insertIndexEntries(ctx context.Context, tx *Tx, id domain.ID, entries []indexEntry) error {
+	for _, e := range entries {
+		res, err := tx.Exec(ctx, insertIndexEntrySQL, e.field.Code, e.version, e.hash, e.tiebreak(id), string(id))
+		if err != nil {
+			return fmt.Errorf("insert blind index: %w", err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 0 && e.field.Unique {
+			return domain.Conflict(e.field.Name, "another customer already has this %s", strings.ReplaceAll(e.field.Name, "_", " "))
+		}
+	}
+	return nil
+}
+
+func insertTags(ctx context.Context, tx *Tx, id domain.ID, tags []string) error {
+	for _, t := range tags {
+		if _, err := tx.Exec(ctx, `INSERT INTO customer_tags (customer_id, tag) VALUES (?, ?)`, string(id), t); err != nil {
+			return fmt.Errorf("insert tag: %w", err)
+		}
+	}
+	return nil
+}
+
+// preparedCustomer is a customer sealed and indexed, ready to insert: the
+// crypto work of a create, done before the writer is taken.
+type preparedCustomer struct {
+	c       *domain.Customer
+	wk      vault.WrappedKey
+	sc      sealedCustomer
+	entries []indexEntry
+}
+
+// prepareCustomer seals c under a fresh data key and computes its blind
+// indexes. Safe to call from many goroutines.
+func (s *DB) prepareCustomer(ctx context.Context, c *domain.Customer) (*preparedCustomer, error) {
+	key, wk, err := s.vault.NewKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := s.customerIndexEntries(c)
+	if err != nil {
+		return nil, err
+	}
+	return &preparedCustomer{c: c, wk: wk, sc: sealCustomer(key, c), entries: entries}, nil
+}
+
+// prepareCustomers prepares a batch on every CPU.
+func (s *DB) prepareCustomers(ctx context.Context, cs []*domain.Customer) ([]*preparedCustomer, error) {
+	out := make([]*preparedCustomer, len(cs))
+	workers := min(runtime.GOMAXPROCS(0), (len(cs)+63)/64)
+	if workers <= 1 {
+		for i, c := range cs {
+			p, err := s.prepareCustomer(ctx, c)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = p
+		}
+		return out, nil
+	}
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(cs); i += workers {
+				p, err := s.prepareCustomer(ctx, cs[i])
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				out[i] = p
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
