@@ -15,7 +15,6 @@ import (
 	"github.com/custoscrm/custos/internal/audit"
 	"github.com/custoscrm/custos/internal/config"
 	"github.com/custoscrm/custos/internal/domain"
-	"github.com/custoscrm/custos/internal/store"
 	"github.com/custoscrm/custos/internal/testkit"
 )
 
@@ -136,11 +135,7 @@ func TestSequencerLease(t *testing.T) {
 	testkit.ForEachDialect(t, func(t *testing.T, d testkit.Dialect) {
 		a := testkit.NewApp(t, d, testkit.AppOptions{})
 		ctx := context.Background()
-		other, err := store.Open(ctx, store.Options{SQLitePath: a.Config.SQLitePath(), DatabaseURL: a.DatabaseURL})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer other.Close()
+		other := testkit.OpenStore(t, a)
 		l1, err := a.Store.AuditLog.TrySequencerLease(ctx)
 		if err != nil || l1 == nil {
 			t.Fatalf("first lease: %v %v", l1, err)
@@ -290,7 +285,7 @@ func TestLostAuditQueueLosesNoLaterEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, suffix := range []string{"", "-wal", "-shm"} {
-		_ = os.Remove(store.AuditQueuePath(a.Config.SQLitePath()) + suffix)
+		_ = os.Remove(testkit.AuditQueuePath(a) + suffix)
 	}
 	b := testkit.NewApp(t, testkit.SQLite, testkit.AppOptions{Dir: a.Dir})
 	if err := b.Audit.Record(ctx, readEvent(b, 9)); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/custoscrm/custos/internal/identity"
 	"github.com/custoscrm/custos/internal/masterkey"
 	"github.com/custoscrm/custos/internal/records"
+	"github.com/custoscrm/custos/internal/store"
 	"github.com/custoscrm/custos/internal/wiring"
 )
 
@@ -233,4 +234,16 @@ func (a *TestApp) RecordsWithAuditor(aud domain.Auditor) *records.Service {
 		Audit:      aud,
 		Shredder:   a.Keys,
 	}, records.Options{Log: a.Log})
+}
+
+// OpenStore opens a second handle on a's database, without keys, as
+// another node would; it is closed when the test ends.
+func OpenStore(t testing.TB, a *TestApp) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), store.Options{SQLitePath: a.Config.SQLitePath(), DatabaseURL: a.DatabaseURL})
+	if err != nil {
+		t.Fatalf("open a second store: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
 }

@@ -93,3 +93,6 @@ func OpenRawAuditQueue(t testing.TB, a *TestApp) *sql.DB {
 	t.Cleanup(func() { _ = db.Close() })
 	return db
 }
+
+// AuditQueuePath is the file of a's SQLite audit queue.
+func AuditQueuePath(a *TestApp) string { return store.AuditQueuePath(a.Config.SQLitePath()) }
