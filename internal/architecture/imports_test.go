@@ -148,7 +148,7 @@ func TestStoreIsAnAdapter(t *testing.T) {
 		}
 		for kind, imps := range map[string][]string{"code": p.Imports, "tests": p.TestImports, "external tests": p.XTestImports} {
 			if slices.Contains(imps, module+"/internal/store") {
-				t.Errorf("the %s of %s import the store; reach it through the service's interfaces (tests: through internal/testkit)", kind, name)
+				t.Errorf("the %s of %s imports the store; reach it through the service's interfaces (tests: through internal/testkit)", kind, name)
 			}
 		}
 	}

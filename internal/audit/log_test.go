@@ -98,7 +98,7 @@ func TestOutOfOrderCommits(t *testing.T) {
 func testOutOfOrderCommits(t *testing.T, d testkit.Dialect) {
 	a := testkit.NewApp(t, d, testkit.AppOptions{})
 	ctx := context.Background()
-	raw := testkit.OpenRawDB(t, a)
+	raw := testkit.RawDB(t, a)
 	raw.DB.SetMaxOpenConns(2)
 	slow, err := raw.DB.BeginTx(ctx, nil)
 	if err != nil {
@@ -189,7 +189,7 @@ func TestSequencerLoopSignsAndAnchors(t *testing.T) {
 			c.AuditCheckpointInterval = time.Hour // only the stop signs
 		}})
 		ctx := context.Background()
-		raw := testkit.OpenRawDB(t, a)
+		raw := testkit.RawDB(t, a)
 		if err := a.Start(ctx); err != nil {
 			t.Fatal(err)
 		}

@@ -57,7 +57,7 @@ func TestAuditTruncationCaughtByAnchorURL(t *testing.T) {
 		srv := httptest.NewServer(svc)
 		defer srv.Close()
 		a := testkit.NewApp(t, d, testkit.AppOptions{Config: func(c *config.Config) { c.AuditAnchorURL = srv.URL }})
-		l := &auditLog{TestApp: a, raw: testkit.OpenRawDB(t, a)}
+		l := &auditLog{TestApp: a, raw: testkit.RawDB(t, a)}
 		ctx := context.Background()
 		check := func() error {
 			return audit.CheckAnchoredURL(ctx, a.Store.AuditLog, a.AuditSigner, srv.Client(), srv.URL)

@@ -21,7 +21,7 @@ import (
 // auditLog is a test app whose log holds two anchored checkpoints.
 type auditLog struct {
 	*testkit.TestApp
-	raw    *testkit.TamperDB
+	raw    *testkit.Raw
 	anchor string
 	size   int64
 }
@@ -32,7 +32,7 @@ func newAuditLog(t *testing.T, d testkit.Dialect) *auditLog {
 	t.Helper()
 	anchor := filepath.Join(t.TempDir(), "anchors.txt")
 	a := testkit.NewApp(t, d, testkit.AppOptions{Config: func(c *config.Config) { c.AuditAnchorFile = anchor }})
-	l := &auditLog{TestApp: a, raw: testkit.OpenRawDB(t, a), anchor: anchor}
+	l := &auditLog{TestApp: a, raw: testkit.RawDB(t, a), anchor: anchor}
 	l.fill(t, 10)
 	l.fill(t, 15)
 	return l

@@ -146,56 +146,70 @@ const (
 	FlagAudit
 )
 
-// Register binds c's fields in the given groups to flags on fs.
+// Register binds c's fields in the given groups to flags on fs. Each
+// flag's usage names its environment variable (see EnvName).
 func (c *Config) Register(fs *flag.FlagSet, groups int) {
+	before := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) { before[f.Name] = true })
+	defer fs.VisitAll(func(f *flag.Flag) {
+		if !before[f.Name] {
+			f.Usage += " [" + EnvName(f.Name) + "]"
+		}
+	})
 	if groups&FlagData != 0 {
-		fs.StringVar(&c.DataDir, "data", c.DataDir, "data `directory` (database, keys, TLS certificate) [CUSTOS_DATA]")
+		fs.StringVar(&c.DataDir, "data", c.DataDir, "data `directory` (database, keys, TLS certificate)")
 	}
 	if groups&FlagDatabase != 0 {
-		fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL `URL` (postgres://…); default: SQLite in the data directory [CUSTOS_DATABASE_URL]")
-		fs.StringVar(&c.SQLiteSynchronous, "sqlite-synchronous", c.SQLiteSynchronous, "SQLite durability: FULL or NORMAL [CUSTOS_SQLITE_SYNCHRONOUS]")
+		fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL `URL` (postgres://…); default: SQLite in the data directory")
+		fs.StringVar(&c.SQLiteSynchronous, "sqlite-synchronous", c.SQLiteSynchronous, "SQLite durability: FULL or NORMAL")
 	}
 	if groups&FlagKeys != 0 {
-		fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, "master key `file` (default DATA/master.key; keep it off the data disk in production) [CUSTOS_MASTER_KEY_FILE]")
-		fs.IntVar(&c.DataKeyCacheSize, "data-key-cache", c.DataKeyCacheSize, "how many unwrapped data keys to cache [CUSTOS_DATA_KEY_CACHE]")
-		fs.StringVar(&c.MasterKeyProvider, "master-key-provider", c.MasterKeyProvider, "where master keys live: file, passphrase or pkcs11 [CUSTOS_MASTER_KEY_PROVIDER]")
-		fs.StringVar(&c.PassphraseKeyFile, "passphrase-key-file", c.PassphraseKeyFile, "passphrase provider: salt and key-check `file` (default DATA/master.passphrase) [CUSTOS_PASSPHRASE_KEY_FILE]")
-		fs.StringVar(&c.MasterPassphraseFile, "master-passphrase-file", c.MasterPassphraseFile, "passphrase provider: read the passphrase from `file` (first line); else CUSTOS_MASTER_PASSPHRASE, else a prompt [CUSTOS_MASTER_PASSPHRASE_FILE]")
-		fs.StringVar(&c.PKCS11Module, "pkcs11-module", c.PKCS11Module, "PKCS#11: the token's module `library` (e.g. /usr/lib/softhsm/libsofthsm2.so) [CUSTOS_PKCS11_MODULE]")
-		fs.StringVar(&c.PKCS11Token, "pkcs11-token", c.PKCS11Token, "PKCS#11: token `label` [CUSTOS_PKCS11_TOKEN]")
-		fs.StringVar(&c.PKCS11KeyLabel, "pkcs11-key-label", c.PKCS11KeyLabel, "PKCS#11: label prefix of Custos's keys on the token [CUSTOS_PKCS11_KEY_LABEL]")
-		fs.StringVar(&c.PKCS11PINFile, "pkcs11-pin-file", c.PKCS11PINFile, "PKCS#11: read the user PIN from `file` (first line); else CUSTOS_PKCS11_PIN [CUSTOS_PKCS11_PIN_FILE]")
-		fs.DurationVar(&c.KeyRefresh, "key-refresh", c.KeyRefresh, "how often to pick up key changes made by other processes [CUSTOS_KEY_REFRESH]")
-		fs.IntVar(&c.MasterKeyRotationDays, "master-key-rotation-days", c.MasterKeyRotationDays, "rotation policy for the master key, in days [CUSTOS_MASTER_KEY_ROTATION_DAYS]")
-		fs.IntVar(&c.IndexKeyRotationDays, "index-key-rotation-days", c.IndexKeyRotationDays, "rotation policy for the blind-index key, in days [CUSTOS_INDEX_KEY_ROTATION_DAYS]")
+		fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, "master key `file` (default DATA/master.key; keep it off the data disk in production)")
+		fs.IntVar(&c.DataKeyCacheSize, "data-key-cache", c.DataKeyCacheSize, "how many unwrapped data keys to cache")
+		fs.StringVar(&c.MasterKeyProvider, "master-key-provider", c.MasterKeyProvider, "where master keys live: file, passphrase or pkcs11")
+		fs.StringVar(&c.PassphraseKeyFile, "passphrase-key-file", c.PassphraseKeyFile, "passphrase provider: salt and key-check `file` (default DATA/master.passphrase)")
+		fs.StringVar(&c.MasterPassphraseFile, "master-passphrase-file", c.MasterPassphraseFile, "passphrase provider: read the passphrase from `file` (first line); else CUSTOS_MASTER_PASSPHRASE, else a prompt")
+		fs.StringVar(&c.PKCS11Module, "pkcs11-module", c.PKCS11Module, "PKCS#11: the token's module `library` (e.g. /usr/lib/softhsm/libsofthsm2.so)")
+		fs.StringVar(&c.PKCS11Token, "pkcs11-token", c.PKCS11Token, "PKCS#11: token `label`")
+		fs.StringVar(&c.PKCS11KeyLabel, "pkcs11-key-label", c.PKCS11KeyLabel, "PKCS#11: label prefix of Custos's keys on the token")
+		fs.StringVar(&c.PKCS11PINFile, "pkcs11-pin-file", c.PKCS11PINFile, "PKCS#11: read the user PIN from `file` (first line); else CUSTOS_PKCS11_PIN")
+		fs.DurationVar(&c.KeyRefresh, "key-refresh", c.KeyRefresh, "how often to pick up key changes made by other processes")
+		fs.IntVar(&c.MasterKeyRotationDays, "master-key-rotation-days", c.MasterKeyRotationDays, "rotation policy for the master key, in days")
+		fs.IntVar(&c.IndexKeyRotationDays, "index-key-rotation-days", c.IndexKeyRotationDays, "rotation policy for the blind-index key, in days")
 	}
 	if groups&FlagServe != 0 {
-		fs.StringVar(&c.Addr, "addr", c.Addr, "HTTPS listen `host:port` [CUSTOS_ADDR]")
-		fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "TLS certificate `file` (PEM); default: the self-signed one in the data directory [CUSTOS_TLS_CERT]")
-		fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "TLS private key `file` (PEM, mode 0600) [CUSTOS_TLS_KEY]")
-		fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest request body accepted [CUSTOS_MAX_BODY_BYTES]")
-		fs.UintVar(&c.Argon2MemoryKiB, "argon2-memory-kib", c.Argon2MemoryKiB, "argon2id memory per password hash, KiB (minimum 19456) [CUSTOS_ARGON2_MEMORY_KIB]")
-		fs.UintVar(&c.Argon2Iterations, "argon2-iterations", c.Argon2Iterations, "argon2id iterations (minimum 2) [CUSTOS_ARGON2_ITERATIONS]")
-		fs.UintVar(&c.Argon2Parallelism, "argon2-parallelism", c.Argon2Parallelism, "argon2id parallelism (minimum 1) [CUSTOS_ARGON2_PARALLELISM]")
-		fs.IntVar(&c.HashConcurrency, "hash-concurrency", c.HashConcurrency, "most password hashes at once; 0 means the number of CPUs [CUSTOS_HASH_CONCURRENCY]")
-		fs.StringVar(&c.PprofAddr, "pprof-addr", c.PprofAddr, "serve Go profiling endpoints on this loopback `host:port` (off by default) [CUSTOS_PPROF_ADDR]")
-		fs.DurationVar(&c.StepUpWindow, "step-up-window", c.StepUpWindow, "how long a sign-in or step-up counts as fresh for sensitive actions (1m–1h) [CUSTOS_STEP_UP_WINDOW]")
-		fs.StringVar(&c.WebAuthnRPID, "webauthn-rp-id", c.WebAuthnRPID, "passkey relying party id: the `domain` users reach Custos at [CUSTOS_WEBAUTHN_RP_ID]")
-		fs.StringVar(&c.WebAuthnOrigins, "webauthn-origins", c.WebAuthnOrigins, "comma-separated `origins` browsers report for Custos (https://host[:port]) [CUSTOS_WEBAUTHN_ORIGINS]")
+		fs.StringVar(&c.Addr, "addr", c.Addr, "HTTPS listen `host:port`")
+		fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "TLS certificate `file` (PEM); default: the self-signed one in the data directory")
+		fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "TLS private key `file` (PEM, mode 0600)")
+		fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest request body accepted")
+		fs.UintVar(&c.Argon2MemoryKiB, "argon2-memory-kib", c.Argon2MemoryKiB, "argon2id memory per password hash, KiB (minimum 19456)")
+		fs.UintVar(&c.Argon2Iterations, "argon2-iterations", c.Argon2Iterations, "argon2id iterations (minimum 2)")
+		fs.UintVar(&c.Argon2Parallelism, "argon2-parallelism", c.Argon2Parallelism, "argon2id parallelism (minimum 1)")
+		fs.IntVar(&c.HashConcurrency, "hash-concurrency", c.HashConcurrency, "most password hashes at once; 0 means the number of CPUs")
+		fs.StringVar(&c.PprofAddr, "pprof-addr", c.PprofAddr, "serve Go profiling endpoints on this loopback `host:port` (off by default)")
+		fs.DurationVar(&c.StepUpWindow, "step-up-window", c.StepUpWindow, "how long a sign-in or step-up counts as fresh for sensitive actions (1m–1h)")
+		fs.StringVar(&c.WebAuthnRPID, "webauthn-rp-id", c.WebAuthnRPID, "passkey relying party id: the `domain` users reach Custos at")
+		fs.StringVar(&c.WebAuthnOrigins, "webauthn-origins", c.WebAuthnOrigins, "comma-separated `origins` browsers report for Custos (https://host[:port])")
 	}
 	if groups&FlagAudit != 0 {
-		fs.DurationVar(&c.AuditSequenceInterval, "audit-sequence-interval", c.AuditSequenceInterval, "how often new audit events are integrated into the Merkle log [CUSTOS_AUDIT_SEQUENCE_INTERVAL]")
-		fs.DurationVar(&c.AuditCheckpointInterval, "audit-checkpoint-interval", c.AuditCheckpointInterval, "how often a grown audit log is signed and anchored [CUSTOS_AUDIT_CHECKPOINT_INTERVAL]")
-		fs.StringVar(&c.AuditAnchorFile, "audit-anchor-file", c.AuditAnchorFile, "append signed audit checkpoints to this `file` (keep it off the data disk); checked at start-up [CUSTOS_AUDIT_ANCHOR_FILE]")
-		fs.StringVar(&c.AuditAnchorURL, "audit-anchor-url", c.AuditAnchorURL, "POST signed audit checkpoints to this https `URL` [CUSTOS_AUDIT_ANCHOR_URL]")
-		fs.StringVar(&c.AuditShipJSONL, "audit-ship-jsonl", c.AuditShipJSONL, "ship audit events as ECS JSON lines to this `file` ('-' for stdout) [CUSTOS_AUDIT_SHIP_JSONL]")
-		fs.StringVar(&c.AuditShipSyslog, "audit-ship-syslog", c.AuditShipSyslog, "ship audit events as RFC 5424 syslog to tcp://host:port or tls://host:port [CUSTOS_AUDIT_SHIP_SYSLOG]")
-		fs.StringVar(&c.AuditShipSyslogCA, "audit-ship-syslog-ca", c.AuditShipSyslogCA, "CA bundle `file` (PEM) trusted for tls:// syslog; default: the system roots [CUSTOS_AUDIT_SHIP_SYSLOG_CA]")
+		fs.DurationVar(&c.AuditSequenceInterval, "audit-sequence-interval", c.AuditSequenceInterval, "how often new audit events are integrated into the Merkle log")
+		fs.DurationVar(&c.AuditCheckpointInterval, "audit-checkpoint-interval", c.AuditCheckpointInterval, "how often a grown audit log is signed and anchored")
+		fs.StringVar(&c.AuditAnchorFile, "audit-anchor-file", c.AuditAnchorFile, "append signed audit checkpoints to this `file` (keep it off the data disk); checked at start-up")
+		fs.StringVar(&c.AuditAnchorURL, "audit-anchor-url", c.AuditAnchorURL, "POST signed audit checkpoints to this https `URL`")
+		fs.StringVar(&c.AuditShipJSONL, "audit-ship-jsonl", c.AuditShipJSONL, "ship audit events as ECS JSON lines to this `file` ('-' for stdout)")
+		fs.StringVar(&c.AuditShipSyslog, "audit-ship-syslog", c.AuditShipSyslog, "ship audit events as RFC 5424 syslog to tcp://host:port or tls://host:port")
+		fs.StringVar(&c.AuditShipSyslogCA, "audit-ship-syslog-ca", c.AuditShipSyslogCA, "CA bundle `file` (PEM) trusted for tls:// syslog; default: the system roots")
 	}
 	if groups&FlagLog != 0 {
-		fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error [CUSTOS_LOG_LEVEL]")
-		fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: json or text [CUSTOS_LOG_FORMAT]")
+		fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
+		fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: json or text")
 	}
+}
+
+// EnvName is the environment variable that sets flag name:
+// CUSTOS_ and the name in upper case, dashes as underscores.
+func EnvName(name string) string {
+	return "CUSTOS_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 }
 
 // ApplyEnv sets every flag not given on the command line from its
@@ -208,7 +222,7 @@ func ApplyEnv(fs *flag.FlagSet, getenv func(string) string) error {
 		if given[f.Name] {
 			return
 		}
-		env := "CUSTOS_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		env := EnvName(f.Name)
 		if v := getenv(env); v != "" {
 			if err := fs.Set(f.Name, v); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", env, err))

@@ -128,6 +128,26 @@ const (
 	LookupTaxID    LookupField = "tax_id"
 )
 
+// LookupFields lists the exact-lookup fields: the identifiers no two
+// customers share.
+var LookupFields = []LookupField{LookupPhone, LookupEmail, LookupIDNumber, LookupTaxID}
+
+// Identifier returns c's value of an exact-lookup field ("" for another
+// field).
+func (c *Customer) Identifier(f LookupField) string {
+	switch f {
+	case LookupPhone:
+		return c.Phone
+	case LookupEmail:
+		return c.Email
+	case LookupIDNumber:
+		return c.IDNumber
+	case LookupTaxID:
+		return c.TaxID
+	}
+	return ""
+}
+
 // Page is one page of a cursor-paginated list.
 type Page[T any] struct {
 	Items      []T

@@ -432,7 +432,7 @@ func TestCustomerReadFailsClosedWhenAuditFails(t *testing.T) {
 			exec(`ALTER TABLE audit_queue RENAME TO audit_queue_away`)
 			defer exec(`ALTER TABLE audit_queue_away RENAME TO audit_queue`)
 		} else {
-			raw := testkit.OpenRawDB(t, f.a)
+			raw := testkit.RawDB(t, f.a)
 			exec = func(s string) { raw.Exec(t, s) }
 			exec(`ALTER TABLE audit_pending RENAME TO audit_pending_away`)
 			defer exec(`ALTER TABLE audit_pending_away RENAME TO audit_pending`)

@@ -1,17 +1,19 @@
 package jsonapi
 
 import (
+	"context"
 	"net/http"
 	"time"
 
 	"github.com/custoscrm/custos/internal/domain"
+	"github.com/custoscrm/custos/internal/identity"
 )
 
 func (api *API) sessionRoutes() []Route {
 	return []Route{
-		{"GET", "/api/v1/sessions", Authenticated, api.listSessions},
-		{"DELETE", "/api/v1/sessions/{id}", Authenticated, api.endSession},
-		{"DELETE", "/api/v1/users/{id}/sessions", Authenticated, api.endUserSessions},
+		{"GET", "/api/v1/sessions", Authenticated, userListHandler(api, api.identity.ListSessions, toSessionJSON)},
+		{"DELETE", "/api/v1/sessions/{id}", Authenticated, deleteHandler(api, domain.KindSession, api.identity.EndSession)},
+		{"DELETE", "/api/v1/users/{id}/sessions", Authenticated, deleteHandler(api, domain.KindUser, api.identity.EndUserSessions)},
 	}
 }
 
@@ -29,53 +31,36 @@ type sessionJSON struct {
 	Current    bool      `json:"current"`
 }
 
-func (api *API) listSessions(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	if err := checkQuery(q, "user_id"); err != nil {
-		api.writeError(w, r, err)
-		return
-	}
-	userID, err := queryID(q, "user_id", domain.KindUser)
-	if err != nil {
-		api.writeError(w, r, err)
-		return
-	}
-	list, err := api.identity.ListSessions(r.Context(), userID)
-	if err != nil {
-		api.writeError(w, r, err)
-		return
-	}
-	items := make([]sessionJSON, 0, len(list))
-	for _, se := range list {
-		items = append(items, sessionJSON{ID: se.ID, UserID: se.UserID, CreatedAt: se.CreatedAt, LastSeenAt: se.LastSeenAt,
-			ExpiresAt: se.ExpiresAt, AuthAt: se.AuthAt, MFA: se.MFA, SourceIP: se.SourceIP, UserAgent: se.UserAgent,
-			DeviceID: se.DeviceID, Current: se.Current})
-	}
-	writeJSON(w, http.StatusOK, listJSON[sessionJSON]{Items: items})
+func toSessionJSON(se identity.SessionView) sessionJSON {
+	return sessionJSON{ID: se.ID, UserID: se.UserID, CreatedAt: se.CreatedAt, LastSeenAt: se.LastSeenAt,
+		ExpiresAt: se.ExpiresAt, AuthAt: se.AuthAt, MFA: se.MFA, SourceIP: se.SourceIP, UserAgent: se.UserAgent,
+		DeviceID: se.DeviceID, Current: se.Current}
 }
 
-func (api *API) endSession(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, domain.KindSession)
-	if err != nil {
-		api.writeError(w, r, err)
-		return
+// userListHandler answers GET …[?user_id=…] with what list returns for
+// that user (the caller when absent; the service decides who may ask for
+// whom).
+func userListHandler[T, J any](api *API, list func(context.Context, domain.ID) ([]T, error), toJSON func(T) J) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if err := checkQuery(q, "user_id"); err != nil {
+			api.writeError(w, r, err)
+			return
+		}
+		userID, err := queryID(q, "user_id", domain.KindUser)
+		if err != nil {
+			api.writeError(w, r, err)
+			return
+		}
+		found, err := list(r.Context(), userID)
+		if err != nil {
+			api.writeError(w, r, err)
+			return
+		}
+		items := make([]J, 0, len(found))
+		for _, x := range found {
+			items = append(items, toJSON(x))
+		}
+		writeJSON(w, http.StatusOK, listJSON[J]{Items: items})
 	}
-	if err := api.identity.EndSession(r.Context(), id); err != nil {
-		api.writeError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
-func (api *API) endUserSessions(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, domain.KindUser)
-	if err != nil {
-		api.writeError(w, r, err)
-		return
-	}
-	if err := api.identity.EndUserSessions(r.Context(), id); err != nil {
-		api.writeError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }

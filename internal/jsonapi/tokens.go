@@ -10,9 +10,9 @@ import (
 
 func (api *API) tokenRoutes() []Route {
 	return []Route{
-		{"GET", "/api/v1/tokens", Authenticated, api.listTokens},
+		{"GET", "/api/v1/tokens", Authenticated, userListHandler(api, api.identity.ListTokens, toTokenJSON)},
 		{"POST", "/api/v1/tokens", Authenticated, api.createToken},
-		{"DELETE", "/api/v1/tokens/{id}", Authenticated, api.revokeToken},
+		{"DELETE", "/api/v1/tokens/{id}", Authenticated, deleteHandler(api, domain.KindToken, api.identity.RevokeToken)},
 	}
 }
 
@@ -48,29 +48,6 @@ func toTokenJSON(t *domain.APIToken) tokenJSON {
 	return out
 }
 
-func (api *API) listTokens(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	if err := checkQuery(q, "user_id"); err != nil {
-		api.writeError(w, r, err)
-		return
-	}
-	userID, err := queryID(q, "user_id", domain.KindUser)
-	if err != nil {
-		api.writeError(w, r, err)
-		return
-	}
-	list, err := api.identity.ListTokens(r.Context(), userID)
-	if err != nil {
-		api.writeError(w, r, err)
-		return
-	}
-	items := make([]tokenJSON, 0, len(list))
-	for _, t := range list {
-		items = append(items, toTokenJSON(t))
-	}
-	writeJSON(w, http.StatusOK, listJSON[tokenJSON]{Items: items})
-}
-
 func (api *API) createToken(w http.ResponseWriter, r *http.Request) {
 	var in identity.TokenInput
 	if err := decodeJSON(r, &in); err != nil {
@@ -85,17 +62,4 @@ func (api *API) createToken(w http.ResponseWriter, r *http.Request) {
 	out := toTokenJSON(t)
 	out.Token = secret
 	writeJSON(w, http.StatusCreated, out)
-}
-
-func (api *API) revokeToken(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, domain.KindToken)
-	if err != nil {
-		api.writeError(w, r, err)
-		return
-	}
-	if err := api.identity.RevokeToken(r.Context(), id); err != nil {
-		api.writeError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }

@@ -52,33 +52,11 @@ func (s *Service) RotateMaster(ctx context.Context, o RotateOptions) (*domain.Ro
 		return nil, err
 	}
 	o.defaults()
-	lctx, release, err := s.acquire(ctx, domain.LeaseKeyRotation, 0)
-	var held *domain.LeaseHeldError
-	if errors.As(err, &held) {
-		return nil, rotationRunning(held)
-	}
+	ctx, rot, release, err := s.startRotation(ctx, domain.RotationMaster, s.beginMaster)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	ctx = lctx
-
-	if r, err := s.d.MasterKeys.OpenRotation(ctx, domain.RotationIndex); err != nil {
-		return nil, err
-	} else if r != nil {
-		return nil, domain.Conflict("", "a blind-index key rotation (v%d→v%d) is unfinished; finish it first with custos keys rotate --index", r.From, r.To)
-	}
-	rot, err := s.d.MasterKeys.OpenRotation(ctx, domain.RotationMaster)
-	if err != nil {
-		return nil, err
-	}
-	if rot == nil {
-		if rot, err = s.beginMaster(ctx); err != nil {
-			return nil, err
-		}
-	} else {
-		s.o.Log.Info("resuming master key rotation", slog.Int("from", rot.From), slog.Int("to", rot.To), slog.Int64("done", rot.Done))
-	}
 	s.d.Keyring.SetActive(rot.To)
 	o.Progress(domain.PhaseRewrap, rot.Done, rot.Total)
 
@@ -272,4 +250,46 @@ func (s *Service) resealTree(ctx context.Context, to int) error {
 		}
 	}
 	return s.d.Keyring.ResealErasureTree(lctx, to)
+}
+
+// unfinished names each rotation kind and the command that finishes it.
+var unfinished = map[domain.RotationKind]string{
+	domain.RotationMaster: "a master key rotation (v%d→v%d) is unfinished; finish it first with custos keys rotate",
+	domain.RotationIndex:  "a blind-index key rotation (v%d→v%d) is unfinished; finish it first with custos keys rotate --index",
+}
+
+// startRotation takes the rotation lease and returns the open rotation of
+// kind, resumed or begun, refusing while one of the other kind is
+// unfinished. The caller works under the returned context (cancelled if
+// the lease is lost) and calls release when done.
+func (s *Service) startRotation(ctx context.Context, kind domain.RotationKind, begin func(context.Context) (*domain.Rotation, error)) (context.Context, *domain.Rotation, func(), error) {
+	lctx, release, err := s.acquire(ctx, domain.LeaseKeyRotation, 0)
+	var held *domain.LeaseHeldError
+	if errors.As(err, &held) {
+		return nil, nil, nil, rotationRunning(held)
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	other := domain.RotationIndex
+	if kind == domain.RotationIndex {
+		other = domain.RotationMaster
+	}
+	rot, err := s.d.MasterKeys.OpenRotation(lctx, other)
+	if err == nil && rot != nil {
+		err = domain.Conflict("", unfinished[other], rot.From, rot.To)
+	}
+	if err == nil {
+		if rot, err = s.d.MasterKeys.OpenRotation(lctx, kind); err == nil && rot == nil {
+			rot, err = begin(lctx)
+		} else if err == nil {
+			s.o.Log.Info("resuming key rotation", slog.String("kind", string(kind)), slog.Int("from", rot.From),
+				slog.Int("to", rot.To), slog.String("phase", string(rot.Phase)), slog.Int64("done", rot.Done))
+		}
+	}
+	if err != nil {
+		release()
+		return nil, nil, nil, err
+	}
+	return lctx, rot, release, nil
 }

@@ -28,31 +28,11 @@ func (s *Service) RotateIndex(ctx context.Context, o RotateOptions) (*domain.Rot
 		return nil, err
 	}
 	o.defaults()
-	lctx, release, err := s.acquire(ctx, domain.LeaseKeyRotation, 0)
-	var held *domain.LeaseHeldError
-	if errors.As(err, &held) {
-		return nil, rotationRunning(held)
-	}
+	ctx, rot, release, err := s.startRotation(ctx, domain.RotationIndex, s.beginIndex)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	ctx = lctx
-
-	if r, err := s.d.MasterKeys.OpenRotation(ctx, domain.RotationMaster); err != nil {
-		return nil, err
-	} else if r != nil {
-		return nil, domain.Conflict("", "a master key rotation (v%d→v%d) is unfinished; finish it first with custos keys rotate", r.From, r.To)
-	}
-	rot, err := s.d.MasterKeys.OpenRotation(ctx, domain.RotationIndex)
-	if err != nil {
-		return nil, err
-	}
-	if rot == nil {
-		if rot, err = s.beginIndex(ctx); err != nil {
-			return nil, err
-		}
-	}
 	if err := s.d.IndexKeys.RefreshIndexKeys(ctx); err != nil {
 		return rot, err
 	}

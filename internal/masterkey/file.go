@@ -13,8 +13,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
-	"sync"
 	"syscall"
 	"time"
 )
@@ -35,15 +33,14 @@ type keyFileItem struct {
 	Created time.Time `json:"created"`
 }
 
+func (it keyFileItem) version() int { return it.Version }
+
 // FileProvider keeps master keys in a file readable only by its owner.
 // It re-reads the file when asked for a version it does not know, so a
 // server picks up a version created by `custos keys rotate`.
 type FileProvider struct {
 	path string
-
-	mu    sync.RWMutex
-	keys  map[int]cipher.AEAD
-	state []byte
+	t    versionTable[cipher.AEAD]
 }
 
 // CreateKeyFile writes a new key file holding version 1 at path with mode
@@ -108,9 +105,7 @@ func (p *FileProvider) load() error {
 	if err != nil {
 		return fmt.Errorf("master key file %s: erasure_state is not base64", p.path)
 	}
-	p.mu.Lock()
-	p.keys, p.state = keys, state
-	p.mu.Unlock()
+	p.t.set(keys, state)
 	return nil
 }
 
@@ -225,38 +220,9 @@ func (p *FileProvider) Name() string { return "file" }
 func (p *FileProvider) Path() string { return p.path }
 
 // Versions implements Provider.
-func (p *FileProvider) Versions(context.Context) ([]int, error) {
-	if err := p.load(); err != nil {
-		return nil, err
-	}
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	vs := make([]int, 0, len(p.keys))
-	for v := range p.keys {
-		vs = append(vs, v)
-	}
-	sort.Ints(vs)
-	return vs, nil
-}
+func (p *FileProvider) Versions(context.Context) ([]int, error) { return p.t.versions(p.load) }
 
-func (p *FileProvider) aead(v int) (cipher.AEAD, error) {
-	p.mu.RLock()
-	a, ok := p.keys[v]
-	p.mu.RUnlock()
-	if ok {
-		return a, nil
-	}
-	if err := p.load(); err != nil {
-		return nil, err
-	}
-	p.mu.RLock()
-	a, ok = p.keys[v]
-	p.mu.RUnlock()
-	if !ok {
-		return nil, fmt.Errorf("%w: version %d", ErrUnknownVersion, v)
-	}
-	return a, nil
-}
+func (p *FileProvider) aead(v int) (cipher.AEAD, error) { return p.t.get(v, p.load) }
 
 // Wrap implements Provider: AES-256-GCM with a random 96-bit nonce,
 // output nonce||ciphertext||tag.
@@ -300,10 +266,8 @@ func openRandomNonce(a cipher.AEAD, wrapped, aad []byte) ([]byte, error) {
 // the file atomically.
 func (p *FileProvider) Create(_ context.Context, v int) error {
 	return p.rewrite(func(kf *keyFile) error {
-		for _, it := range kf.Keys {
-			if it.Version == v {
-				return fmt.Errorf("%w: version %d", ErrVersionExists, v)
-			}
+		if err := addVersion(kf.Keys, v, keyFileItem.version); err != nil {
+			return err
 		}
 		key := make([]byte, 32)
 		if _, err := rand.Read(key); err != nil {
@@ -316,33 +280,14 @@ func (p *FileProvider) Create(_ context.Context, v int) error {
 
 // Destroy implements Provider: it removes version v from the file.
 func (p *FileProvider) Destroy(_ context.Context, v int) error {
-	return p.rewrite(func(kf *keyFile) error {
-		out := kf.Keys[:0]
-		for _, it := range kf.Keys {
-			if it.Version != v {
-				out = append(out, it)
-			}
-		}
-		if len(out) == len(kf.Keys) {
-			return fmt.Errorf("%w: version %d", ErrUnknownVersion, v)
-		}
-		if len(out) == 0 {
-			return errors.New("refusing to destroy the last master key version")
-		}
-		kf.Keys = out
-		return nil
+	return p.rewrite(func(kf *keyFile) (err error) {
+		kf.Keys, err = dropVersion(kf.Keys, v, keyFileItem.version)
+		return err
 	})
 }
 
 // LoadState implements Provider: the erasure_state field of the file.
-func (p *FileProvider) LoadState(context.Context) ([]byte, error) {
-	if err := p.load(); err != nil {
-		return nil, err
-	}
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	return append([]byte(nil), p.state...), nil
-}
+func (p *FileProvider) LoadState(context.Context) ([]byte, error) { return p.t.erasureState(p.load) }
 
 // StoreState implements Provider: it replaces the erasure_state field,
 // rewriting the file atomically.
@@ -353,28 +298,10 @@ func (p *FileProvider) StoreState(_ context.Context, state []byte) error {
 	})
 }
 
-// rewrite edits the key file under an exclusive lock (so a rotation and
-// an erasure in two processes never lose each other's change) and
-// replaces it atomically: a crash leaves the old or the new file.
+// rewrite edits the key file (see rewriteJSON) and reloads it.
 func (p *FileProvider) rewrite(edit func(*keyFile) error) error {
-	unlock, err := lockFile(p.path + ".lock")
-	if err != nil {
+	if err := rewriteJSON(p.path, "master key file", readKeyFile, edit); err != nil {
 		return err
-	}
-	defer unlock()
-	kf, err := readKeyFile(p.path)
-	if err != nil {
-		return err
-	}
-	if err := edit(kf); err != nil {
-		return err
-	}
-	nb, err := json.MarshalIndent(kf, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := writeFileAtomic(p.path, append(nb, '\n')); err != nil {
-		return fmt.Errorf("rewrite master key file: %w", err)
 	}
 	return p.load()
 }

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -57,6 +56,8 @@ type passphraseItem struct {
 	Created time.Time `json:"created"`
 }
 
+func (it passphraseItem) version() int { return it.Version }
+
 // PassphraseProvider derives master keys from a passphrase: argon2id
 // stretches it (salt and parameters in a small file, mode 0600) into a
 // root key, and each version's key is HKDF-SHA256 of the root with that
@@ -65,12 +66,12 @@ type passphraseItem struct {
 type PassphraseProvider struct {
 	path string
 
-	mu      sync.RWMutex
+	t versionTable[cipher.AEAD]
+
+	mu      sync.RWMutex // guards root, rootFor and pass
 	root    []byte
 	rootFor string // salt+params the root was derived for
 	pass    []byte
-	keys    map[int]cipher.AEAD
-	state   []byte
 }
 
 // ErrWrongPassphrase is returned when the passphrase does not match the
@@ -273,8 +274,9 @@ func (p *PassphraseProvider) load() error {
 	}
 	state, _ := base64.StdEncoding.DecodeString(pf.State)
 	p.mu.Lock()
-	p.root, p.rootFor, p.keys, p.state = root, rootFor, keys, state
+	p.root, p.rootFor = root, rootFor
 	p.mu.Unlock()
+	p.t.set(keys, state)
 	return nil
 }
 
@@ -282,38 +284,9 @@ func (p *PassphraseProvider) load() error {
 func (p *PassphraseProvider) Name() string { return "passphrase" }
 
 // Versions implements Provider.
-func (p *PassphraseProvider) Versions(context.Context) ([]int, error) {
-	if err := p.load(); err != nil {
-		return nil, err
-	}
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	vs := make([]int, 0, len(p.keys))
-	for v := range p.keys {
-		vs = append(vs, v)
-	}
-	sort.Ints(vs)
-	return vs, nil
-}
+func (p *PassphraseProvider) Versions(context.Context) ([]int, error) { return p.t.versions(p.load) }
 
-func (p *PassphraseProvider) aead(v int) (cipher.AEAD, error) {
-	p.mu.RLock()
-	a, ok := p.keys[v]
-	p.mu.RUnlock()
-	if ok {
-		return a, nil
-	}
-	if err := p.load(); err != nil {
-		return nil, err
-	}
-	p.mu.RLock()
-	a, ok = p.keys[v]
-	p.mu.RUnlock()
-	if !ok {
-		return nil, fmt.Errorf("%w: version %d", ErrUnknownVersion, v)
-	}
-	return a, nil
-}
+func (p *PassphraseProvider) aead(v int) (cipher.AEAD, error) { return p.t.get(v, p.load) }
 
 // Wrap implements Provider (AES-256-GCM, random 96-bit nonce).
 func (p *PassphraseProvider) Wrap(_ context.Context, v int, plaintext, aad []byte) ([]byte, error) {
@@ -336,10 +309,8 @@ func (p *PassphraseProvider) Unwrap(_ context.Context, v int, wrapped, aad []byt
 // Create implements Provider: a new version with its own salt.
 func (p *PassphraseProvider) Create(_ context.Context, v int) error {
 	return p.rewrite(func(pf *passphraseFile) error {
-		for _, it := range pf.Versions {
-			if it.Version == v {
-				return fmt.Errorf("%w: version %d", ErrVersionExists, v)
-			}
+		if err := addVersion(pf.Versions, v, passphraseItem.version); err != nil {
+			return err
 		}
 		p.mu.RLock()
 		root := p.root
@@ -356,32 +327,15 @@ func (p *PassphraseProvider) Create(_ context.Context, v int) error {
 // Destroy implements Provider: the version's salt is deleted, so its key
 // can no longer be derived.
 func (p *PassphraseProvider) Destroy(_ context.Context, v int) error {
-	return p.rewrite(func(pf *passphraseFile) error {
-		out := pf.Versions[:0]
-		for _, it := range pf.Versions {
-			if it.Version != v {
-				out = append(out, it)
-			}
-		}
-		if len(out) == len(pf.Versions) {
-			return fmt.Errorf("%w: version %d", ErrUnknownVersion, v)
-		}
-		if len(out) == 0 {
-			return errors.New("refusing to destroy the last master key version")
-		}
-		pf.Versions = out
-		return nil
+	return p.rewrite(func(pf *passphraseFile) (err error) {
+		pf.Versions, err = dropVersion(pf.Versions, v, passphraseItem.version)
+		return err
 	})
 }
 
 // LoadState implements Provider.
 func (p *PassphraseProvider) LoadState(context.Context) ([]byte, error) {
-	if err := p.load(); err != nil {
-		return nil, err
-	}
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	return append([]byte(nil), p.state...), nil
+	return p.t.erasureState(p.load)
 }
 
 // StoreState implements Provider.
@@ -392,28 +346,14 @@ func (p *PassphraseProvider) StoreState(_ context.Context, state []byte) error {
 	})
 }
 
+// rewrite edits the passphrase file (see rewriteJSON) and reloads it. The
+// file is loaded first, so that Create has the root key to derive from.
 func (p *PassphraseProvider) rewrite(edit func(*passphraseFile) error) error {
-	unlock, err := lockFile(p.path + ".lock")
-	if err != nil {
-		return err
-	}
-	defer unlock()
 	if err := p.load(); err != nil {
 		return err
 	}
-	pf, err := readPassphraseFile(p.path)
-	if err != nil {
+	if err := rewriteJSON(p.path, "passphrase key file", readPassphraseFile, edit); err != nil {
 		return err
-	}
-	if err := edit(pf); err != nil {
-		return err
-	}
-	b, err := json.MarshalIndent(pf, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := writeFileAtomic(p.path, append(b, '\n')); err != nil {
-		return fmt.Errorf("rewrite passphrase key file: %w", err)
 	}
 	return p.load()
 }
@@ -423,7 +363,7 @@ func (p *PassphraseProvider) Close() error {
 	p.mu.Lock()
 	clear(p.pass)
 	clear(p.root)
-	p.keys = nil
 	p.mu.Unlock()
+	p.t.set(nil, nil)
 	return nil
 }

@@ -44,8 +44,7 @@ type PKCS11Provider struct {
 	sessions chan pkcs11.SessionHandle
 	all      []pkcs11.SessionHandle
 
-	mu   sync.RWMutex
-	keys map[int]pkcs11.ObjectHandle
+	t versionTable[pkcs11.ObjectHandle]
 }
 
 // OpenPKCS11 loads the module, finds the token and logs in. Each failure
@@ -76,7 +75,7 @@ func OpenPKCS11(cfg PKCS11Config) (_ *PKCS11Provider, err error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &PKCS11Provider{cfg: cfg, ctx: ctx, keys: map[int]pkcs11.ObjectHandle{}}
+	p := &PKCS11Provider{cfg: cfg, ctx: ctx}
 	defer func() {
 		if err != nil {
 			_ = p.Close()
@@ -219,48 +218,17 @@ func (p *PKCS11Provider) reload() error {
 		}
 		keys[v] = h
 	}
-	p.mu.Lock()
-	p.keys = keys
-	p.mu.Unlock()
+	p.t.set(keys, nil)
 	return nil
 }
 
-func (p *PKCS11Provider) key(v int) (pkcs11.ObjectHandle, error) {
-	p.mu.RLock()
-	h, ok := p.keys[v]
-	p.mu.RUnlock()
-	if ok {
-		return h, nil
-	}
-	if err := p.reload(); err != nil {
-		return 0, err
-	}
-	p.mu.RLock()
-	h, ok = p.keys[v]
-	p.mu.RUnlock()
-	if !ok {
-		return 0, fmt.Errorf("%w: version %d", ErrUnknownVersion, v)
-	}
-	return h, nil
-}
+func (p *PKCS11Provider) key(v int) (pkcs11.ObjectHandle, error) { return p.t.get(v, p.reload) }
 
 // Name implements Provider.
 func (p *PKCS11Provider) Name() string { return "pkcs11" }
 
 // Versions implements Provider.
-func (p *PKCS11Provider) Versions(context.Context) ([]int, error) {
-	if err := p.reload(); err != nil {
-		return nil, err
-	}
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	vs := make([]int, 0, len(p.keys))
-	for v := range p.keys {
-		vs = append(vs, v)
-	}
-	sort.Ints(vs)
-	return vs, nil
-}
+func (p *PKCS11Provider) Versions(context.Context) ([]int, error) { return p.t.versions(p.reload) }
 
 const gcmIVSize, gcmTagBits = 12, 128
 

@@ -230,22 +230,6 @@ func (s *Service) rowCustomer(ctx context.Context, a *domain.Actor, row *ImportR
 	return c, nil
 }
 
-// uniqueFields are the identifiers no two customers share.
-var uniqueFields = []domain.LookupField{domain.LookupPhone, domain.LookupEmail, domain.LookupIDNumber, domain.LookupTaxID}
-
-func uniqueValue(c *domain.Customer, f domain.LookupField) string {
-	switch f {
-	case domain.LookupPhone:
-		return c.Phone
-	case domain.LookupEmail:
-		return c.Email
-	case domain.LookupIDNumber:
-		return c.IDNumber
-	default:
-		return c.TaxID
-	}
-}
-
 func (s *Service) validateImport(ctx context.Context, a *domain.Actor, open ImportSource, o ImportOptions, owners *ownerCache) (*ImportResult, error) {
 	res := &ImportResult{}
 	problem := func(p ImportProblem) {
@@ -267,9 +251,9 @@ func (s *Service) validateImport(ctx context.Context, a *domain.Actor, open Impo
 	// Seen identifiers, by a keyed 64-bit hash (a few bytes per row, so a
 	// million rows fit in little memory); the line keeps the first holder.
 	seed := maphash.MakeSeed()
-	seen := make(map[domain.LookupField]map[uint64]int32, len(uniqueFields))
-	pending := make(map[domain.LookupField][]lineValue, len(uniqueFields))
-	for _, f := range uniqueFields {
+	seen := make(map[domain.LookupField]map[uint64]int32, len(domain.LookupFields))
+	pending := make(map[domain.LookupField][]lineValue, len(domain.LookupFields))
+	for _, f := range domain.LookupFields {
 		seen[f] = map[uint64]int32{}
 	}
 	flush := func(f domain.LookupField) error {
@@ -321,8 +305,8 @@ func (s *Service) validateImport(ctx context.Context, a *domain.Actor, open Impo
 			problem(*p)
 			continue
 		}
-		for _, f := range uniqueFields {
-			v := uniqueValue(c, f)
+		for _, f := range domain.LookupFields {
+			v := c.Identifier(f)
 			if v == "" {
 				continue
 			}
@@ -340,7 +324,7 @@ func (s *Service) validateImport(ctx context.Context, a *domain.Actor, open Impo
 			}
 		}
 	}
-	for _, f := range uniqueFields {
+	for _, f := range domain.LookupFields {
 		if err := flush(f); err != nil {
 			return nil, err
 		}

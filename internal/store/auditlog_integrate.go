@@ -57,6 +57,12 @@ func (s *AuditLog) pendingMain(ctx context.Context, limit int) ([]domain.Pending
 		return nil, fmt.Errorf("read pending audit events: %w", err)
 	}
 	defer rows.Close()
+	return scanPending(rows, false)
+}
+
+// scanPending reads rows of id and auditColumns (from audit_pending, or
+// from the queue when queued) as pending events.
+func scanPending(rows *sql.Rows, queued bool) ([]domain.PendingAuditEvent, error) {
 	var out []domain.PendingAuditEvent
 	var sc auditScanner
 	dest := sc.dest()
@@ -65,7 +71,7 @@ func (s *AuditLog) pendingMain(ctx context.Context, limit int) ([]domain.Pending
 			return nil, fmt.Errorf("read pending audit events: %w", err)
 		}
 		ev := sc.event()
-		out = append(out, domain.PendingAuditEvent{ID: ev.Seq, Event: ev})
+		out = append(out, domain.PendingAuditEvent{ID: ev.Seq, Queued: queued, Event: ev})
 		ev.Seq = -1
 	}
 	return out, rows.Err()

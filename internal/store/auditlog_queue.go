@@ -104,18 +104,7 @@ func (q *auditQueue) pending(ctx context.Context, cursor int64, limit int) ([]do
 		return nil, fmt.Errorf("read audit queue: %w", err)
 	}
 	defer rows.Close()
-	var out []domain.PendingAuditEvent
-	var sc auditScanner
-	dest := sc.dest()
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("read audit queue: %w", err)
-		}
-		ev := sc.event()
-		out = append(out, domain.PendingAuditEvent{ID: ev.Seq, Queued: true, Event: ev})
-		ev.Seq = -1
-	}
-	return out, rows.Err()
+	return scanPending(rows, true)
 }
 
 // count returns how many queued events lie after cursor.

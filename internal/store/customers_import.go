@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/custoscrm/custos/internal/domain"
-	"github.com/custoscrm/custos/internal/vault"
 )
 
 // Import states.
@@ -124,17 +123,8 @@ func (s *Customers) InsertCustomers(ctx context.Context, importID domain.ID, cus
 // TakenIdentifiers returns which of values (normalized) another customer
 // already holds in field, using the active blind-index version.
 func (s *Customers) TakenIdentifiers(ctx context.Context, field domain.LookupField, values []string) (map[string]bool, error) {
-	var f vault.IndexField
-	switch field {
-	case domain.LookupPhone:
-		f = vault.IndexPhone
-	case domain.LookupEmail:
-		f = vault.IndexEmail
-	case domain.LookupIDNumber:
-		f = vault.IndexIDNumber
-	case domain.LookupTaxID:
-		f = vault.IndexTaxID
-	default:
+	f, ok := lookupIndex[field]
+	if !ok {
 		return nil, fmt.Errorf("no blind index for %s", field)
 	}
 	taken := map[string]bool{}

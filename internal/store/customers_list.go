@@ -128,17 +128,8 @@ func (s *Customers) ListCustomers(ctx context.Context, f domain.CustomerFilter) 
 // FindCustomers returns the customers in scope whose field equals value
 // (already normalized), confirming each blind-index match by decrypting.
 func (s *Customers) FindCustomers(ctx context.Context, field domain.LookupField, value string, scope domain.RecordScope) ([]*domain.Customer, error) {
-	var f vault.IndexField
-	switch field {
-	case domain.LookupPhone:
-		f = vault.IndexPhone
-	case domain.LookupEmail:
-		f = vault.IndexEmail
-	case domain.LookupIDNumber:
-		f = vault.IndexIDNumber
-	case domain.LookupTaxID:
-		f = vault.IndexTaxID
-	default:
+	f, ok := lookupIndex[field]
+	if !ok {
 		return nil, domain.Invalid(string(field), "cannot look customers up by %s", field)
 	}
 	v := s.index.Active()
@@ -158,18 +149,7 @@ func (s *Customers) FindCustomers(ctx context.Context, field domain.LookupField,
 	// A blind-index tag is a truncated HMAC: confirm each match.
 	out := found[:0]
 	for _, c := range found {
-		var got string
-		switch field {
-		case domain.LookupPhone:
-			got = c.Phone
-		case domain.LookupEmail:
-			got = c.Email
-		case domain.LookupIDNumber:
-			got = c.IDNumber
-		case domain.LookupTaxID:
-			got = c.TaxID
-		}
-		if got == value {
+		if c.Identifier(field) == value {
 			out = append(out, c)
 		}
 	}

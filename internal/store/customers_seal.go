@@ -155,6 +155,14 @@ func sealCustomer(key *vault.Key, c *domain.Customer) sealedCustomer {
 	return sc
 }
 
+// lookupIndex is the blind index of each exact-lookup field.
+var lookupIndex = map[domain.LookupField]vault.IndexField{
+	domain.LookupPhone:    vault.IndexPhone,
+	domain.LookupEmail:    vault.IndexEmail,
+	domain.LookupIDNumber: vault.IndexIDNumber,
+	domain.LookupTaxID:    vault.IndexTaxID,
+}
+
 // indexEntry is one blind-index row.
 type indexEntry struct {
 	field   vault.IndexField
@@ -178,8 +186,21 @@ const insertIndexEntrySQL = `INSERT INTO blind_index (field, key_version, hash, 
 
 // customerIndexEntries computes the blind-index rows of c for every loaded
 // index key version (during a key rotation both old and new are written).
+// A version the key refresh drops meanwhile (retired by a rotation) needs
+// no entries and is skipped.
 func (s *DB) customerIndexEntries(c *domain.Customer) ([]indexEntry, error) {
-	return s.customerIndexEntriesFor(c, s.index.Versions())
+	var out []indexEntry
+	for _, v := range s.index.Versions() {
+		es, err := s.customerIndexEntriesFor(c, []int{v})
+		if errors.Is(err, vault.ErrIndexVersionNotLoaded) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, es...)
+	}
+	return out, nil
 }
 
 // customerIndexEntriesFor computes the blind-index rows of c under the

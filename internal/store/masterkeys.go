@@ -275,20 +275,9 @@ func (s *MasterKeys) IndexKeyWraps(ctx context.Context) ([]domain.WrappedSecret,
 
 // indexKeyWraps lists the blind-index root keys as stored.
 func (s *DB) indexKeyWraps(ctx context.Context) ([]domain.WrappedSecret, error) {
-	rows, err := s.query(ctx, `SELECT version, kek_version, wrapped, state FROM index_keys ORDER BY version`)
-	if err != nil {
-		return nil, fmt.Errorf("read index keys: %w", err)
-	}
-	defer rows.Close()
-	var out []domain.WrappedSecret
-	for rows.Next() {
-		var k domain.WrappedSecret
-		if err := rows.Scan(&k.Version, &k.KEKVersion, &k.Wrapped, &k.State); err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s, func(sc scanner) (k domain.WrappedSecret, err error) {
+		return k, sc.Scan(&k.Version, &k.KEKVersion, &k.Wrapped, &k.State)
+	}, `SELECT version, kek_version, wrapped, state FROM index_keys ORDER BY version`)
 }
 
 // SaveIndexKeyWrap stores index key v rewrapped under master key version
@@ -328,20 +317,9 @@ func (s *MasterKeys) MasterKeyReferences(ctx context.Context, v int) (dataKeys, 
 
 // AuditSigningKeys lists the sealed checkpoint signing keys.
 func (s *MasterKeys) AuditSigningKeys(ctx context.Context) ([]domain.WrappedSecret, error) {
-	rows, err := s.query(ctx, `SELECT version, kek_version, wrapped FROM audit_signing_keys ORDER BY version`)
-	if err != nil {
-		return nil, fmt.Errorf("read audit signing keys: %w", err)
-	}
-	defer rows.Close()
-	var out []domain.WrappedSecret
-	for rows.Next() {
-		var k domain.WrappedSecret
-		if err := rows.Scan(&k.Version, &k.KEKVersion, &k.Wrapped); err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.DB, func(sc scanner) (k domain.WrappedSecret, err error) {
+		return k, sc.Scan(&k.Version, &k.KEKVersion, &k.Wrapped)
+	}, `SELECT version, kek_version, wrapped FROM audit_signing_keys ORDER BY version`)
 }
 
 // SaveAuditSigningKeyWrap stores checkpoint key v rewrapped under master

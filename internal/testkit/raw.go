@@ -77,6 +77,11 @@ func (r *Raw) QueryRow(q string, args ...any) *sql.Row {
 	return r.DB.QueryRowContext(context.Background(), r.rebind(q), args...)
 }
 
+// Query runs a query.
+func (r *Raw) Query(q string, args ...any) (*sql.Rows, error) {
+	return r.DB.QueryContext(context.Background(), r.rebind(q), args...)
+}
+
 // Int returns the single integer a query yields.
 func (r *Raw) Int(t testing.TB, q string, args ...any) int64 {
 	t.Helper()

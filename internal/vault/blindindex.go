@@ -3,6 +3,7 @@ package vault
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -124,6 +125,10 @@ func (b *BlindIndex) Versions() []int {
 	return vs
 }
 
+// ErrIndexVersionNotLoaded is returned by Compute for a version that is
+// not (or no longer) loaded.
+var ErrIndexVersionNotLoaded = errors.New("blind index key version is not loaded")
+
 // Compute returns the blind index of a normalized value for field f under
 // version v.
 func (b *BlindIndex) Compute(v int, f IndexField, value string) ([]byte, error) {
@@ -131,7 +136,7 @@ func (b *BlindIndex) Compute(v int, f IndexField, value string) ([]byte, error) 
 	iv := b.roots[v]
 	b.mu.RUnlock()
 	if iv == nil {
-		return nil, fmt.Errorf("blind index key version %d is not loaded", v)
+		return nil, fmt.Errorf("%w: version %d", ErrIndexVersionNotLoaded, v)
 	}
 	pool := iv.pools[f.Code]
 	h := pool.Get().(hash.Hash)
