@@ -67,7 +67,7 @@ is printed once).`)
 	}
 	srv := httpserver.New(httpserver.Options{
 		TLS: tlscert.ServerConfig(cert), Handler: a.Handler(), Log: log,
-		MaxBodyBytes: cfg.MaxBodyBytes, Ready: a.Store.Ping,
+		MaxBodyBytes: cfg.MaxBodyBytes, Ready: a.Store.Ready,
 	})
 	if cfg.PprofAddr != "" {
 		stopPprof, err := servePprof(ctx, cfg.PprofAddr)

@@ -107,6 +107,10 @@ type Config struct {
 	// keeps it cheap) or NORMAL (commits survive a crash of Custos, not of
 	// the machine).
 	SQLiteSynchronous string
+	// MinFreeDiskMB is the free space SQLite keeps on the data volume:
+	// below it the WAL is checkpointed and truncated, and writes are
+	// refused (503 store_unavailable) while that does not help. 0: off.
+	MinFreeDiskMB int
 }
 
 // Defaults returns the configuration a fresh install runs with: secure
@@ -122,6 +126,7 @@ func Defaults() Config {
 		Argon2Parallelism: 1,
 		DataKeyCacheSize:  250000,
 		SQLiteSynchronous: "FULL",
+		MinFreeDiskMB:     64,
 
 		MasterKeyProvider:       "file",
 		PKCS11KeyLabel:          "custos",
@@ -162,6 +167,7 @@ func (c *Config) Register(fs *flag.FlagSet, groups int) {
 	if groups&FlagDatabase != 0 {
 		fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL `URL` (postgres://…); default: SQLite in the data directory")
 		fs.StringVar(&c.SQLiteSynchronous, "sqlite-synchronous", c.SQLiteSynchronous, "SQLite durability: FULL or NORMAL")
+		fs.IntVar(&c.MinFreeDiskMB, "min-free-disk-mb", c.MinFreeDiskMB, "SQLite: free space to keep on the data volume, MiB; below it the WAL is truncated and writes refused (0: off)")
 	}
 	if groups&FlagKeys != 0 {
 		fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, "master key `file` (default DATA/master.key; keep it off the data disk in production)")
@@ -258,6 +264,9 @@ func (c *Config) Validate(groups int) error {
 	if groups&FlagDatabase != 0 {
 		if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 			return errors.New("--database-url must start with postgres:// or postgresql://")
+		}
+		if c.MinFreeDiskMB < 0 || c.MinFreeDiskMB > 1<<20 {
+			return errors.New("--min-free-disk-mb must be between 0 and 1048576")
 		}
 		switch strings.ToUpper(c.SQLiteSynchronous) {
 		case "FULL", "NORMAL":

@@ -31,6 +31,9 @@ const (
 	CodePasswordChangeRequired Code = "password_change_required"
 	CodeTooLarge               Code = "too_large"   // request body over the limit
 	CodeUnavailable            Code = "unavailable" // temporarily unable to serve
+	// CodeStoreUnavailable: the database cannot take writes now (a full
+	// disk, a lost connection); nothing was changed, retry later.
+	CodeStoreUnavailable Code = "store_unavailable"
 	CodeInternal               Code = "internal"    // anything else; details only in logs
 )
 

@@ -64,6 +64,7 @@ func New(opts Options) *Server {
 		if opts.Ready != nil {
 			if err := opts.Ready(r.Context()); err != nil {
 				opts.Log.Warn("not ready", slog.Any("err", err))
+				w.Header().Set("Retry-After", "5")
 				w.WriteHeader(http.StatusServiceUnavailable)
 				_, _ = w.Write([]byte(`{"status":"unavailable"}` + "\n"))
 				return

@@ -25,6 +25,7 @@ var statusOf = map[domain.Code]int{
 	domain.CodeTooLarge:               http.StatusRequestEntityTooLarge,
 	domain.CodeRateLimited:            http.StatusTooManyRequests,
 	domain.CodeUnavailable:            http.StatusServiceUnavailable,
+	domain.CodeStoreUnavailable:       http.StatusServiceUnavailable,
 	domain.CodeInternal:               http.StatusInternalServerError,
 }
 

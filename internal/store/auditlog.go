@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/custoscrm/custos/internal/domain"
 )
@@ -16,7 +17,15 @@ func (s *AuditLog) AppendAudit(ctx context.Context, evs []*domain.AuditEvent) er
 		return nil
 	}
 	if s.queue != nil {
-		return s.queue.append(ctx, evs)
+		// The queue is a file of its own: a failed append says the volume is
+		// in trouble, a successful one says nothing about the database.
+		if err := s.guard.check(time.Now()); err != nil {
+			return s.health.record(err)
+		}
+		if err := s.queue.append(ctx, evs); err != nil {
+			return s.health.record(err)
+		}
+		return nil
 	}
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		return insertEvents(ctx, "audit_pending", evs, func(query string, args ...any) error {

@@ -58,6 +58,14 @@ type Options struct {
 	// SynchronousFull makes every SQLite commit fsync the WAL (default
 	// true via Open's caller): group commit keeps that cheap.
 	SynchronousNormal bool
+	// DiskReserve is the free space (bytes) SQLite keeps on the data
+	// volume: below it the WAL is checkpointed and truncated, and writes
+	// are refused (store_unavailable) while that does not help. Zero
+	// turns the guard off.
+	DiskReserve uint64
+	// FreeSpace reports the free bytes of the volume holding a directory
+	// (default: statfs).
+	FreeSpace func(dir string) (uint64, error)
 }
 
 // DB is an open database: the connection pools, the dialect, the
@@ -83,6 +91,9 @@ type DB struct {
 	rebound sync.Map // query with ? → query with $n
 
 	refreshMu sync.Mutex // serializes IndexKeys.RefreshIndexKeys
+
+	health writeHealth
+	guard  *diskGuard // SQLite only
 }
 
 var registerOnce sync.Once
@@ -128,6 +139,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.health.log = s.log
 	readConns := opts.ReadConns
 	if readConns <= 0 {
 		readConns = max(4, 2*runtime.NumCPU())
@@ -211,6 +223,14 @@ func (s *DB) openSQLite(ctx context.Context, opts Options, readConns int) error 
 		maxBatch = 256
 	}
 	s.batch = newBatcher(w, maxBatch, s.log)
+	if opts.DiskReserve > 0 {
+		free := opts.FreeSpace
+		if free == nil {
+			free = statfsFree
+		}
+		s.guard = &diskGuard{dir: filepath.Dir(opts.SQLitePath), reserve: opts.DiskReserve, free: free, log: s.log,
+			checkpoint: s.checkpointWAL}
+	}
 	if s.queue, err = openAuditQueue(ctx, opts.SQLitePath, sync, maxBatch, s.log); err != nil {
 		s.batch.close()
 		_ = r.Close()
@@ -342,19 +362,42 @@ func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
 // transaction holding fn's changes is durable, or with fn's error. fn may
 // therefore run more than once (on PostgreSQL too: serialization retries)
 // and must not have side effects outside the transaction.
+//
+// A write the database cannot take now (a full disk, a lost connection)
+// fails with store_unavailable and changes nothing; see db_faults.go.
 func (s *DB) Write(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+	if err := s.guard.check(time.Now()); err != nil {
+		return s.health.record(err)
+	}
 	if s.batch != nil {
-		return s.batch.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return s.health.record(s.batch.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 			return fn(ctx, &Tx{tx: tx, s: s})
-		})
+		}))
 	}
 	for attempt := 0; ; attempt++ {
 		err := s.writePostgres(ctx, fn)
 		if err == nil || attempt >= 4 || !isRetryable(err) {
-			return err
+			return s.health.record(err)
 		}
 		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
 	}
+}
+
+// checkpointWAL copies the WALs (database and audit queue) into their
+// database files and truncates them, giving their space back.
+func (s *DB) checkpointWAL() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	errs := []error{}
+	if _, err := s.writer.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		errs = append(errs, err)
+	}
+	if s.queue != nil {
+		if _, err := s.queue.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (s *DB) writePostgres(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {

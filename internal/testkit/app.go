@@ -71,6 +71,9 @@ type AppOptions struct {
 	Provider masterkey.Provider
 	// Argon2 overrides the cheap test hashing parameters.
 	Argon2 *identity.Argon2Params
+	// FreeSpace overrides how the SQLite disk guard reads the free space
+	// of the data volume (tests of a full disk).
+	FreeSpace func(dir string) (uint64, error)
 }
 
 // TestApp is an initialized, opened Custos for a test.
@@ -108,7 +111,8 @@ func NewApp(t testing.TB, d Dialect, o AppOptions) *TestApp {
 	if log == nil {
 		log = Logger(t)
 	}
-	opts := wiring.Options{Now: o.Now, Argon2: &FastArgon2, PassphraseArgon2: &CheapPassphraseArgon2, Provider: o.Provider}
+	opts := wiring.Options{Now: o.Now, Argon2: &FastArgon2, PassphraseArgon2: &CheapPassphraseArgon2, Provider: o.Provider,
+		FreeSpace: o.FreeSpace}
 	if o.Argon2 != nil {
 		opts.Argon2 = o.Argon2
 	}

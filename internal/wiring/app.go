@@ -63,6 +63,9 @@ type Options struct {
 	// PassphraseArgon2 overrides the argon2id parameters of a new
 	// passphrase file (tests use cheaper ones).
 	PassphraseArgon2 *masterkey.Argon2Params
+	// FreeSpace overrides how the SQLite disk guard reads the free space
+	// of the data volume (tests of a full disk).
+	FreeSpace func(dir string) (uint64, error)
 }
 
 // Open assembles Custos from cfg (already validated).
@@ -104,6 +107,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		Now:               opts.Now,
 		Logger:            log,
 		SynchronousNormal: cfg.SQLiteSynchronous == "NORMAL",
+		DiskReserve:       uint64(cfg.MinFreeDiskMB) << 20, //nolint:gosec // Validate bounds it to [0, 1 TiB]
+		FreeSpace:         opts.FreeSpace,
 	})
 	if err != nil {
 		return nil, err

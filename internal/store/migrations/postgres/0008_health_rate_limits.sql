@@ -1,0 +1,18 @@
+-- One row the readiness check rewrites while writes are failing (a full
+-- disk), to learn when they succeed again without waiting for a user's
+-- write: it stores 64 KiB in pad and clears it in one transaction, a write
+-- that needs new space as most writes do.
+CREATE TABLE store_health (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    checked_at BIGINT NOT NULL,
+    pad        BYTEA
+);
+INSERT INTO store_health (id, checked_at) VALUES (1, 0);
+
+-- Token buckets shared by every node: a bucket holds up to its burst of
+-- tokens, refilled at its rate; a request takes one.
+CREATE TABLE rate_limits (
+    bucket     TEXT             PRIMARY KEY,
+    tokens     DOUBLE PRECISION NOT NULL,
+    updated_at BIGINT           NOT NULL
+);
