@@ -28,6 +28,11 @@ const (
 	ActionCustomerReveal = "customer.reveal" // a masked field revealed, with the reason
 	ActionCustomerExport = "customer.export"
 	ActionCustomerImport = "customer.import"
+	// A customer whose stored data failed its integrity check was met
+	// (outcome error; the reason names the action and the failure).
+	ActionCustomerUnreadable = "customer.unreadable"
+	// Every stored record's integrity was checked (custos doctor).
+	ActionDataIntegrityCheck = "data.integrity_check"
 
 	// People, permissions and keys.
 	ActionUserCreate   = "user.create"

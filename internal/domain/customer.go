@@ -82,6 +82,10 @@ type Customer struct {
 	Version     int64
 	// Erased is true after crypto-shredding: the personal fields are gone.
 	Erased bool
+	// Unreadable says why the customer's stored data failed its integrity
+	// check ("" when it did not): every field but the id and what scope
+	// checks need is then empty, and no caller is shown anything else.
+	Unreadable UnreadableReason
 
 	// View annotations set by the service for the caller.
 	Masked []string

@@ -26,6 +26,7 @@ const (
 	FnTeamsManage     Function = "teams.manage"
 	FnAuditRead       Function = "audit.read"
 	FnKeysManage      Function = "keys.manage"
+	FnDataCheck       Function = "data.check" // check every stored record's integrity (ids and reasons only)
 )
 
 // AllFunctions lists every function, in a stable order.
@@ -33,7 +34,7 @@ var AllFunctions = []Function{
 	FnCustomersRead, FnCustomersCreate, FnCustomersUpdate, FnCustomersDelete,
 	FnCustomersExport, FnCustomersImport, FnCustomersErase, FnDealsRead, FnDealsWrite,
 	FnVisitsRead, FnVisitsWrite, FnNotesRead, FnNotesWrite, FnReveal,
-	FnUsersManage, FnRolesManage, FnTeamsManage, FnAuditRead, FnKeysManage,
+	FnUsersManage, FnRolesManage, FnTeamsManage, FnAuditRead, FnKeysManage, FnDataCheck,
 }
 
 // Scope bounds which records a role reaches.

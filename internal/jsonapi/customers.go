@@ -70,6 +70,26 @@ func toCustomerJSON(c *domain.Customer) customerJSON {
 	return out
 }
 
+// unreadableJSON stands in a list for a customer whose stored data failed
+// its integrity check: its id and why, no data.
+type unreadableJSON struct {
+	ID         domain.ID `json:"id"`
+	Unreadable struct {
+		Code   domain.Code             `json:"code"`
+		Reason domain.UnreadableReason `json:"reason"`
+	} `json:"unreadable"`
+}
+
+// toCustomerListItem is c as a list shows it.
+func toCustomerListItem(c *domain.Customer) any {
+	if c.Unreadable == "" {
+		return toCustomerJSON(c)
+	}
+	u := unreadableJSON{ID: c.ID}
+	u.Unreadable.Code, u.Unreadable.Reason = domain.CodeUnreadable, c.Unreadable
+	return u
+}
+
 func (api *API) createCustomer(w http.ResponseWriter, r *http.Request) {
 	var in domain.CustomerInput
 	if err := decodeJSON(r, &in); err != nil {
@@ -186,11 +206,11 @@ func (api *API) listCustomers(w http.ResponseWriter, r *http.Request) {
 		api.writeError(w, r, err)
 		return
 	}
-	items := make([]customerJSON, len(page.Items))
+	items := make([]any, len(page.Items))
 	for i, c := range page.Items {
-		items[i] = toCustomerJSON(c)
+		items[i] = toCustomerListItem(c)
 	}
-	writeJSON(w, http.StatusOK, listJSON[customerJSON]{Items: items, NextCursor: encodeCursor(page.NextCursor)})
+	writeJSON(w, http.StatusOK, listJSON[any]{Items: items, NextCursor: encodeCursor(page.NextCursor)})
 }
 
 // customerFilter reads the list filters shared by listing and exporting:

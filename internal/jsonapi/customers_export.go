@@ -14,16 +14,22 @@ import (
 // customerCSVColumns are the columns of a customer export, in order.
 var customerCSVColumns = []string{"id", "kind", "name", "phone", "email", "province", "city", "district", "street",
 	"id_type", "id_number", "tax_id", "bank_account", "company", "industry", "tags", "status", "owner_id", "team_id",
-	"created_at", "updated_at", "masked", "erased"}
+	"created_at", "updated_at", "masked", "erased", "unreadable"}
 
 // customerCSVRecord is c as an export row, every cell neutralized against
-// spreadsheet formula injection.
+// spreadsheet formula injection. An unreadable customer is its id and the
+// reason, nothing else.
 func customerCSVRecord(c *domain.Customer) []string {
+	if c.Unreadable != "" {
+		row := make([]string, len(customerCSVColumns))
+		row[0], row[len(row)-1] = string(c.ID), string(c.Unreadable)
+		return row
+	}
 	row := []string{string(c.ID), string(c.Kind), c.Name, c.Phone, c.Email, c.Address.Province, c.Address.City,
 		c.Address.District, c.Address.Street, string(c.IDType), c.IDNumber, c.TaxID, c.BankAccount, c.Company,
 		c.Industry, strings.Join(c.Tags, " "), string(c.Status), string(c.OwnerID), string(c.TeamID),
 		c.CreatedAt.UTC().Format(time.RFC3339), c.UpdatedAt.UTC().Format(time.RFC3339), strings.Join(c.Masked, " "),
-		strconv.FormatBool(c.Erased)}
+		strconv.FormatBool(c.Erased), ""}
 	for i := range row {
 		row[i] = audit.NeutralizeCSVCell(row[i])
 	}

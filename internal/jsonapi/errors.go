@@ -26,7 +26,10 @@ var statusOf = map[domain.Code]int{
 	domain.CodeRateLimited:            http.StatusTooManyRequests,
 	domain.CodeUnavailable:            http.StatusServiceUnavailable,
 	domain.CodeStoreUnavailable:       http.StatusServiceUnavailable,
-	domain.CodeInternal:               http.StatusInternalServerError,
+	// Stored data that fails its integrity check is the server's fault,
+	// and said plainly.
+	domain.CodeUnreadable: http.StatusInternalServerError,
+	domain.CodeInternal:   http.StatusInternalServerError,
 }
 
 // StatusOf returns the HTTP status for an error code.

@@ -75,6 +75,9 @@ func (s *Service) GetCustomer(ctx context.Context, id domain.ID) (*domain.Custom
 	if err != nil {
 		return nil, err
 	}
+	if c.Unreadable != "" {
+		return nil, s.unreadable(ctx, "customer.read", c)
+	}
 	v := policy.NewView(a)
 	v.Customer(c)
 	if err := s.recordRead(ctx, "customer.read", "customer", c.ID, nil, v.Revealed); err != nil {
@@ -97,6 +100,9 @@ func (s *Service) UpdateCustomer(ctx context.Context, id domain.ID, p *domain.Cu
 	c, err := s.customerInScope(ctx, a, id, "customer.update", openAll)
 	if err != nil {
 		return nil, err
+	}
+	if c.Unreadable != "" {
+		return nil, s.unreadable(ctx, "customer.update", c)
 	}
 	if c.Erased {
 		return nil, domain.Conflict("", "the customer has been erased")
@@ -187,6 +193,10 @@ func (s *Service) ListCustomers(ctx context.Context, f domain.CustomerFilter) (d
 	}
 	var ids, fields []string
 	for _, c := range page.Items {
+		if c.Unreadable != "" {
+			s.reportUnreadable(ctx, "customer.list", c)
+			continue
+		}
 		v := policy.NewView(a)
 		v.Customer(c)
 		if len(v.Revealed) > 0 {

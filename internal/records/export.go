@@ -46,6 +46,10 @@ func (s *Service) ExportCustomers(ctx context.Context, f domain.CustomerFilter, 
 		ids := make([]string, 0, len(page.Items))
 		var fields []string
 		for _, c := range page.Items {
+			if c.Unreadable != "" {
+				s.reportUnreadable(ctx, domain.ActionCustomerExport, c)
+				continue
+			}
 			v := policy.NewView(a)
 			v.Customer(c)
 			ids = append(ids, string(c.ID))

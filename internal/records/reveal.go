@@ -66,6 +66,9 @@ func (s *Service) RevealCustomerField(ctx context.Context, id domain.ID, field, 
 	if err != nil {
 		return nil, err
 	}
+	if c.Unreadable != "" {
+		return nil, s.unreadable(ctx, "customer.reveal", c)
+	}
 	if c.Erased {
 		return nil, domain.Conflict("", "the customer has been erased")
 	}

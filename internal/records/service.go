@@ -81,6 +81,8 @@ type Deps struct {
 	// Shredder punctures the erasure tree once an erasure or deletion
 	// destroyed a data key.
 	Shredder Shredder
+	// Checker walks the stored records for CheckIntegrity.
+	Checker IntegrityChecker
 }
 
 // Options tune the service.
@@ -100,6 +102,7 @@ type Service struct {
 	directory  Directory
 	audit      domain.Auditor
 	shredder   Shredder
+	checker    IntegrityChecker
 	now        func() time.Time
 	log        *slog.Logger
 	stepUp     time.Duration
@@ -118,7 +121,7 @@ func New(d Deps, o Options) *Service {
 	}
 	return &Service{
 		customers: d.Customers, activities: d.Activities, imports: d.Imports, directory: d.Directory,
-		audit: d.Audit, shredder: d.Shredder, now: o.Now, log: o.Log, stepUp: o.StepUpWindow,
+		audit: d.Audit, shredder: d.Shredder, checker: d.Checker, now: o.Now, log: o.Log, stepUp: o.StepUpWindow,
 	}
 }
 

@@ -55,7 +55,11 @@ func (r *customerRow) dest() []any {
 		&r.ownerID, &r.teamID, &r.erasedAt, &r.createdAt, &r.updatedAt, &r.version, &r.tags}
 }
 
-// open decrypts a row into a customer.
+// openCustomer decrypts a row into a customer, leaving the classes in skip
+// sealed (and their fields empty). A customer whose data key does not
+// unwrap or whose sealed field fails authentication is returned marked
+// Unreadable, with nothing but what scope checks need: one damaged record
+// never takes a page of others with it.
 func (s *DB) openCustomer(ctx context.Context, r *customerRow, skip map[domain.FieldClass]bool) (*domain.Customer, error) {
 	c := &domain.Customer{
 		ID:     domain.ID(r.id),
@@ -85,10 +89,16 @@ func (s *DB) openCustomer(ctx context.Context, r *customerRow, skip map[domain.F
 		c.Erased, c.IDType = true, ""
 		return c, nil
 	}
+	if skip[domain.ClassContact] && skip[domain.ClassIdentity] && skip[domain.ClassFinancial] {
+		return c, nil // nothing sealed to open: the data key is not needed
+	}
 	key, err := s.dataKey(ctx, domain.ID(r.dekID))
 	if errors.Is(err, vault.ErrErased) {
 		c.Erased, c.IDType = true, ""
 		return c, nil
+	}
+	if errors.Is(err, vault.ErrUnwrap) {
+		return unreadableCustomer(c, domain.UnreadableKey), nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("customer %s: %w", r.id, err)
@@ -116,16 +126,30 @@ func (s *DB) openCustomer(ctx context.Context, r *customerRow, skip map[domain.F
 		if skip[f.class] {
 			continue
 		}
-		if *f.dst, err = open(f.name, f.ct); err != nil {
+		if *f.dst, err = open(f.name, f.ct); errors.Is(err, vault.ErrOpen) {
+			return unreadableCustomer(c, domain.UnreadableField), nil
+		} else if err != nil {
 			return nil, err
 		}
 	}
 	if !r.namePublic.Valid && !skip[domain.ClassContact] {
-		if c.Name, err = open(fName, r.name); err != nil {
+		if c.Name, err = open(fName, r.name); errors.Is(err, vault.ErrOpen) {
+			return unreadableCustomer(c, domain.UnreadableField), nil
+		} else if err != nil {
 			return nil, err
 		}
 	}
 	return c, nil
+}
+
+// unreadableCustomer keeps of c only what scope checks need.
+func unreadableCustomer(c *domain.Customer, why domain.UnreadableReason) *domain.Customer {
+	return &domain.Customer{
+		ID: c.ID, Kind: c.Kind, OwnerID: c.OwnerID, TeamID: c.TeamID,
+		Address:    domain.Address{Province: c.Address.Province, City: c.Address.City},
+		Tags:       []string{},
+		Unreadable: why,
+	}
 }
 
 // sealedCustomer holds a customer's column values ready for SQL.

@@ -68,7 +68,9 @@ func (s *DB) warmDataKeys(ctx context.Context, ids []domain.ID) error {
 		wk.ID = domain.ID(id)
 		// A key whose erasure-tree leaf is punctured (a database copy made
 		// before an erasure) stays out of the cache; its row reads as erased.
-		if _, err := s.vault.Key(ctx, wk); err != nil && !errors.Is(err, vault.ErrErased) {
+		// One that does not unwrap (tampered) is reported by the read
+		// of its row, which stays unreadable; the rest of the page is not.
+		if _, err := s.vault.Key(ctx, wk); err != nil && !errors.Is(err, vault.ErrErased) && !errors.Is(err, vault.ErrUnwrap) {
 			return err
 		}
 	}

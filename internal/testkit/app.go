@@ -237,6 +237,7 @@ func (a *TestApp) RecordsWithAuditor(aud domain.Auditor) *records.Service {
 		Directory:  a.Store.Users,
 		Audit:      aud,
 		Shredder:   a.Keys,
+		Checker:    a.Store.Customers,
 	}, records.Options{Log: a.Log})
 }
 

@@ -38,6 +38,10 @@ type Wrapper interface {
 // customer as erased.
 var ErrErased = masterkey.ErrErased
 
+// ErrUnwrap is returned when a wrapped data key does not unwrap: the
+// wrong master key, or a tampered value.
+var ErrUnwrap = masterkey.ErrUnwrap
+
 // ErrOpen is returned when a sealed value does not open: it was tampered
 // with, or moved to another row, column or key.
 var ErrOpen = errors.New("vault: sealed value does not open (tampered or misplaced)")

@@ -162,6 +162,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		Directory:  a.Store.Users,
 		Audit:      a.Audit,
 		Shredder:   a.Keys,
+		Checker:    a.Store.Customers,
 	}, records.Options{Now: opts.Now, Log: log, StepUpWindow: stepUp})
 	a.Identity, err = identity.New(identity.Deps{
 		Users:    a.Store.Users,
