@@ -107,6 +107,9 @@ type Config struct {
 	// keeps it cheap) or NORMAL (commits survive a crash of Custos, not of
 	// the machine).
 	SQLiteSynchronous string
+	// MaskedLookupsPerHour bounds each user's exact lookups by a value
+	// their role sees masked (see records.Options.MaskedLookupRate).
+	MaskedLookupsPerHour int
 	// MinFreeDiskMB is the free space SQLite keeps on the data volume:
 	// below it the WAL is checkpointed and truncated, and writes are
 	// refused (503 store_unavailable) while that does not help. 0: off.
@@ -117,16 +120,17 @@ type Config struct {
 // without tuning.
 func Defaults() Config {
 	return Config{
-		Addr:              "localhost:8443",
-		LogLevel:          "info",
-		LogFormat:         "json",
-		MaxBodyBytes:      1 << 20,
-		Argon2MemoryKiB:   19 * 1024,
-		Argon2Iterations:  2,
-		Argon2Parallelism: 1,
-		DataKeyCacheSize:  250000,
-		SQLiteSynchronous: "FULL",
-		MinFreeDiskMB:     64,
+		Addr:                 "localhost:8443",
+		LogLevel:             "info",
+		LogFormat:            "json",
+		MaxBodyBytes:         1 << 20,
+		Argon2MemoryKiB:      19 * 1024,
+		Argon2Iterations:     2,
+		Argon2Parallelism:    1,
+		DataKeyCacheSize:     250000,
+		SQLiteSynchronous:    "FULL",
+		MinFreeDiskMB:        64,
+		MaskedLookupsPerHour: 120,
 
 		MasterKeyProvider:       "file",
 		PKCS11KeyLabel:          "custos",
@@ -195,6 +199,7 @@ func (c *Config) Register(fs *flag.FlagSet, groups int) {
 		fs.StringVar(&c.PprofAddr, "pprof-addr", c.PprofAddr, "serve Go profiling endpoints on this loopback `host:port` (off by default)")
 		fs.DurationVar(&c.StepUpWindow, "step-up-window", c.StepUpWindow, "how long a sign-in or step-up counts as fresh for sensitive actions (1m–1h)")
 		fs.StringVar(&c.WebAuthnRPID, "webauthn-rp-id", c.WebAuthnRPID, "passkey relying party id: the `domain` users reach Custos at")
+		fs.IntVar(&c.MaskedLookupsPerHour, "masked-lookups-per-hour", c.MaskedLookupsPerHour, "exact lookups per user and hour by a value the user's role sees masked (phone, email; up to 20 at once)")
 		fs.StringVar(&c.WebAuthnOrigins, "webauthn-origins", c.WebAuthnOrigins, "comma-separated `origins` browsers report for Custos (https://host[:port])")
 	}
 	if groups&FlagAudit != 0 {
@@ -276,6 +281,9 @@ func (c *Config) Validate(groups int) error {
 		}
 	}
 	if groups&FlagServe != 0 {
+		if c.MaskedLookupsPerHour < 1 || c.MaskedLookupsPerHour > 100000 {
+			return errors.New("--masked-lookups-per-hour must be between 1 and 100000")
+		}
 		host, port, err := net.SplitHostPort(c.Addr)
 		if err != nil {
 			return fmt.Errorf("--addr %q: want host:port", c.Addr)

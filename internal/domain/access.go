@@ -1,6 +1,9 @@
 package domain
 
-import "strings"
+import (
+	"maps"
+	"strings"
+)
 
 // ValidFunction reports whether f names a function.
 func ValidFunction(f Function) bool {
@@ -43,9 +46,10 @@ func (r *Role) Clone() *Role {
 	for k, v := range r.Functions {
 		c.Functions[k] = v
 	}
-	c.Fields = make(map[FieldClass]Access, len(r.Fields))
-	for k, v := range r.Fields {
-		c.Fields[k] = v
+	c.Fields = maps.Clone(r.Fields)
+	c.MaskedLookup = maps.Clone(r.MaskedLookup)
+	if c.Fields == nil {
+		c.Fields = map[FieldClass]Access{}
 	}
 	return &c
 }

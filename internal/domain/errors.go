@@ -34,7 +34,7 @@ const (
 	// CodeStoreUnavailable: the database cannot take writes now (a full
 	// disk, a lost connection); nothing was changed, retry later.
 	CodeStoreUnavailable Code = "store_unavailable"
-	CodeInternal               Code = "internal"    // anything else; details only in logs
+	CodeInternal         Code = "internal" // anything else; details only in logs
 )
 
 // Error is an application error: a code, a message safe to show the caller,

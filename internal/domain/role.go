@@ -104,6 +104,12 @@ type Role struct {
 	Functions map[Function]bool
 	Scope     Scope
 	Fields    map[FieldClass]Access
+	// MaskedLookup names the lookup classes (contact, identity, financial)
+	// whose masked holders may still look customers up by an exact value
+	// (a phone, an ID number). Such a lookup confirms that the value
+	// belongs to some customer, so it is opt-in per class and
+	// rate-limited; holders of read or write access may always look up.
+	MaskedLookup map[FieldClass]bool
 	// Session policy.
 	IdleTimeout     time.Duration
 	AbsoluteTimeout time.Duration
@@ -114,6 +120,25 @@ type Role struct {
 // Can reports whether the role grants fn.
 func (r *Role) Can(fn Function) bool {
 	return r != nil && r.Functions[fn]
+}
+
+// LookupClasses are the field classes customers may be looked up by
+// exactly: contact (phone, email), identity (ID numbers), financial (tax
+// ids).
+var LookupClasses = []FieldClass{ClassContact, ClassIdentity, ClassFinancial}
+
+// Lookup says whether and how the role may look customers up by an exact
+// value of class: not at all (no access, or masked access without
+// MaskedLookup), limited (masked access with MaskedLookup: rate-limited),
+// or freely (read or write access).
+func (r *Role) Lookup(class FieldClass) (allowed, limited bool) {
+	switch a := r.FieldAccess(class); {
+	case a >= AccessRead:
+		return true, false
+	case a == AccessMasked && r.MaskedLookup[class]:
+		return true, true
+	}
+	return false, false
 }
 
 // FieldAccess returns the role's access to class. The public class is

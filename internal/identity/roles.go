@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/custoscrm/custos/internal/domain"
@@ -34,6 +35,9 @@ type RoleInput struct {
 	Fields     map[string]string   `json:"fields"`
 	Session    *SessionPolicyInput `json:"session"`
 	RequireMFA bool                `json:"require_mfa"`
+	// MaskedLookup names the classes (contact, identity, financial) whose
+	// masked holders may look customers up by an exact value.
+	MaskedLookup []domain.FieldClass `json:"masked_lookup"`
 }
 
 // RolePatch changes a role; nil leaves a part as it is. Built-in roles
@@ -46,6 +50,8 @@ type RolePatch struct {
 	Fields     *map[string]string  `json:"fields"`
 	Session    *SessionPolicyInput `json:"session"`
 	RequireMFA *bool               `json:"require_mfa"`
+	// MaskedLookup may change on a built-in role too.
+	MaskedLookup *[]domain.FieldClass `json:"masked_lookup"`
 }
 
 // ListRoles returns every role. Authorization: roles.manage or
@@ -113,11 +119,14 @@ func (s *Service) CreateRole(ctx context.Context, in *RoleInput) (*domain.Role, 
 	if err := applySession(r, in.Session); err != nil {
 		return nil, err
 	}
+	if err := applyMaskedLookup(r, in.MaskedLookup); err != nil {
+		return nil, err
+	}
 	if err := checkNoEscalation(a, r); err != nil {
 		return nil, err
 	}
 	ev := domain.NewAuditEvent(ctx, now, "role.create", "role", r.Name)
-	ev.Fields = []string{"functions", "scope", "fields", "session", "require_mfa"}
+	ev.Fields = []string{"functions", "scope", "fields", "session", "require_mfa", "masked_lookup"}
 	if err := s.users.CreateRole(ctx, r, ev); err != nil {
 		return nil, err
 	}
@@ -185,6 +194,12 @@ func (s *Service) UpdateRole(ctx context.Context, name string, p *RolePatch) (*d
 	if p.RequireMFA != nil {
 		r.RequireMFA = *p.RequireMFA
 		fields = append(fields, "require_mfa")
+	}
+	if p.MaskedLookup != nil {
+		if err := applyMaskedLookup(r, *p.MaskedLookup); err != nil {
+			return nil, err
+		}
+		fields = append(fields, "masked_lookup")
 	}
 	if len(fields) == 0 {
 		return nil, domain.Invalid("", "nothing to change")
@@ -269,6 +284,17 @@ func applyFields(r *domain.Role, fields map[string]string) error {
 			return domain.Invalid("fields", "access for %s must be none, masked, read or write", c)
 		}
 		r.Fields[c] = acc
+	}
+	return nil
+}
+
+func applyMaskedLookup(r *domain.Role, classes []domain.FieldClass) error {
+	r.MaskedLookup = map[domain.FieldClass]bool{}
+	for _, c := range classes {
+		if !slices.Contains(domain.LookupClasses, c) {
+			return domain.Invalid("masked_lookup", "masked_lookup takes classes customers are looked up by: %v", domain.LookupClasses)
+		}
+		r.MaskedLookup[c] = true
 	}
 	return nil
 }

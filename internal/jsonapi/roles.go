@@ -31,6 +31,9 @@ type roleJSON struct {
 	Fields     map[string]string `json:"fields"`
 	Session    sessionPolicyJSON `json:"session"`
 	RequireMFA bool              `json:"require_mfa"`
+	// MaskedLookup: classes whose masked holders may look customers up
+	// by an exact value (rate-limited).
+	MaskedLookup []domain.FieldClass `json:"masked_lookup"`
 }
 
 func toRoleJSON(r *domain.Role) roleJSON {
@@ -44,6 +47,12 @@ func toRoleJSON(r *domain.Role) roleJSON {
 	}
 	for _, c := range domain.AllFieldClasses {
 		out.Fields[string(c)] = r.FieldAccess(c).String()
+	}
+	out.MaskedLookup = []domain.FieldClass{}
+	for _, c := range domain.LookupClasses {
+		if r.MaskedLookup[c] {
+			out.MaskedLookup = append(out.MaskedLookup, c)
+		}
 	}
 	return out
 }

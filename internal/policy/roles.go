@@ -86,6 +86,15 @@ func BuiltinRoles() map[string]*domain.Role {
 		role(domain.RoleAuditor, domain.ScopeAll, fns(domain.FnAuditRead),
 			access(none, none, none, none, none, none, none)),
 	}
+	// Roles that see contact data masked may still find a customer by the
+	// phone or email someone gives them (customer service answering a
+	// call), rate-limited; never by an ID number or tax id they see masked.
+	for _, r := range roles {
+		r.MaskedLookup = map[domain.FieldClass]bool{}
+		if r.Fields[domain.ClassContact] == masked {
+			r.MaskedLookup[domain.ClassContact] = true
+		}
+	}
 	out := make(map[string]*domain.Role, len(roles))
 	for _, r := range roles {
 		out[r.Name] = r

@@ -227,44 +227,68 @@ func hiddenClasses(a *domain.Actor) map[domain.FieldClass]bool {
 	return skip
 }
 
+// lookupClass is the field class of each exact-lookup field.
+var lookupClass = map[domain.LookupField]domain.FieldClass{
+	domain.LookupPhone:    domain.ClassContact,
+	domain.LookupEmail:    domain.ClassContact,
+	domain.LookupIDNumber: domain.ClassIdentity,
+	domain.LookupTaxID:    domain.ClassFinancial,
+}
+
 // FindCustomers looks customers up by an exact identifier (phone, email,
 // id_number, tax_id), normalizing value first.
 //
-// Authorization: customers.read and at least masked access to the
-// field's class (no searching by what one may not see). The search is
-// audited with the field name, never the value.
+// Authorization: customers.read, and a role that may look up by the
+// field's class (domain.Role.Lookup): read or write access to it, or
+// masked access where the role's masked_lookup names the class — an
+// exact match confirms that a value belongs to some customer, so such
+// lookups are rate-limited per user (Options.MaskedLookupRate). The
+// lookup is audited with the field name, never the value; a refused one
+// as denied. Errors: invalid, forbidden, rate_limited (Retry-After).
 func (s *Service) FindCustomers(ctx context.Context, field domain.LookupField, value string) ([]*domain.Customer, error) {
-	a, err := s.require(ctx, domain.FnCustomersRead, "customer.lookup", "customer", "")
+	a, err := s.require(ctx, domain.FnCustomersRead, domain.ActionCustomerLookup, "customer", "")
 	if err != nil {
 		return nil, err
 	}
-	var class domain.FieldClass
+	class, ok := lookupClass[field]
+	if !ok {
+		return nil, domain.Invalid(string(field), "cannot look customers up by this field")
+	}
+	allowed, limited := true, false
+	if !a.System {
+		allowed, limited = a.Role.Lookup(class)
+	}
+	if !allowed {
+		s.recordDenied(ctx, domain.ActionCustomerLookup, "customer", "", "may not look up by "+string(field))
+		return nil, &domain.Error{Code: domain.CodeForbidden, Field: string(field),
+			Message: "your role may not look customers up by " + string(field)}
+	}
 	var norm string
 	switch field {
 	case domain.LookupPhone:
-		class = domain.ClassContact
 		norm, err = domain.NormalizePhone("phone", value, domain.DefaultPhoneRegion)
 	case domain.LookupEmail:
-		class = domain.ClassContact
 		norm, err = domain.NormalizeEmail("email", value)
 	case domain.LookupIDNumber:
-		class = domain.ClassIdentity
 		norm, err = domain.NormalizeCNResidentID("id_number", value)
 		if err != nil {
 			norm, err = domain.NormalizeDocumentNumber("id_number", value)
 		}
 	case domain.LookupTaxID:
-		class = domain.ClassFinancial
 		norm, err = domain.NormalizeUSCC("tax_id", value)
-	default:
-		return nil, domain.Invalid(string(field), "cannot look customers up by this field")
 	}
 	if err != nil {
 		return nil, err
 	}
-	if policy.FieldAccess(a, class) == domain.AccessNone {
-		s.recordDenied(ctx, "customer.lookup", "customer", "", "no access to the searched field "+string(field))
-		return nil, domain.ForbiddenField(string(field))
+	if limited {
+		ok, wait, err := s.limiter.Take(ctx, "lookup:"+string(a.UserID), s.maskedLookup)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			s.recordDenied(ctx, domain.ActionCustomerLookup, "customer", "", "masked lookups over the rate limit")
+			return nil, domain.RateLimited(wait, "too many lookups by values your role sees masked; try again later")
+		}
 	}
 	found, err := s.customers.FindCustomers(ctx, field, norm, policy.RecordScope(a))
 	if err != nil {
@@ -278,7 +302,7 @@ func (s *Service) FindCustomers(ctx context.Context, field domain.LookupField, v
 		ids = append(ids, string(c.ID))
 		fields = mergeFields(fields, v.Revealed)
 	}
-	if err := s.recordRead(ctx, "customer.lookup", "customer", "", ids, fields); err != nil {
+	if err := s.recordRead(ctx, domain.ActionCustomerLookup, "customer", "", ids, fields); err != nil {
 		return nil, err
 	}
 	return found, nil

@@ -83,7 +83,18 @@ type Deps struct {
 	Shredder Shredder
 	// Checker walks the stored records for CheckIntegrity.
 	Checker IntegrityChecker
+	// Limiter holds the rate limits shared by every node.
+	Limiter RateLimiter
 }
+
+// RateLimiter takes a token from a bucket shared by every node.
+type RateLimiter interface {
+	Take(ctx context.Context, bucket string, r domain.Rate) (ok bool, retryAfter time.Duration, err error)
+}
+
+// DefaultMaskedLookupRate bounds exact lookups by a value the caller sees
+// masked: 120 an hour per user, 20 at once.
+var DefaultMaskedLookupRate = domain.Rate{Events: 120, Per: time.Hour, Burst: 20}
 
 // Options tune the service.
 type Options struct {
@@ -92,6 +103,9 @@ type Options struct {
 	// StepUpWindow is how long an authentication counts as fresh for
 	// sensitive actions (default policy.DefaultStepUpWindow).
 	StepUpWindow time.Duration
+	// MaskedLookupRate bounds each user's exact lookups by a value their
+	// role sees masked (default DefaultMaskedLookupRate).
+	MaskedLookupRate domain.Rate
 }
 
 // Service implements the records use cases.
@@ -103,9 +117,12 @@ type Service struct {
 	audit      domain.Auditor
 	shredder   Shredder
 	checker    IntegrityChecker
+	limiter    RateLimiter
 	now        func() time.Time
 	log        *slog.Logger
 	stepUp     time.Duration
+	// maskedLookup bounds lookups by values the caller sees masked.
+	maskedLookup domain.Rate
 }
 
 // New returns the records service over d.
@@ -119,9 +136,13 @@ func New(d Deps, o Options) *Service {
 	if o.StepUpWindow <= 0 {
 		o.StepUpWindow = policy.DefaultStepUpWindow
 	}
+	if o.MaskedLookupRate == (domain.Rate{}) {
+		o.MaskedLookupRate = DefaultMaskedLookupRate
+	}
 	return &Service{
 		customers: d.Customers, activities: d.Activities, imports: d.Imports, directory: d.Directory,
-		audit: d.Audit, shredder: d.Shredder, checker: d.Checker, now: o.Now, log: o.Log, stepUp: o.StepUpWindow,
+		audit: d.Audit, shredder: d.Shredder, checker: d.Checker, limiter: d.Limiter, now: o.Now, log: o.Log, stepUp: o.StepUpWindow,
+		maskedLookup: o.MaskedLookupRate,
 	}
 }
 

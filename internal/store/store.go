@@ -21,6 +21,7 @@
 //	IndexKeys   blind-index keys and their rotation         (indexkeys*.go)
 //	DataKeys    data keys: bulk insert, erasure punctures   (datakeys.go)
 //	Leases      leases that serialize background jobs       (leases.go)
+//	RateLimits  token buckets shared by every node          (ratelimits.go)
 package store
 
 // Store is an open database with its capability stores.
@@ -36,6 +37,7 @@ type Store struct {
 	IndexKeys  *IndexKeys
 	DataKeys   *DataKeys
 	Leases     *Leases
+	RateLimits *RateLimits
 }
 
 // Customers stores customers with their sealed fields and blind indexes,
@@ -77,6 +79,9 @@ type DataKeys struct{ *DB }
 // rotation, a change of the erasure tree).
 type Leases struct{ *DB }
 
+// RateLimits stores token buckets every node draws from.
+type RateLimits struct{ *DB }
+
 func newStore(db *DB) *Store {
 	return &Store{
 		DB:         db,
@@ -90,5 +95,6 @@ func newStore(db *DB) *Store {
 		IndexKeys:  &IndexKeys{db},
 		DataKeys:   &DataKeys{db},
 		Leases:     &Leases{db},
+		RateLimits: &RateLimits{db},
 	}
 }

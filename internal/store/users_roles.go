@@ -17,7 +17,7 @@ import (
 // a session is one join.
 
 const roleColumns = `r.name, r.builtin, r.functions, r.scope, r.fields, r.idle_timeout, r.absolute_timeout,
-	r.max_sessions, r.require_mfa, r.version`
+	r.max_sessions, r.require_mfa, r.version, r.masked_lookup`
 
 type roleRow struct {
 	name                   sql.NullString
@@ -26,11 +26,12 @@ type roleRow struct {
 	fields                 sql.NullString
 	idle, absolute, maxSes sql.NullInt64
 	requireMFA, version    sql.NullInt64
+	maskedLookup           sql.NullString
 }
 
 func (r *roleRow) dest() []any {
 	return []any{&r.name, &r.builtin, &r.functions, &r.scope, &r.fields, &r.idle, &r.absolute,
-		&r.maxSes, &r.requireMFA, &r.version}
+		&r.maxSes, &r.requireMFA, &r.version, &r.maskedLookup}
 }
 
 // role decodes the row; nil when the role row is absent (a LEFT JOIN
@@ -42,6 +43,7 @@ func (r *roleRow) role() *domain.Role {
 	role := &domain.Role{
 		Name: r.name.String, Builtin: r.builtin.Int64 != 0, Scope: domain.Scope(r.scope.String),
 		Functions: map[domain.Function]bool{}, Fields: map[domain.FieldClass]domain.Access{},
+		MaskedLookup:    map[domain.FieldClass]bool{},
 		IdleTimeout:     time.Duration(r.idle.Int64) * time.Second,
 		AbsoluteTimeout: time.Duration(r.absolute.Int64) * time.Second,
 		MaxSessions:     int(r.maxSes.Int64), RequireMFA: r.requireMFA.Int64 != 0,
@@ -49,6 +51,11 @@ func (r *roleRow) role() *domain.Role {
 	for _, f := range strings.Split(r.functions.String, ",") {
 		if f != "" {
 			role.Functions[domain.Function(f)] = true
+		}
+	}
+	for _, c := range strings.Split(r.maskedLookup.String, ",") {
+		if c != "" {
+			role.MaskedLookup[domain.FieldClass(c)] = true
 		}
 	}
 	for _, kv := range strings.Split(r.fields.String, ",") {
@@ -83,9 +90,19 @@ func encodeFields(r *domain.Role) string {
 	return strings.Join(out, ",")
 }
 
+func encodeMaskedLookup(r *domain.Role) string {
+	var out []string
+	for _, c := range domain.LookupClasses {
+		if r.MaskedLookup[c] {
+			out = append(out, string(c))
+		}
+	}
+	return strings.Join(out, ",")
+}
+
 func roleArgs(r *domain.Role) []any {
 	return []any{encodeFunctions(r), string(r.Scope), encodeFields(r), int64(r.IdleTimeout / time.Second),
-		int64(r.AbsoluteTimeout / time.Second), r.MaxSessions, boolInt(r.RequireMFA)}
+		int64(r.AbsoluteTimeout / time.Second), r.MaxSessions, boolInt(r.RequireMFA), encodeMaskedLookup(r)}
 }
 
 // SeedRoles stores the given (built-in) roles unless a role of the same
@@ -98,8 +115,8 @@ func (s *Users) SeedRoles(ctx context.Context, roles []*domain.Role) error {
 			args := append([]any{r.Name, boolInt(r.Builtin)}, roleArgs(r)...)
 			args = append(args, now, now)
 			if _, err := tx.Exec(ctx, `INSERT INTO roles (name, builtin, functions, scope, fields, idle_timeout,
-				absolute_timeout, max_sessions, require_mfa, version, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT DO NOTHING`, args...); err != nil {
+				absolute_timeout, max_sessions, require_mfa, masked_lookup, version, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT DO NOTHING`, args...); err != nil {
 				return fmt.Errorf("seed role %s: %w", r.Name, err)
 			}
 		}
@@ -145,8 +162,8 @@ func (s *Users) CreateRole(ctx context.Context, r *domain.Role, evs ...*domain.A
 		args := append([]any{r.Name, boolInt(r.Builtin)}, roleArgs(r)...)
 		args = append(args, now, now)
 		res, err := tx.Exec(ctx, `INSERT INTO roles (name, builtin, functions, scope, fields, idle_timeout,
-			absolute_timeout, max_sessions, require_mfa, version, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT DO NOTHING`, args...)
+			absolute_timeout, max_sessions, require_mfa, masked_lookup, version, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT DO NOTHING`, args...)
 		if err != nil {
 			return fmt.Errorf("insert role: %w", err)
 		}
@@ -164,7 +181,7 @@ func (s *Users) UpdateRole(ctx context.Context, r *domain.Role, evs ...*domain.A
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		args := append(roleArgs(r), now, r.Name)
 		res, err := tx.Exec(ctx, `UPDATE roles SET functions = ?, scope = ?, fields = ?, idle_timeout = ?,
-			absolute_timeout = ?, max_sessions = ?, require_mfa = ?, version = version + 1, updated_at = ?
+			absolute_timeout = ?, max_sessions = ?, require_mfa = ?, masked_lookup = ?, version = version + 1, updated_at = ?
 			WHERE name = ?`, args...)
 		if err != nil {
 			return fmt.Errorf("update role: %w", err)

@@ -238,6 +238,7 @@ func (a *TestApp) RecordsWithAuditor(aud domain.Auditor) *records.Service {
 		Audit:      aud,
 		Shredder:   a.Keys,
 		Checker:    a.Store.Customers,
+		Limiter:    a.Store.RateLimits,
 	}, records.Options{Log: a.Log})
 }
 

@@ -163,7 +163,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		Audit:      a.Audit,
 		Shredder:   a.Keys,
 		Checker:    a.Store.Customers,
-	}, records.Options{Now: opts.Now, Log: log, StepUpWindow: stepUp})
+		Limiter:    a.Store.RateLimits,
+	}, records.Options{Now: opts.Now, Log: log, StepUpWindow: stepUp, MaskedLookupRate: maskedLookupRate(cfg)})
 	a.Identity, err = identity.New(identity.Deps{
 		Users:    a.Store.Users,
 		Sessions: a.Store.Sessions,
@@ -182,6 +183,16 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	a.API = jsonapi.New(a.Records, a.Identity, a.AuditService, log)
 	ok = true
 	return a, nil
+}
+
+// maskedLookupRate is the configured bound on lookups by masked values:
+// the hourly number, at most 20 at once.
+func maskedLookupRate(cfg config.Config) domain.Rate {
+	n := cfg.MaskedLookupsPerHour
+	if n <= 0 {
+		return records.DefaultMaskedLookupRate
+	}
+	return domain.Rate{Events: n, Per: time.Hour, Burst: min(n, 20)}
 }
 
 // Handler returns the HTTP handler for everything Custos serves besides

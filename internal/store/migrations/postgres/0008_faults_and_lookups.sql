@@ -16,3 +16,10 @@ CREATE TABLE rate_limits (
     tokens     DOUBLE PRECISION NOT NULL,
     updated_at BIGINT           NOT NULL
 );
+
+-- Roles name the lookup classes whose masked holders may still look
+-- customers up by an exact value (rate-limited). The built-in roles that
+-- see contact data masked keep looking up by phone and email.
+ALTER TABLE roles ADD COLUMN masked_lookup TEXT NOT NULL DEFAULT '';
+UPDATE roles SET masked_lookup = 'contact'
+    WHERE builtin = 1 AND (fields LIKE 'contact=masked%' OR fields LIKE '%,contact=masked%');
