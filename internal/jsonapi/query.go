@@ -65,13 +65,16 @@ func checkQueryString(raw string) (url.Values, error) {
 		if at := domain.InvalidUTF8At(k); at >= 0 {
 			return nil, domain.Invalid("query", "a query parameter name is not valid UTF-8 (byte %d of the decoded name)", at)
 		}
-		name := clip(k, 64)
+		field, what := clip(k, 64), clip(k, 64)
+		if k == "" {
+			field, what = "query", "a query parameter without a name"
+		}
 		if len(vs) > 1 {
-			return nil, domain.Invalid(name, "%s is given more than once", name)
+			return nil, domain.Invalid(field, "%s is given more than once", what)
 		}
 		for _, v := range vs {
 			if at := domain.InvalidUTF8At(v); at >= 0 {
-				return nil, domain.Invalid(name, "%s is not valid UTF-8 (byte %d of the decoded value)", name, at)
+				return nil, domain.Invalid(field, "%s is not valid UTF-8 (byte %d of the decoded value)", what, at)
 			}
 		}
 	}
