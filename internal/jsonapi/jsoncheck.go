@@ -2,7 +2,9 @@ package jsonapi
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 	"strconv"
 	"strings"
 	"unicode"
@@ -273,7 +275,16 @@ func (s *jsonScanner) str(lv *jsonLevel, name bool) ([]byte, bool, error) {
 	start := s.i + 1
 	escaped := false
 	for i := start; i < len(b); {
-		if !stringStop[b[i]] {
+		// Skip to the next quote, backslash or control character, eight
+		// bytes at a time while eight remain.
+		if i+8 <= len(b) {
+			m := stopMask(binary.LittleEndian.Uint64(b[i:]))
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) >> 3
+		} else if !stringStop[b[i]] {
 			i++
 			continue
 		}
@@ -336,6 +347,18 @@ var stringStop = func() (t [256]bool) {
 	t['"'], t['\\'] = true, true
 	return t
 }()
+
+// stopMask flags (with its high bit) each of the eight bytes of w, in
+// memory order, that may be a quote, a backslash or a byte below 0x20,
+// with the classic "has a zero byte" and "has a byte less than n" tricks.
+// It is non-zero exactly when one of them is there, and its lowest flag
+// is always a real one (a borrow can only flag bytes above it).
+func stopMask(w uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	quote := w ^ (ones * '"')
+	backslash := w ^ (ones * '\\')
+	return ((quote-ones)&^quote | (backslash-ones)&^backslash | (w-ones*0x20)&^w) & highs
+}
 
 // stringError reports a problem inside a string value (named by its path)
 // or inside a member name (named by the object holding it).
