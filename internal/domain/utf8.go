@@ -34,12 +34,3 @@ func InvalidUTF8AtBytes(b []byte) int {
 	}
 	return -1
 }
-
-// CheckUTF8 refuses a value that is not valid UTF-8, naming field and the
-// byte offset of the first bad byte but never the value itself.
-func CheckUTF8(field, s string) error {
-	if at := InvalidUTF8At(s); at >= 0 {
-		return Invalid(field, "%s is not valid UTF-8 (byte %d)", field, at)
-	}
-	return nil
-}
