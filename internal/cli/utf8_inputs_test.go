@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -55,7 +56,7 @@ func TestFileInputsMustBeUTF8(t *testing.T) {
 		if err := db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM customers`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
-		return hash + "|" + string(rune('0'+n))
+		return hash + "|" + strconv.Itoa(n)
 	}
 	before := state()
 

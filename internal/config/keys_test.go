@@ -89,7 +89,9 @@ func TestKeyFlagsAndSecrets(t *testing.T) {
 		}
 	}
 	// Secrets from the environment must be UTF-8 too.
-	if _, err := parse([]string{"--data", dir, "--master-key-provider", "passphrase"}, map[string]string{EnvMasterPassphrase: "caf\xe9 au lait"}); err == nil || !strings.Contains(err.Error(), "not valid UTF-8") {
+	notUTF8 := "caf\xe9 au lait"
+	latin1Env := map[string]string{EnvMasterPassphrase: notUTF8}
+	if _, err := parse([]string{"--data", dir, "--master-key-provider", "passphrase"}, latin1Env); err == nil || !strings.Contains(err.Error(), "not valid UTF-8") {
 		t.Errorf("non-UTF-8 passphrase from the environment: %v", err)
 	}
 }

@@ -161,7 +161,8 @@ func TestPasswordsAreExactBytes(t *testing.T) {
 		if r.Status != http.StatusCreated {
 			t.Fatalf("user: %d %s", r.Status, r.Body)
 		}
-		if got := s.Do(t, "POST", "/api/v1/auth/login", "", map[string]string{"email": "nfd@x.example.com", "password": "Caf\u00e9 au lait on the Quai d'Orsay"}); got.Status != http.StatusUnauthorized {
+		nfc := "Caf\u00e9 au lait on the Quai d'Orsay"
+		if got := s.Do(t, "POST", "/api/v1/auth/login", "", map[string]string{"email": "nfd@x.example.com", "password": nfc}); got.Status != http.StatusUnauthorized {
 			t.Errorf("composed é signed in as the decomposed one: %d", got.Status)
 		}
 		s.Login(t, "nfd@x.example.com", nfd)
