@@ -66,7 +66,8 @@ func initialize(ctx context.Context, env *Env, cfg config.Config, log *slog.Logg
 }
 
 // readPasswordFile reads a password from the first line of a file (or
-// stdin for "-"), dropping the line ending but no other characters.
+// stdin for "-"), dropping the line ending but no other characters. The
+// line must be valid UTF-8: a password is the exact UTF-8 typed at sign-in.
 func readPasswordFile(env *Env, path string) (string, error) {
 	var r io.Reader = env.Stdin
 	if path != "-" {
@@ -87,6 +88,9 @@ func readPasswordFile(env *Env, path string) (string, error) {
 	}
 	if s == "" {
 		return "", errors.New("password file is empty")
+	}
+	if at := domain.InvalidUTF8At(s); at >= 0 {
+		return "", fmt.Errorf("password file: the first line is not valid UTF-8 (byte %d); save it as UTF-8", at)
 	}
 	return s, nil
 }

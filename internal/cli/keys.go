@@ -86,6 +86,9 @@ func loadSecrets(env *Env, cfg *config.Config) error {
 		if err != nil {
 			return fmt.Errorf("read passphrase: %w", err)
 		}
+		if at := domain.InvalidUTF8AtBytes(b); at >= 0 {
+			return fmt.Errorf("the passphrase typed is not valid UTF-8 (byte %d); check the terminal's encoding", at)
+		}
 		cfg.MasterPassphrase = string(b)
 	}
 	return nil

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/custoscrm/custos/internal/domain"
 )
 
 // Master key providers.
@@ -68,6 +70,9 @@ func (c *Config) LoadSecrets(getenv func(string) string) error {
 			c.MasterPassphrase = p
 		} else {
 			c.MasterPassphrase = getenv(EnvMasterPassphrase)
+			if at := domain.InvalidUTF8At(c.MasterPassphrase); at >= 0 {
+				return fmt.Errorf("%s is not valid UTF-8 (byte %d)", EnvMasterPassphrase, at)
+			}
 		}
 	case ProviderPKCS11:
 		if c.PKCS11PINFile != "" {
@@ -78,13 +83,17 @@ func (c *Config) LoadSecrets(getenv func(string) string) error {
 			c.PKCS11PIN = p
 		} else {
 			c.PKCS11PIN = getenv(EnvPKCS11PIN)
+			if at := domain.InvalidUTF8At(c.PKCS11PIN); at >= 0 {
+				return fmt.Errorf("%s is not valid UTF-8 (byte %d)", EnvPKCS11PIN, at)
+			}
 		}
 	}
 	return nil
 }
 
 // readSecretFile returns the first line of a secret file, which must not
-// be readable by group or others.
+// be readable by group or others, and must be valid UTF-8 (a passphrase
+// is created from valid UTF-8 only, and PKCS#11 PINs are UTF-8).
 func readSecretFile(path, flag string) (string, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -108,6 +117,9 @@ func readSecretFile(path, flag string) (string, error) {
 	}
 	if s == "" {
 		return "", fmt.Errorf("%s %s is empty", flag, path)
+	}
+	if at := domain.InvalidUTF8At(s); at >= 0 {
+		return "", fmt.Errorf("%s %s: the first line is not valid UTF-8 (byte %d); save it as UTF-8", flag, path, at)
 	}
 	return s, nil
 }

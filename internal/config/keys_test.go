@@ -60,6 +60,8 @@ func TestKeyFlagsAndSecrets(t *testing.T) {
 	_ = os.Chmod(open, 0o644)                    //nolint:gosec // test files in t.TempDir; insecure modes are what is tested
 	empty := filepath.Join(dir, "empty")
 	_ = os.WriteFile(empty, []byte("\n"), 0o600)
+	latin1 := filepath.Join(dir, "latin1")
+	_ = os.WriteFile(latin1, []byte("mot de passe \xe9t\xe9 secret\n"), 0o600)
 	for _, c := range []struct {
 		args []string
 		want string
@@ -70,6 +72,8 @@ func TestKeyFlagsAndSecrets(t *testing.T) {
 		{[]string{"--master-key-provider", "pkcs11", "--pkcs11-module", "/l.so", "--pkcs11-token", "t", "--pkcs11-key-label", "a/b"}, "--pkcs11-key-label"},
 		{[]string{"--master-key-provider", "pkcs11", "--pkcs11-module", "/l.so", "--pkcs11-token", "t", "--pkcs11-pin-file", open}, "chmod 600"},
 		{[]string{"--master-key-provider", "passphrase", "--master-passphrase-file", empty}, "is empty"},
+		{[]string{"--master-key-provider", "passphrase", "--master-passphrase-file", latin1}, "not valid UTF-8 (byte 13)"},
+		{[]string{"--master-key-provider", "pkcs11", "--pkcs11-module", "/l.so", "--pkcs11-token", "t", "--pkcs11-pin-file", latin1}, "not valid UTF-8"},
 		{[]string{"--master-key-provider", "passphrase", "--master-passphrase-file", filepath.Join(dir, "missing")}, "no such file"},
 		{[]string{"--key-refresh", "1h"}, "--key-refresh"},
 		{[]string{"--master-key-rotation-days", "0"}, "rotation periods"},
@@ -80,5 +84,14 @@ func TestKeyFlagsAndSecrets(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v, want %q", c.args, err, c.want)
 		}
+		if err != nil && strings.Contains(err.Error(), "secret") && !strings.Contains(strings.Join(c.args, " "), "secret") {
+			t.Errorf("%v: the error repeats the secret: %v", c.args, err)
+		}
+	}
+	// Secrets from the environment must be UTF-8 too.
+	notUTF8 := "caf\xe9 au lait"
+	latin1Env := map[string]string{EnvMasterPassphrase: notUTF8}
+	if _, err := parse([]string{"--data", dir, "--master-key-provider", "passphrase"}, latin1Env); err == nil || !strings.Contains(err.Error(), "not valid UTF-8") {
+		t.Errorf("non-UTF-8 passphrase from the environment: %v", err)
 	}
 }

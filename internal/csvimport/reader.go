@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/custoscrm/custos/internal/domain"
 )
@@ -77,8 +76,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 // NewReader reads the header of a CSV file. It refuses an empty file, a
-// header with unknown, repeated or missing required columns, and a file
-// that is not UTF-8.
+// header with unknown, repeated or missing required columns, and a header
+// that is not UTF-8; Next refuses each cell that is not. Errors name the
+// line, the column and a byte offset, never the content.
 func NewReader(r io.Reader) (*Reader, error) {
 	count := &countingReader{r: r}
 	br := bufio.NewReaderSize(count, MaxRowBytes)
@@ -98,12 +98,16 @@ func NewReader(r io.Reader) (*Reader, error) {
 	cols := make([]string, len(header))
 	seen := map[string]bool{}
 	for i, h := range header {
-		name := strings.ToLower(strings.TrimSpace(h))
-		if !utf8.ValidString(name) {
-			return nil, &FileError{Line: 1, Message: fmt.Sprintf("column %d's name is not valid UTF-8", i+1)}
+		// Checked before anything reads the name: strings.ToLower would
+		// turn bad bytes into U+FFFD.
+		if at := domain.InvalidUTF8At(h); at >= 0 {
+			return nil, &FileError{Line: 1, Message: fmt.Sprintf("the name of column %d is not valid UTF-8 (byte %d of the name); save the file as UTF-8", i+1, at)}
 		}
+		name := strings.ToLower(strings.TrimSpace(h))
 		if !known(name) {
-			return nil, &FileError{Line: 1, Message: fmt.Sprintf("unknown column %q (known: %s)", clip(name, 40), strings.Join(Columns, ", "))}
+			// The name is not repeated: the file may not be a customer
+			// list at all, and its first line may be a secret.
+			return nil, &FileError{Line: 1, Message: fmt.Sprintf("column %d of the header is not a known column (known: %s)", i+1, strings.Join(Columns, ", "))}
 		}
 		if seen[name] {
 			return nil, &FileError{Line: 1, Message: fmt.Sprintf("column %q appears twice", name)}
@@ -150,8 +154,10 @@ func (r *Reader) Next() (Row, error) {
 		if len(v) > MaxFieldBytes {
 			return row, &FileError{Line: line, Column: col, Message: fmt.Sprintf("the cell is longer than %d bytes", MaxFieldBytes)}
 		}
-		if !utf8.ValidString(v) {
-			return row, &FileError{Line: line, Column: col, Message: "the cell is not valid UTF-8"}
+		if at := domain.InvalidUTF8At(v); at >= 0 {
+			// A quoted cell may span lines: name the line it starts on.
+			cellLine, _ := r.cr.FieldPos(i)
+			return row, &FileError{Line: cellLine, Column: col, Message: fmt.Sprintf("the cell is not valid UTF-8 (byte %d of the cell); save the file as UTF-8", at)}
 		}
 		v = strings.TrimSpace(v)
 		if v == "" {
@@ -216,11 +222,4 @@ func csvError(err error) error {
 		return &FileError{Message: fmt.Sprintf("a line is longer than %d bytes", MaxRowBytes)}
 	}
 	return &FileError{Message: "could not read the file: " + err.Error()}
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

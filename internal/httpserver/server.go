@@ -17,6 +17,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/custoscrm/custos/internal/domain"
 )
@@ -215,9 +216,13 @@ func sourceIP(r *http.Request) string {
 	return host
 }
 
+// clip shortens s to at most n bytes without splitting a character.
 func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }

@@ -67,6 +67,9 @@ func (s *Service) Login(ctx context.Context, email, password string) (*LoginResu
 	if password == "" {
 		return nil, domain.Invalid("password", "password is required")
 	}
+	if err := checkPresented("password", password); err != nil {
+		return nil, err
+	}
 	now := s.now().UTC()
 	account, src := throttleBuckets(email, domain.RequestInfoFrom(ctx).SourceIP)
 	u, err := s.users.GetUserByEmail(ctx, email)

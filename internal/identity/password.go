@@ -158,6 +158,19 @@ func decodeHash(s string) (Argon2Params, []byte, []byte, error) {
 	return Argon2Params{MemoryKiB: uint32(m), Iterations: uint32(t), Parallelism: uint8(par)}, salt, sum, nil
 }
 
+// checkPresented refuses a password presented for verification (sign-in,
+// step-up, the current password) that is not valid UTF-8. Passwords are
+// compared as the exact bytes given, with no Unicode normalization,
+// trimming or case folding, and every hash was made from valid UTF-8
+// (CheckPassword), so such a password could never match: the caller is
+// told so rather than charged a hash and a throttled failure.
+func checkPresented(field, password string) error {
+	if at := domain.InvalidUTF8At(password); at >= 0 {
+		return domain.Invalid(field, "%s is not valid UTF-8 (byte %d); passwords are compared as the exact UTF-8 sent", field, at)
+	}
+	return nil
+}
+
 // Password length limits, in characters. Long passphrases are welcome and
 // never truncated; the upper bound only stops abuse of the hash.
 const (
@@ -199,8 +212,8 @@ func distinctRunes(s string, limit int) int {
 // such as dates, repeats, sequences and keyboard walks, and is told the
 // account's email so a password made of it scores low.
 func CheckPassword(field, password, email string) error {
-	if !utf8.ValidString(password) {
-		return domain.Invalid(field, "password is not valid UTF-8")
+	if at := domain.InvalidUTF8At(password); at >= 0 {
+		return domain.Invalid(field, "password is not valid UTF-8 (byte %d)", at)
 	}
 	n := utf8.RuneCountInString(password)
 	if n < MinPasswordLen {

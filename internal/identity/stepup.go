@@ -44,6 +44,9 @@ func (s *Service) StepUp(ctx context.Context, in *StepUpInput) (*LoginResult, er
 	if in.Password == "" {
 		return nil, domain.Invalid("password", "password is required")
 	}
+	if err := checkPresented("password", in.Password); err != nil {
+		return nil, err
+	}
 	if in.Method != "" {
 		if in.Method == domain.MethodWebAuthn {
 			return nil, domain.Invalid("method", "for a passkey, step up with the password alone and answer the challenge")

@@ -311,6 +311,9 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 	if current == "" {
 		return domain.Invalid("current_password", "current_password is required")
 	}
+	if err := checkPresented("current_password", current); err != nil {
+		return err
+	}
 	u, err := s.users.GetUser(ctx, a.UserID)
 	if err != nil {
 		return err

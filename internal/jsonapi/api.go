@@ -71,18 +71,32 @@ func New(recordsSvc *records.Service, id *identity.Service, auditSvc *audit.Serv
 // Routes lists every endpoint (tests use it to prove each one is covered).
 func (api *API) Routes() []Route { return append([]Route(nil), api.routes...) }
 
-// Register adds the API's routes to mux.
+// Register adds the API's routes to mux. Every route first refuses a
+// query string or header it could read only in part (checkInput).
 func (api *API) Register(mux *http.ServeMux) {
 	for _, rt := range api.routes {
 		h := rt.handler
 		if rt.Auth == Authenticated {
 			h = api.authenticate(h)
 		}
-		mux.HandleFunc(rt.Method+" "+rt.Pattern, h)
+		route := rt.Method + " " + rt.Pattern
+		mux.HandleFunc(route, api.checkInput(h, takesQuery(route)))
 	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		api.writeError(w, r, domain.NotFound("endpoint"))
 	})
+}
+
+// checkInput answers 400 for a request whose query string or headers
+// fail checkInput, before authentication or the handler read them.
+func (api *API) checkInput(next http.HandlerFunc, takesQuery bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := checkInput(r, takesQuery); err != nil {
+			api.writeError(w, r, err)
+			return
+		}
+		next(w, r)
+	}
 }
 
 // authenticate resolves the bearer credential into an actor in the

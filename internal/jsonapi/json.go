@@ -32,9 +32,14 @@ func decodeJSON(r *http.Request, v any) error {
 
 // DecodeStrict decodes one JSON value from b into v, refusing unknown
 // fields and trailing data, and naming the offending field in errors.
+// Invalid UTF-8, lone surrogate escapes and duplicate member names are
+// refused before decoding (checkJSON), so v holds exactly what was sent.
 func DecodeStrict(b []byte, v any) error {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return domain.Invalid("", "the body is empty; send a JSON object")
+	}
+	if err := checkJSON(b); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/custoscrm/custos/internal/domain"
 )
@@ -102,10 +103,14 @@ func checkQuery(q url.Values, allowed ...string) error {
 	return nil
 }
 
-// clip shortens caller-supplied names echoed in error messages.
+// clip shortens caller-supplied names echoed in error messages to at
+// most n bytes, never splitting a character.
 func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }
