@@ -26,7 +26,7 @@ var mayImport = map[string][]string{
 	"masterkey":              {"shred"},
 	"masterkey/providertest": {"masterkey"},
 	"vault":                  {"domain", "masterkey", "shred"},
-	"config":                 {},
+	"config":                 {"domain"},
 	"tlscert":                {},
 
 	// Services: authorization and audit, decided once for every caller.
