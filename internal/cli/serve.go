@@ -7,6 +7,7 @@ import (
 	"net"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/custoscrm/custos/internal/config"
 	"github.com/custoscrm/custos/internal/httpserver"
@@ -84,6 +85,13 @@ is printed once).`)
 	}
 	if err := srv.Serve(ctx, ln); err != nil && !errors.Is(err, context.Canceled) {
 		return fail(env, "%v", err)
+	}
+	// Requests have drained: store the sessions' last activity before
+	// the database closes, so other nodes see it.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := a.Identity.FlushActivity(fctx); err != nil {
+		log.Warn("session activity not stored", "err", err)
 	}
 	log.Info("stopped")
 	return 0
