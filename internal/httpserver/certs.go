@@ -59,6 +59,11 @@ func NewCertificates(opts CertOptions) (*Certificates, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkValidity(cert.Leaf, c.now()); err != nil {
+		// Served all the same, as before: the operator sees why clients
+		// refuse it.
+		c.log.Warn("the TLS certificate is not valid now", slog.Any("err", err))
+	}
 	c.cur.Store(cert)
 	return c, nil
 }

@@ -47,7 +47,7 @@ func TestCertificateReload(t *testing.T) {
 			writeFile(t, certPath, b[:len(b)/2], 0o644)
 		},
 		"key readable by others": func() {
-			if err := os.Chmod(keyPath, 0o644); err != nil {
+			if err := os.Chmod(keyPath, 0o644); err != nil { //nolint:gosec // the mode under test
 				t.Fatal(err)
 			}
 		},

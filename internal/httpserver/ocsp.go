@@ -25,11 +25,11 @@ import (
 // never delays serving: the certificate is served, unstapled if need be,
 // while the responder is asked.
 const (
-	ocspRetryMin    = time.Minute
-	ocspRetryMax    = time.Hour
-	ocspNoNextCheck = time.Hour // a response without NextUpdate: ask hourly
-	ocspMaxResponse = 64 << 10  // bytes read from a responder
-	ocspFetchLimit  = 15 * time.Second
+	ocspRetryFirst   = time.Minute
+	ocspRetryLongest = time.Hour
+	ocspNoNextCheck  = time.Hour // a response without NextUpdate: ask hourly
+	ocspMaxResponse  = 64 << 10  // bytes read from a responder
+	ocspFetchLimit   = 15 * time.Second
 )
 
 // stapleState is what the maintenance loop knows of the current
@@ -88,9 +88,12 @@ func (c *Certificates) refreshStaple(ctx context.Context) {
 	if err == nil && !resp.NextUpdate.IsZero() && !now.Before(resp.NextUpdate) {
 		err = fmt.Errorf("the responder's answer is out of date (next update %s)", resp.NextUpdate.UTC().Format(time.RFC3339))
 	}
+	if err != nil && ctx.Err() != nil {
+		return // shutting down
+	}
 	if err != nil {
 		st.failures++
-		wait := min(ocspRetryMin<<min(st.failures-1, 10), ocspRetryMax)
+		wait := min(ocspRetryFirst<<min(st.failures-1, 10), ocspRetryLongest)
 		st.next = now.Add(wait)
 		c.log.Warn("OCSP fetch failed; serving on, will retry", slog.Any("err", err), slog.Duration("retry_in", wait))
 		return
@@ -101,7 +104,7 @@ func (c *Certificates) refreshStaple(ctx context.Context) {
 			c.setStaple(cert, nil)
 			st.stapled = false
 		}
-		st.next = now.Add(ocspRetryMax)
+		st.next = now.Add(ocspRetryLongest)
 		status := "unknown"
 		if resp.Status == ocsp.Revoked {
 			status = "revoked"
@@ -113,7 +116,7 @@ func (c *Certificates) refreshStaple(ctx context.Context) {
 	st.stapled, st.expires = true, resp.NextUpdate
 	st.next = now.Add(ocspNoNextCheck)
 	if !resp.NextUpdate.IsZero() {
-		st.next = now.Add(max(resp.NextUpdate.Sub(now)/2, ocspRetryMin))
+		st.next = now.Add(max(resp.NextUpdate.Sub(now)/2, ocspRetryFirst))
 	}
 	c.log.Info("OCSP response stapled", slog.Time("this_update", resp.ThisUpdate), slog.Time("next_update", resp.NextUpdate),
 		slog.Time("refresh_at", st.next))

@@ -1,5 +1,6 @@
-// Package httpserver runs Custos's HTTPS listener: TLS policy, security
-// headers, request ids, body limits, timeouts, access logs, panic
+// Package httpserver runs Custos's HTTPS listener: the served certificate
+// (reloaded on demand, OCSP-stapled), session ticket key rotation,
+// security headers, request ids, body limits, timeouts, access logs, panic
 // recovery, health checks and graceful shutdown. Applications (the API,
 // the web UI) register their routes on its mux.
 package httpserver
@@ -23,7 +24,8 @@ import (
 
 // Options configure the server.
 type Options struct {
-	// TLS is the TLS policy (versions, suites, ALPN); it is copied.
+	// TLS is the TLS policy (versions, suites, ALPN); required, and
+	// copied.
 	TLS *tls.Config
 	// Certificates, when set, is the certificate served (reloadable,
 	// OCSP-stapled) in place of TLS.Certificates.
