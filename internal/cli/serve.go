@@ -2,11 +2,14 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/custoscrm/custos/internal/config"
 	"github.com/custoscrm/custos/internal/httpserver"
@@ -18,8 +21,10 @@ func runServe(ctx context.Context, env *Env, args []string) int {
 	cfg := config.Defaults()
 	fs := newFlagSet(env, "serve", "--data DIR [--addr HOST:PORT] [--database-url URL] [--init [--demo]]",
 		`Serve Custos over HTTPS (TLS 1.2+, 1.3 preferred) with the self-signed
-certificate from DIR unless --tls-cert/--tls-key are given. SIGTERM or
-SIGINT drains in-flight requests and exits 0. With --init, an
+certificate from DIR unless --tls-cert/--tls-key are given. SIGHUP reads
+the certificate and key again and serves them from the next connection
+(a pair that does not load is logged and the current one kept). SIGTERM
+or SIGINT drains in-flight requests and exits 0. With --init, an
 uninitialized DIR is initialized first (a random administrator password
 is printed once).`)
 	groups := config.FlagData | config.FlagServe | config.FlagDatabase | config.FlagKeys | config.FlagLog | config.FlagAudit
@@ -46,12 +51,19 @@ is printed once).`)
 	}
 
 	certPath, keyPath := cfg.TLSPaths()
-	cert, err := tlscert.Load(certPath, keyPath)
+	certs, err := httpserver.NewCertificates(httpserver.CertOptions{
+		Load: func() (tls.Certificate, error) { return tlscert.Load(certPath, keyPath) },
+		Log:  log,
+	})
 	if err != nil {
 		return fail(env, "%v", err)
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	reload := make(chan os.Signal, 1)
+	signal.Notify(reload, syscall.SIGHUP)
+	defer signal.Stop(reload)
+	go reloadOnSignal(ctx, reload, certs)
 	a, err := wiring.Open(ctx, cfg, log, wiring.Options{})
 	if err != nil {
 		return fail(env, "%v", err)
@@ -66,7 +78,8 @@ is printed once).`)
 		return fail(env, "listen on %s: %v", cfg.Addr, err)
 	}
 	srv := httpserver.New(httpserver.Options{
-		TLS: tlscert.ServerConfig(cert), Handler: a.Handler(), Log: log,
+		// The policy from tlscert; the certificate from certs.
+		TLS: tlscert.ServerConfig(tls.Certificate{}), Certificates: certs, Handler: a.Handler(), Log: log,
 		MaxBodyBytes: cfg.MaxBodyBytes, Ready: a.Store.Ready,
 	})
 	if cfg.PprofAddr != "" {
@@ -85,8 +98,28 @@ is printed once).`)
 	if err := srv.Serve(ctx, ln); err != nil && !errors.Is(err, context.Canceled) {
 		return fail(env, "%v", err)
 	}
+	// Requests have drained: store the sessions' last activity before
+	// the database closes, so other nodes see it.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := a.Identity.FlushActivity(fctx); err != nil {
+		log.Warn("session activity not stored", "err", err)
+	}
 	log.Info("stopped")
 	return 0
+}
+
+// reloadOnSignal reloads the TLS certificate at every signal on sig (the
+// failure, if any, is logged by Reload) until ctx ends.
+func reloadOnSignal(ctx context.Context, sig <-chan os.Signal, certs *httpserver.Certificates) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-sig:
+			_ = certs.Reload()
+		}
+	}
 }
 
 // displayAddr shows the configured host with the bound port (so port 0

@@ -189,7 +189,7 @@ func (c *Config) Register(fs *flag.FlagSet, groups int) {
 	}
 	if groups&FlagServe != 0 {
 		fs.StringVar(&c.Addr, "addr", c.Addr, "HTTPS listen `host:port`")
-		fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "TLS certificate `file` (PEM); default: the self-signed one in the data directory")
+		fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "TLS certificate `file` (PEM, the full chain; reloaded on SIGHUP); default: the self-signed one in the data directory")
 		fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "TLS private key `file` (PEM, mode 0600)")
 		fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest request body accepted")
 		fs.UintVar(&c.Argon2MemoryKiB, "argon2-memory-kib", c.Argon2MemoryKiB, "argon2id memory per password hash, KiB (minimum 19456)")

@@ -1,5 +1,6 @@
-// Package httpserver runs Custos's HTTPS listener: TLS policy, security
-// headers, request ids, body limits, timeouts, access logs, panic
+// Package httpserver runs Custos's HTTPS listener: the served certificate
+// (reloaded on demand, OCSP-stapled), session ticket key rotation,
+// security headers, request ids, body limits, timeouts, access logs, panic
 // recovery, health checks and graceful shutdown. Applications (the API,
 // the web UI) register their routes on its mux.
 package httpserver
@@ -24,12 +25,27 @@ import (
 
 // Options configure the server.
 type Options struct {
-	TLS          *tls.Config
+	// TLS is the TLS policy (versions, suites, ALPN); required, and
+	// copied.
+	TLS *tls.Config
+	// Certificates, when set, is the certificate served (reloadable,
+	// OCSP-stapled) in place of TLS.Certificates.
+	Certificates *Certificates
 	Handler      http.Handler
 	Log          *slog.Logger
 	MaxBodyBytes int64
 	// Ready reports whether the server can serve (database reachable).
 	Ready func(ctx context.Context) error
+	// Now is the clock of session tickets and their keys (default
+	// time.Now).
+	Now func() time.Time
+	// TicketKeyRotation is how often a new session ticket key starts
+	// (default DefaultTicketKeyRotation; tickets resume for at most twice
+	// this).
+	TicketKeyRotation time.Duration
+	// MaintainEvery is how often ticket keys and the OCSP staple are
+	// checked in the background (default 1 minute).
+	MaintainEvery time.Duration
 }
 
 // Timeouts and limits.
@@ -45,8 +61,12 @@ const (
 
 // Server is an HTTPS server.
 type Server struct {
-	srv *http.Server
-	log *slog.Logger
+	srv     *http.Server
+	log     *slog.Logger
+	tls     *tls.Config
+	tickets *ticketKeys
+	certs   *Certificates
+	every   time.Duration
 }
 
 // New builds the server around opts.Handler, adding /healthz and
@@ -75,11 +95,34 @@ func New(opts Options) *Server {
 	})
 	mux.Handle("/", opts.Handler)
 	h := Middleware(mux, opts.Log, opts.MaxBodyBytes)
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.TicketKeyRotation <= 0 {
+		opts.TicketKeyRotation = DefaultTicketKeyRotation
+	}
+	if opts.MaintainEvery <= 0 {
+		opts.MaintainEvery = time.Minute
+	}
+	cfg := opts.TLS.Clone()
+	if opts.Certificates != nil {
+		cfg.Certificates, cfg.GetCertificate = nil, opts.Certificates.GetCertificate
+	}
+	cfg.Time = opts.Now
+	tickets := newTicketKeys(cfg, opts.Now, opts.TicketKeyRotation)
+	cfg.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		tickets.rotate()
+		return nil, nil // go on with cfg
+	}
 	return &Server{
-		log: opts.Log,
+		log:     opts.Log,
+		tls:     cfg,
+		tickets: tickets,
+		certs:   opts.Certificates,
+		every:   opts.MaintainEvery,
 		srv: &http.Server{
 			Handler:           h,
-			TLSConfig:         opts.TLS,
+			TLSConfig:         cfg,
 			ReadHeaderTimeout: readHeaderTimeout,
 			ReadTimeout:       readTimeout,
 			WriteTimeout:      writeTimeout,
@@ -91,10 +134,23 @@ func New(opts Options) *Server {
 }
 
 // Serve serves HTTPS on ln until ctx ends, then drains in-flight requests
-// (up to 30 s) and returns nil.
+// (up to 30 s) and returns nil. Meanwhile it rotates session ticket keys
+// and keeps the certificate's OCSP staple fresh.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	mctx, stopMaintain := context.WithCancel(ctx)
+	maintained := make(chan struct{})
+	go func() {
+		defer close(maintained)
+		s.maintain(mctx)
+	}()
+	defer func() {
+		stopMaintain()
+		<-maintained
+	}()
 	errc := make(chan error, 1)
-	go func() { errc <- s.srv.ServeTLS(ln, "", "") }()
+	// The listener uses s.tls itself, not a copy (as ServeTLS would make),
+	// so rotated ticket keys apply to it.
+	go func() { errc <- s.srv.Serve(tls.NewListener(ln, s.tls)) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -110,6 +166,29 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	return nil
+}
+
+// maintain rotates ticket keys and refreshes the OCSP staple every
+// MaintainEvery, and at once after a certificate reload, until ctx ends.
+func (s *Server) maintain(ctx context.Context) {
+	t := time.NewTicker(s.every)
+	defer t.Stop()
+	var reloaded <-chan struct{}
+	if s.certs != nil {
+		reloaded = s.certs.wake
+	}
+	for {
+		s.tickets.rotate()
+		if s.certs != nil {
+			s.certs.refreshStaple(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-reloaded:
+		}
+	}
 }
 
 // Middleware wraps h with Custos's cross-cutting request handling.

@@ -49,7 +49,7 @@ func TestSessionEndIsRecorded(t *testing.T) {
 		}
 		for clock.Now().Before(live.ExpiresAt) {
 			clock.Advance(20 * time.Minute)
-			if err := a.Store.Sessions.TouchSession(ctx, live.Session.ID, clock.Now()); err != nil {
+			if err := a.Store.Sessions.TouchSessions(ctx, map[domain.ID]time.Time{live.Session.ID: clock.Now()}); err != nil {
 				t.Fatal(err)
 			}
 		}

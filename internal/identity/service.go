@@ -46,7 +46,7 @@ type UserStore interface {
 type SessionStore interface {
 	CreateSession(ctx context.Context, se *domain.Session, maxPerUser int, evicted func(domain.ID) *domain.AuditEvent, evs ...*domain.AuditEvent) ([]domain.ID, error)
 	GetSessionUser(ctx context.Context, id domain.ID) (*domain.SessionUser, error)
-	TouchSession(ctx context.Context, id domain.ID, at time.Time) error
+	TouchSessions(ctx context.Context, seen map[domain.ID]time.Time) error
 	RevokeSession(ctx context.Context, id domain.ID, at time.Time, evs ...*domain.AuditEvent) error
 	RevokeUserSessions(ctx context.Context, userID domain.ID, at time.Time, evs ...*domain.AuditEvent) error
 	ListSessions(ctx context.Context, userID domain.ID, now time.Time) ([]*domain.Session, error)
@@ -96,9 +96,16 @@ type Options struct {
 	Hasher *Hasher
 	Now    func() time.Time
 	Log    *slog.Logger
-	// TouchInterval is how stale a session's last-seen time may get before
-	// a request refreshes it (bounds writes on the hot path).
+	// TouchInterval is how stale an API token's last-used time may get
+	// before a request refreshes it (bounds writes on the hot path;
+	// default 1 minute).
 	TouchInterval time.Duration
+	// IdlePrecision is how far a session's stored last-seen time may fall
+	// behind its last request (default DefaultIdlePrecision): idle
+	// timeouts are enforced to within it, and a busy session's last-seen
+	// time is written about once per IdlePrecision. Negative means exact
+	// (a write per request).
+	IdlePrecision time.Duration
 	// StepUpWindow is how long a sign-in or step-up counts as fresh for
 	// sensitive actions (default policy.DefaultStepUpWindow).
 	StepUpWindow time.Duration
@@ -128,6 +135,7 @@ type Service struct {
 	throttle  ThrottlePolicy
 	webauthn  *webAuthn
 	issuer    string
+	activity  *activity
 }
 
 // New returns the identity service.
@@ -156,6 +164,14 @@ func New(d Deps, opts Options) (*Service, error) {
 	if s.issuer == "" {
 		s.issuer = "Custos"
 	}
+	precision := opts.IdlePrecision
+	switch {
+	case precision == 0:
+		precision = DefaultIdlePrecision
+	case precision < 0:
+		precision = 0
+	}
+	s.activity = newActivity(s.sessions, s.log, precision)
 	wa, err := newWebAuthn(opts.WebAuthn)
 	if err != nil {
 		return nil, err
@@ -176,7 +192,8 @@ var errBadSession = domain.Unauthenticated("the session is invalid or has expire
 
 // Authenticate turns a bearer credential (a session token or an API
 // token) into an actor. It checks the secret in constant time, revocation
-// and expiry (for sessions also the idle timeout of the user's role), and
+// and expiry (for sessions also the idle timeout of the user's role, to
+// within IdlePrecision), and
 // the user's current status and role, all read from the database now, so
 // disabling a user or changing their role or the role itself applies to
 // their very next request on every node.
@@ -210,26 +227,14 @@ func (s *Service) authenticateSession(ctx context.Context, id domain.ID, secret 
 	if role == nil || u.Status != domain.UserActive || u.Kind == domain.UserService || !se.RevokedAt.IsZero() {
 		return nil, errBadSession
 	}
-	if role.IdleTimeout > 0 && now.Sub(se.LastSeenAt) > role.IdleTimeout {
+	if idleExpired(now, se.LastSeenAt, role.IdleTimeout, s.activity.precision) {
 		s.endSession(ctx, se, "idle timeout", now)
 		return nil, errBadSession
 	}
 	if role.AbsoluteTimeout > 0 && now.Sub(se.CreatedAt) >= role.AbsoluteTimeout {
 		return nil, errBadSession
 	}
-	if now.Sub(se.LastSeenAt) > s.touch {
-		// Refresh last-seen off the request path; a lost refresh only
-		// shortens the idle window by at most TouchInterval.
-		go func(id domain.ID, at time.Time) {
-			// The refresh outlives the request: keep ctx's values, not its
-			// cancellation.
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer cancel()
-			if err := s.sessions.TouchSession(ctx, id, at); err != nil {
-				s.log.Warn("session touch failed", slog.Any("err", err))
-			}
-		}(se.ID, now)
-	}
+	s.activity.seen(ctx, se.ID, se.LastSeenAt, now)
 	return &domain.Actor{
 		UserID: u.ID, Email: u.Email, Role: role, TeamID: u.TeamID, Territories: su.Territories,
 		SessionID: se.ID, DeviceID: se.DeviceID, AuthTime: se.AuthAt, MFA: se.MFA,

@@ -47,7 +47,7 @@ func (s *Service) ListSessions(ctx context.Context, userID domain.ID) ([]Session
 	}
 	out := make([]SessionView, 0, len(list))
 	for _, se := range list {
-		if role != nil && role.IdleTimeout > 0 && now.Sub(se.LastSeenAt) > role.IdleTimeout {
+		if role != nil && idleExpired(now, se.LastSeenAt, role.IdleTimeout, s.activity.precision) {
 			continue
 		}
 		se.SecretHash = nil

@@ -218,7 +218,7 @@ func TestPerRoleSessionPolicy(t *testing.T) {
 			if i == 14 && err == nil {
 				t.Fatal("rep session outlived its one hour lifetime")
 			}
-			waitTouch(t, a, rep, clock.Now())
+			waitTouch(t, a)
 		}
 	})
 }

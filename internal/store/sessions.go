@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/custoscrm/custos/internal/domain"
@@ -140,12 +142,21 @@ func (s *Sessions) GetSessionUser(ctx context.Context, id domain.ID) (*domain.Se
 	return &su, nil
 }
 
-// TouchSession records activity on a session (for the idle timeout).
-func (s *Sessions) TouchSession(ctx context.Context, id domain.ID, at time.Time) error {
+// TouchSessions records activity on sessions (for the idle timeout): the
+// last-seen time of each session in seen moves forward to its time, never
+// back, all in one transaction. Rows are updated in id order, so two nodes
+// touching the same sessions never deadlock.
+func (s *Sessions) TouchSessions(ctx context.Context, seen map[domain.ID]time.Time) error {
+	ids := slices.Sorted(maps.Keys(seen))
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?`,
-			at.UnixMicro(), string(id), at.UnixMicro())
-		return err
+		for _, id := range ids {
+			at := seen[id].UnixMicro()
+			if _, err := tx.Exec(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?`,
+				at, string(id), at); err != nil {
+				return fmt.Errorf("touch session: %w", err)
+			}
+		}
+		return nil
 	})
 }
 
