@@ -1,0 +1,149 @@
+package attack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/custoscrm/custos/internal/domain"
+)
+
+// MatrixResult is the outcome of the access matrix.
+type MatrixResult struct {
+	Cells       int      // cells generated
+	Tried       int      // cells sent
+	Skipped     int      // cells that cannot exist (listed in Notes)
+	WrongStatus int      // cells answered with another status than expected
+	Leaked      int      // cells whose answer showed a forbidden value
+	Uncovered   []string // routes without a recipe
+	BuildErrors int      // cells whose request could not be prepared
+	Failures    []string // one line per failed cell
+	Notes       []string
+	// Worked maps a route to a request that succeeded (2xx) and the
+	// token it used: sqlmap starts from these.
+	Worked map[string]WorkedRequest
+}
+
+// WorkedRequest is a request that the server accepted.
+type WorkedRequest struct {
+	Route RouteInfo
+	Role  string
+	Req   Request
+	Token string
+}
+
+// RunMatrix generates the matrix from the route table and sends every
+// cell, conc at a time.
+func RunMatrix(ctx context.Context, log *slog.Logger, w *World, routes []RouteInfo, conc int) *MatrixResult {
+	recipes := Recipes()
+	cells, uncovered := GenerateCells(routes, recipes, w.Roles)
+	res := &MatrixResult{Cells: len(cells), Uncovered: uncovered, Worked: map[string]WorkedRequest{}}
+	for _, u := range uncovered {
+		res.Failures = append(res.Failures, "route without a recipe (add one in internal/attack/recipes.go): "+u)
+	}
+	needles := map[string][]Needle{Anonymous: ForbiddenNeedles(nil, func(string) bool { return false }, w.Markers)}
+	for name, role := range w.Roles {
+		needles[name] = ForbiddenNeedles(role, w.Reaches(name), w.Markers)
+	}
+	log.Info("access matrix", "cells", len(cells), "routes", len(routes), "markers", len(w.Markers))
+	start := time.Now()
+	var mu sync.Mutex
+	jobs := make(chan Cell)
+	var wg sync.WaitGroup
+	for i := 0; i < max(conc, 1); i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range jobs {
+				out := runCell(ctx, w, recipes[c.Route.Key()], c, needles[c.Role])
+				mu.Lock()
+				res.add(c, out)
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, c := range cells {
+		if ctx.Err() != nil {
+			break
+		}
+		jobs <- c
+	}
+	close(jobs)
+	wg.Wait()
+	sort.Strings(res.Failures)
+	log.Info("access matrix done", "tried", res.Tried, "wrong_status", res.WrongStatus, "leaked", res.Leaked,
+		"elapsed", time.Since(start).Round(time.Millisecond))
+	return res
+}
+
+type cellOutcome struct {
+	skipped  bool
+	buildErr error
+	status   int
+	body     []byte
+	leaks    []Leak
+	req      Request
+	token    string
+}
+
+func runCell(ctx context.Context, w *World, rc *Recipe, c Cell, needles []Needle) cellOutcome {
+	req, err := rc.Build(ctx, w, c)
+	if errors.Is(err, errSkipCell) {
+		return cellOutcome{skipped: true}
+	}
+	if err != nil {
+		return cellOutcome{buildErr: err}
+	}
+	token := req.Token
+	if token == "" && c.Role != Anonymous {
+		token = w.Actors[c.Role].Token
+	}
+	if c.Role == Anonymous {
+		token = ""
+	}
+	r, err := w.c.Do(ctx, c.Route.Method, req.Path, token, req.Body)
+	if err != nil {
+		return cellOutcome{buildErr: fmt.Errorf("send: %w", err)}
+	}
+	return cellOutcome{status: r.Status, body: r.Body, leaks: ScanLeaks(r.Body, needles, req.Allow), req: req, token: token}
+}
+
+func (res *MatrixResult) add(c Cell, o cellOutcome) {
+	switch {
+	case o.skipped:
+		res.Skipped++
+		res.Notes = append(res.Notes, "skipped (no such record can exist): "+c.String())
+		return
+	case o.buildErr != nil:
+		res.BuildErrors++
+		res.Failures = append(res.Failures, fmt.Sprintf("%s: could not prepare: %v", c, o.buildErr))
+		return
+	}
+	res.Tried++
+	if o.status != c.Want {
+		res.WrongStatus++
+		res.Failures = append(res.Failures, fmt.Sprintf("%s: status %d, want %d: %s", c, o.status, c.Want, clipBytes(o.body, 160)))
+	}
+	if len(o.leaks) > 0 {
+		res.Leaked++
+		for _, l := range o.leaks {
+			res.Failures = append(res.Failures, fmt.Sprintf("LEAK %s (status %d): %s", c, o.status, l))
+		}
+	}
+	if o.status >= 200 && o.status < 300 && c.Role != Anonymous {
+		if prev, ok := res.Worked[c.Route.Key()]; !ok || preferForSQLMap(c.Role, prev.Role) {
+			res.Worked[c.Route.Key()] = WorkedRequest{Route: c.Route, Role: c.Role, Req: o.req, Token: o.token}
+		}
+	}
+}
+
+// preferForSQLMap prefers requests made by roles that reach the most
+// fields with write access (the injected value then goes furthest).
+func preferForSQLMap(role, prev string) bool {
+	rank := map[string]int{domain.RoleSalesManager: 5, domain.RoleSalesRep: 4, domain.RoleFinance: 3, domain.RoleAdmin: 2, domain.RoleService: 1}
+	return rank[role] > rank[prev]
+}
