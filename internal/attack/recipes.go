@@ -155,7 +155,9 @@ func Recipes() map[string]*Recipe {
 			return Request{Path: "/api/v1/auth/login/mfa", Body: map[string]string{"mfa_token": tok, "method": "recovery_code", "code": code}}, nil
 		}}
 	m["POST /api/v1/auth/logout"] = &Recipe{Rule: signedIn(http.StatusNoContent),
-		Build: throwaway(func(context.Context, *World, *User) (Request, error) { return Request{Path: "/api/v1/auth/logout"}, nil })}
+		Build: throwaway(func(context.Context, *World, *User) (Request, error) {
+			return Request{Path: "/api/v1/auth/logout"}, nil
+		})}
 	m["GET /api/v1/auth/me"] = &Recipe{Rule: signedIn(http.StatusOK), Build: fixed("/api/v1/auth/me", nil)}
 	m["POST /api/v1/auth/step-up"] = &Recipe{Rule: signedIn(http.StatusOK),
 		Build: throwaway(func(_ context.Context, w *World, _ *User) (Request, error) {
@@ -334,7 +336,9 @@ func Recipes() map[string]*Recipe {
 	}
 	childGet := func(path string, f domain.Function, id func(*Bundle) string) *Recipe {
 		return &Recipe{Rule: scoped(f, http.StatusOK), Relations: recs, Records: true,
-			Build: func(_ context.Context, w *World, c Cell) (Request, error) { return Request{Path: path + id(w.bundle(c))}, nil }}
+			Build: func(_ context.Context, w *World, c Cell) (Request, error) {
+				return Request{Path: path + id(w.bundle(c))}, nil
+			}}
 	}
 	company := func(b *Bundle) string { return b.Company }
 	person := func(b *Bundle) string { return b.Person }
@@ -409,7 +413,7 @@ func Recipes() map[string]*Recipe {
 	m["GET /api/v1/notes/{id}"] = childGet("/api/v1/notes/", domain.FnNotesRead, func(b *Bundle) string { return b.Note })
 	m["PATCH /api/v1/notes/{id}"] = &Recipe{Rule: scoped(domain.FnNotesWrite, http.StatusOK), Relations: recs, Records: true,
 		Variants: []Variant{writes("note: body", classNote)},
-		Build: scratch((*World).ScratchNote, under("/api/v1/notes/"), func(Cell, *World) any { return map[string]string{"body": "changed"} })}
+		Build:    scratch((*World).ScratchNote, under("/api/v1/notes/"), func(Cell, *World) any { return map[string]string{"body": "changed"} })}
 	m["DELETE /api/v1/notes/{id}"] = &Recipe{Rule: Rule{Fn: domain.FnNotesWrite, Scoped: true, Owns: domain.ClassNote, OK: http.StatusNoContent},
 		Relations: recs, Records: true, Build: scratch((*World).ScratchNote, under("/api/v1/notes/"), nil)}
 

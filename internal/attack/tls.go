@@ -257,8 +257,8 @@ func (e *env) runTLS(ctx context.Context, p *PartResult, srv *Server) {
 		tools += " + testssl.sh"
 		jsonPath := filepath.Join(dir, "testssl.json")
 		cmd := exec.CommandContext(ctx, e.opts.TestSSL, "--quiet", "--warnings", "batch", "--color", "0", "--jsonfile", jsonPath, srv.Addr) //nolint:gosec // the configured scanner
-		out, _ := cmd.CombinedOutput() // testssl.sh exits non-zero when it reports anything
-		data, err := os.ReadFile(jsonPath) //nolint:gosec // our own work directory
+		out, _ := cmd.CombinedOutput()                                                                                                      // testssl.sh exits non-zero when it reports anything
+		data, err := os.ReadFile(jsonPath)                                                                                                  //nolint:gosec // our own work directory
 		if err != nil {
 			p.Err = fmt.Errorf("testssl.sh wrote no results: %w: %s", err, clipBytes(out, 300))
 			return
