@@ -70,7 +70,7 @@ func (g *markerGen) next() (int, string) {
 // 11 digits; the API shows it as +86 and those digits).
 func (g *markerGen) Phone() (national string) {
 	n, _ := g.next()
-	return fmt.Sprintf("1397%03d%04d", tagDigits(g.tag)%1000, n%10000)
+	return fmt.Sprintf("139%08d", (tagDigits(g.tag)*7919+n)%100000000)
 }
 
 func tagDigits(tag string) int {
@@ -252,4 +252,19 @@ func ScanLeaks(body []byte, needles []Needle, allow []string) []Leak {
 		}
 	}
 	return out
+}
+
+// markerMask masks a full value the way the API does, by field name.
+type markerMask struct{}
+
+func (markerMask) mask(field, full string) (string, bool) {
+	switch field {
+	case "name":
+		return policy.MaskPersonName(full), true
+	case "phone":
+		return policy.MaskPhone(full), true
+	case "email":
+		return policy.MaskEmail(full), true
+	}
+	return "", false
 }

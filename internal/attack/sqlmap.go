@@ -308,7 +308,7 @@ func (e *env) sqlmap(ctx context.Context, base string, t SQLMapTarget, outDir st
 		args = append(args, "--data", string(t.Body), "-H", "Content-Type: application/json")
 	}
 	cmd := exec.CommandContext(ctx, e.opts.SQLMap, args...) //nolint:gosec // the configured scanner against our own loopback server
-	cmd.Env = append(os.Environ(), "HOME="+outDir)               // sqlmap keeps its history under HOME
+	cmd.Env = append(os.Environ(), "HOME="+outDir)          // sqlmap keeps its history under HOME
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	_ = os.WriteFile(filepath.Join(outDir, "sqlmap.log"), out, 0o600)
