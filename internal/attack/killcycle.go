@@ -17,14 +17,21 @@ type ackedWrite struct {
 	Phone string // national digits
 }
 
-// writeLoad creates customers from writers goroutines until ctx ends or
-// the server stops answering, and returns what was acknowledged and the
-// statuses seen.
-func writeLoad(ctx context.Context, c *Client, token string, writers int, gen *markerGen, genMu *sync.Mutex) ([]ackedWrite, map[int]int, *http.Header) {
+// loadResult is what a write load saw.
+type loadResult struct {
+	acked    []ackedWrite
+	statuses map[int]int // 0: no answer
+	samples  map[int]*Response
+}
+
+// writeLoad creates customers from writers goroutines until ctx ends,
+// and returns what was acknowledged, the statuses seen and one answer of
+// each status.
+func writeLoad(ctx context.Context, c *Client, token string, writers int, gen *markerGen, genMu *sync.Mutex) loadResult {
 	var mu sync.Mutex
 	var acked []ackedWrite
 	statuses := map[int]int{}
-	var sample *http.Header
+	samples := map[int]*Response{}
 	var stop atomic.Bool
 	var wg sync.WaitGroup
 	for i := 0; i < writers; i++ {
@@ -52,24 +59,23 @@ func writeLoad(ctx context.Context, c *Client, token string, writers int, gen *m
 				statuses[r.Status]++
 				if r.Status == http.StatusCreated {
 					acked = append(acked, ackedWrite{ID: r.ID(), Phone: phone})
-				} else if sample == nil {
-					h := r.Header.Clone()
-					h.Set("X-Attack-Body", clipBytes(r.Body, 200))
-					sample = &h
+				} else if samples[r.Status] == nil {
+					samples[r.Status] = r
 				}
 				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
-	return acked, statuses, sample
+	return loadResult{acked: acked, statuses: statuses, samples: samples}
 }
 
 // verifyAcked checks that every acknowledged write reads back with its
-// phone, and returns those that do not.
-func verifyAcked(ctx context.Context, c *Client, token string, acked []ackedWrite) []string {
+// phone, and returns those that do not: lost (404, or wrong data) and
+// unreadable (any other answer, e.g. 503 while the audit log cannot
+// record the read).
+func verifyAcked(ctx context.Context, c *Client, token string, acked []ackedWrite) (lost, unreadable []string) {
 	var mu sync.Mutex
-	var lost []string
 	jobs := make(chan ackedWrite)
 	var wg sync.WaitGroup
 	for i := 0; i < 8; i++ {
@@ -81,18 +87,24 @@ func verifyAcked(ctx context.Context, c *Client, token string, acked []ackedWrit
 				var got struct {
 					Phone string `json:"phone"`
 				}
-				problem := ""
+				problem, isLost := "", true
 				switch {
 				case err != nil:
-					problem = err.Error()
+					problem, isLost = err.Error(), false
+				case r.Status == http.StatusNotFound:
+					problem = "not found"
 				case r.Status != http.StatusOK:
-					problem = fmt.Sprintf("status %d", r.Status)
+					problem, isLost = fmt.Sprintf("status %d %s", r.Status, clipBytes(r.Body, 80)), false
 				case r.JSON(&got) != nil || got.Phone != "+86"+a.Phone:
 					problem = fmt.Sprintf("phone %q, want +86%s", got.Phone, a.Phone)
 				}
 				if problem != "" {
 					mu.Lock()
-					lost = append(lost, a.ID+": "+problem)
+					if isLost {
+						lost = append(lost, a.ID+": "+problem)
+					} else {
+						unreadable = append(unreadable, a.ID+": "+problem)
+					}
 					mu.Unlock()
 				}
 			}
@@ -103,7 +115,7 @@ func verifyAcked(ctx context.Context, c *Client, token string, acked []ackedWrit
 	}
 	close(jobs)
 	wg.Wait()
-	return lost
+	return lost, unreadable
 }
 
 // auditVerify runs `custos audit verify` on a data directory.
@@ -172,7 +184,8 @@ func (e *env) runKill(ctx context.Context, p *PartResult, baseURL string, cycles
 		var acked []ackedWrite
 		var statuses map[int]int
 		go func() {
-			acked, statuses, _ = writeLoad(lctx, c, token, e.opts.Budget.KillWriters, gen, &genMu)
+			res := writeLoad(lctx, c, token, e.opts.Budget.KillWriters, gen, &genMu)
+			acked, statuses = res.acked, res.statuses
 			close(done)
 		}()
 		time.Sleep(e.opts.Budget.KillWriteTime)
@@ -193,9 +206,10 @@ func (e *env) runKill(ctx context.Context, p *PartResult, baseURL string, cycles
 			break
 		}
 		c = NewClient(srv.URL, e.opts.Budget.KillWriters+8)
-		lost := verifyAcked(ctx, c, token, acked)
+		lost, unreadable := verifyAcked(ctx, c, token, acked)
 		totalLost += len(lost)
 		p.check(len(lost) == 0, "cycle %d: %d of %d acknowledged writes lost after restart, e.g. %v", i, len(lost), len(acked), first(lost, 3))
+		p.check(len(unreadable) == 0, "cycle %d: %d of %d acknowledged writes unreadable after restart, e.g. %v", i, len(unreadable), len(acked), first(unreadable, 3))
 		e.log.Info("kill cycle", "db", name, "cycle", i, "acked", len(acked), "acked_total", len(all), "lost", len(lost), "statuses", statuses)
 		if statuses[http.StatusInternalServerError] > 0 {
 			p.note("cycle %d: %d writes answered 500 before the kill", i, statuses[http.StatusInternalServerError])
@@ -204,7 +218,8 @@ func (e *env) runKill(ctx context.Context, p *PartResult, baseURL string, cycles
 	// At the end, every write of every cycle once more: a later crash
 	// must not take back an earlier acknowledgement either.
 	if !srv.Exited() {
-		lost := verifyAcked(ctx, c, token, all)
+		lost, unreadable := verifyAcked(ctx, c, token, all)
+		p.check(len(unreadable) == 0, "after %d cycles: %d of %d acknowledged writes unreadable, e.g. %v", cycles, len(unreadable), len(all), first(unreadable, 3))
 		p.check(len(lost) == 0, "after %d cycles: %d of %d acknowledged writes lost, e.g. %v", cycles, len(lost), len(all), first(lost, 3))
 		totalLost = max(totalLost, len(lost))
 	}
