@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -165,7 +167,14 @@ func (e *env) runKill(ctx context.Context, p *PartResult, baseURL string, cycles
 	}
 	defer func() {
 		if !srv.Exited() {
-			_ = srv.Stop()
+			start := time.Now()
+			err := srv.Stop()
+			if !p.check(err == nil, "after the last cycle: SIGTERM did not stop the server cleanly (%v after %v)", err, time.Since(start).Round(time.Second)) {
+				path := filepath.Join(filepath.Dir(spec.DataDir), "stuck-goroutines.txt")
+				if os.WriteFile(path, []byte(srv.StuckDump), 0o600) == nil {
+					p.note("the stuck server's goroutines: %s", path)
+				}
+			}
 		}
 	}()
 	c := NewClient(srv.URL, e.opts.Budget.KillWriters+8)

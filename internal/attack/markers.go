@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/policy"
@@ -45,6 +46,7 @@ func readFunction(kind string) domain.Function {
 // markerGen makes unique, valid marker values. tag makes a run's values
 // unlike any other run's; n counts values within the run.
 type markerGen struct {
+	mu  sync.Mutex
 	tag string // lower-case letters
 	n   int
 }
@@ -62,6 +64,8 @@ func letters(n int) string {
 }
 
 func (g *markerGen) next() (int, string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	g.n++
 	return g.n, g.tag + letters(g.n)
 }

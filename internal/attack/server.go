@@ -25,6 +25,10 @@ type Server struct {
 	URL         string // https://127.0.0.1:PORT
 	Addr        string // 127.0.0.1:PORT
 
+	// StuckDump holds the goroutine dump of a server that did not stop
+	// on SIGTERM.
+	StuckDump string
+
 	cmd  *exec.Cmd
 	done chan error
 	log  *lockedBuffer
@@ -144,9 +148,17 @@ func (s *Server) Stop() error {
 		}
 		return nil
 	case <-time.After(time.Minute):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-		return errors.New("custos serve did not stop within a minute of SIGTERM")
+		// SIGQUIT makes a Go program print every goroutine's stack: the
+		// log then shows what the shutdown waits for.
+		_ = s.cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-s.done:
+		case <-time.After(5 * time.Second):
+			_ = s.cmd.Process.Kill()
+			<-s.done
+		}
+		s.StuckDump = s.log.Tail(64 << 10)
+		return errors.New("custos serve did not stop within a minute of SIGTERM (goroutine dump in the report)")
 	}
 }
 
