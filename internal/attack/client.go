@@ -176,7 +176,7 @@ func (c *Client) WaitReady(ctx context.Context, d time.Duration) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("server not healthy after %v: %v", d, err)
+			return fmt.Errorf("server not healthy after %v: %w", d, err)
 		}
 		select {
 		case <-ctx.Done():

@@ -29,9 +29,10 @@ type Server struct {
 	// on SIGTERM.
 	StuckDump string
 
-	cmd  *exec.Cmd
-	done chan error
-	log  *lockedBuffer
+	cmd     *exec.Cmd
+	done    chan struct{} // closed when the process has exited
+	waitErr error         // its exit status, once done is closed
+	log     *lockedBuffer
 }
 
 var servingRe = regexp.MustCompile(`serving (https://\S+)`)
@@ -103,7 +104,7 @@ func StartServer(ctx context.Context, spec ServerSpec) (*Server, error) {
 		return nil, fmt.Errorf("start custos serve: %w", err)
 	}
 	s := &Server{Binary: spec.Binary, DataDir: spec.DataDir, DatabaseURL: spec.DatabaseURL, cmd: cmd,
-		done: make(chan error, 1), log: logBuf}
+		done: make(chan struct{}), log: logBuf}
 	urls := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -116,14 +117,17 @@ func StartServer(ctx context.Context, spec ServerSpec) (*Server, error) {
 			}
 		}
 	}()
-	go func() { s.done <- cmd.Wait() }()
+	go func() {
+		s.waitErr = cmd.Wait()
+		close(s.done)
+	}()
 	select {
 	case u := <-urls:
 		s.URL = strings.Replace(u, "localhost", "127.0.0.1", 1)
 		s.Addr = strings.TrimPrefix(s.URL, "https://")
 		return s, nil
-	case err := <-s.done:
-		return nil, fmt.Errorf("custos serve exited before serving: %w: %s", err, logBuf.Tail(2000))
+	case <-s.done:
+		return nil, fmt.Errorf("custos serve exited before serving: %w: %s", s.waitErr, logBuf.Tail(2000))
 	case <-time.After(2 * time.Minute):
 		_ = cmd.Process.Kill()
 		return nil, errors.New("custos serve did not start within 2 minutes")
@@ -142,9 +146,9 @@ func (s *Server) Stop() error {
 		return fmt.Errorf("signal: %w", err)
 	}
 	select {
-	case err := <-s.done:
-		if err != nil {
-			return fmt.Errorf("custos serve exited with %w", err)
+	case <-s.done:
+		if s.waitErr != nil {
+			return fmt.Errorf("custos serve exited with %w", s.waitErr)
 		}
 		return nil
 	case <-time.After(time.Minute):
@@ -155,7 +159,7 @@ func (s *Server) Stop() error {
 		case <-s.done:
 		case <-time.After(5 * time.Second):
 			_ = s.cmd.Process.Kill()
-			<-s.done
+			s.wait()
 		}
 		s.StuckDump = s.log.Tail(64 << 10)
 		return errors.New("custos serve did not stop within a minute of SIGTERM (goroutine dump in the report)")
@@ -165,14 +169,15 @@ func (s *Server) Stop() error {
 // Kill sends SIGKILL and waits for the process to be gone.
 func (s *Server) Kill() {
 	_ = s.cmd.Process.Signal(syscall.SIGKILL)
-	<-s.done
+	s.wait()
 }
+
+func (s *Server) wait() { <-s.done }
 
 // Exited reports whether the process has ended (without waiting).
 func (s *Server) Exited() bool {
 	select {
-	case err := <-s.done:
-		s.done <- err
+	case <-s.done:
 		return true
 	default:
 		return false
