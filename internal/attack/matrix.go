@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strings"
 
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/policy"
@@ -67,6 +68,9 @@ type Rule struct {
 	WriteFirst bool
 	// Owns is a class the caller must write to destroy the record.
 	Owns domain.FieldClass
+	// SessionOnly routes manage credentials: API tokens are refused (403)
+	// whatever their scopes.
+	SessionOnly bool
 	// OK is the success status.
 	OK int
 }
@@ -124,17 +128,67 @@ func (r Rule) Expect(role *domain.Role, rel Relation, v Variant) int {
 	return r.OK
 }
 
+// TokenCaller is an API token of a role's actor with some scopes: it
+// reaches what both its scopes and the role allow.
+type TokenCaller struct {
+	Role   string
+	Scopes []string
+}
+
+// Name names the caller in reports and maps.
+func (t TokenCaller) Name() string {
+	return fmt.Sprintf("%s's API token [%s]", t.Role, strings.Join(t.Scopes, " "))
+}
+
+// TokenCallers are the API tokens the matrix calls with, besides
+// sessions: a narrow token of an administrator, a read-only token of a
+// manager, and finance's deals token.
+var TokenCallers = []TokenCaller{
+	{Role: domain.RoleAdmin, Scopes: []string{"audit:read"}},
+	{Role: domain.RoleSalesManager, Scopes: []string{"customers:read"}},
+	{Role: domain.RoleFinance, Scopes: []string{"deals:write"}},
+}
+
+// EffectiveRole returns role restricted to the functions scopes cover.
+func EffectiveRole(role *domain.Role, scopes []string) *domain.Role {
+	cp := *role
+	cp.Functions = map[domain.Function]bool{}
+	for f, ok := range role.Functions {
+		if ok && policy.TokenAllows(scopes, f) {
+			cp.Functions[f] = true
+		}
+	}
+	return &cp
+}
+
+// ExpectToken is Expect for an API token.
+func (r Rule) ExpectToken(role *domain.Role, scopes []string, rel Relation, v Variant) int {
+	if r.SessionOnly {
+		return http.StatusForbidden
+	}
+	return r.Expect(EffectiveRole(role, scopes), rel, v)
+}
+
 // Cell is one request of the access matrix.
 type Cell struct {
 	Route   RouteInfo
-	Role    string // a built-in role, or Anonymous
+	Role    string       // a built-in role, or Anonymous
+	Token   *TokenCaller // set: the caller is this API token of Role's actor
 	Rel     Relation
 	Variant Variant
 	Want    int
 }
 
+// Caller names who sends the cell's request.
+func (c Cell) Caller() string {
+	if c.Token != nil {
+		return c.Token.Name()
+	}
+	return c.Role
+}
+
 func (c Cell) String() string {
-	s := fmt.Sprintf("%s as %s", c.Route.Key(), c.Role)
+	s := fmt.Sprintf("%s as %s", c.Route.Key(), c.Caller())
 	if c.Rel != RelNone {
 		s += " on " + string(c.Rel) + " record"
 	}
@@ -175,6 +229,22 @@ func GenerateCells(routes []RouteInfo, recipes map[string]*Recipe, roles map[str
 				}
 				for _, v := range variants {
 					cells = append(cells, Cell{Route: rt, Role: name, Rel: rel, Variant: v, Want: rc.Rule.Expect(role, rel, v)})
+				}
+			}
+		}
+		if rt.Public {
+			continue
+		}
+		for i := range TokenCallers {
+			tc := &TokenCallers[i]
+			role := roles[tc.Role]
+			for _, rel := range rels {
+				if rel == RelOwn && !canOwn(tc.Role, rc) {
+					continue
+				}
+				for _, v := range variants {
+					cells = append(cells, Cell{Route: rt, Role: tc.Role, Token: tc, Rel: rel, Variant: v,
+						Want: rc.Rule.ExpectToken(role, tc.Scopes, rel, v)})
 				}
 			}
 		}

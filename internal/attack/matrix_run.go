@@ -49,6 +49,12 @@ func RunMatrix(ctx context.Context, log *slog.Logger, w *World, routes []RouteIn
 	for name, role := range w.Roles {
 		needles[name] = ForbiddenNeedles(role, w.Reaches(name), w.Markers)
 	}
+	for _, tc := range TokenCallers {
+		needles[tc.Name()] = ForbiddenNeedles(EffectiveRole(w.Roles[tc.Role], tc.Scopes), w.Reaches(tc.Role), w.Markers)
+		if _, err := w.APIToken(ctx, tc); err != nil {
+			res.Failures = append(res.Failures, fmt.Sprintf("could not create %s: %v", tc.Name(), err))
+		}
+	}
 	log.Info("access matrix", "cells", len(cells), "routes", len(routes), "markers", len(w.Markers))
 	start := time.Now()
 	var mu sync.Mutex
@@ -59,7 +65,7 @@ func RunMatrix(ctx context.Context, log *slog.Logger, w *World, routes []RouteIn
 		go func() {
 			defer wg.Done()
 			for c := range jobs {
-				out := runCell(ctx, w, recipes[c.Route.Key()], c, needles[c.Role])
+				out := runCell(ctx, w, recipes[c.Route.Key()], c, needles[c.Caller()])
 				mu.Lock()
 				res.add(c, out)
 				mu.Unlock()
@@ -82,6 +88,7 @@ func RunMatrix(ctx context.Context, log *slog.Logger, w *World, routes []RouteIn
 
 type cellOutcome struct {
 	skipped  bool
+	why      string
 	buildErr error
 	status   int
 	body     []byte
@@ -93,12 +100,20 @@ type cellOutcome struct {
 func runCell(ctx context.Context, w *World, rc *Recipe, c Cell, needles []Needle) cellOutcome {
 	req, err := rc.Build(ctx, w, c)
 	if errors.Is(err, errSkipCell) {
-		return cellOutcome{skipped: true}
+		return cellOutcome{skipped: true, why: "no such record can exist"}
 	}
 	if err != nil {
 		return cellOutcome{buildErr: err}
 	}
 	token := req.Token
+	if c.Token != nil {
+		if token != "" {
+			// The request needs a session of its own (a fresh user's):
+			// there is no token of that user to send.
+			return cellOutcome{skipped: true, why: "needs a session of its own"}
+		}
+		token = w.Tokens[c.Token.Name()]
+	}
 	if token == "" && c.Role != Anonymous {
 		token = w.Actors[c.Role].Token
 	}
@@ -116,7 +131,7 @@ func (res *MatrixResult) add(c Cell, o cellOutcome) {
 	switch {
 	case o.skipped:
 		res.Skipped++
-		res.Notes = append(res.Notes, "skipped (no such record can exist): "+c.String())
+		res.Notes = append(res.Notes, "skipped ("+o.why+"): "+c.String())
 		return
 	case o.buildErr != nil:
 		res.BuildErrors++
@@ -134,7 +149,7 @@ func (res *MatrixResult) add(c Cell, o cellOutcome) {
 			res.Failures = append(res.Failures, fmt.Sprintf("LEAK %s (status %d): %s", c, o.status, l))
 		}
 	}
-	if o.status >= 200 && o.status < 300 && c.Role != Anonymous {
+	if o.status >= 200 && o.status < 300 && c.Role != Anonymous && c.Token == nil {
 		if prev, ok := res.Worked[c.Route.Key()]; !ok || preferForSQLMap(c.Role, prev.Role) {
 			res.Worked[c.Route.Key()] = WorkedRequest{Route: c.Route, Role: c.Role, Req: o.req, Token: o.token}
 		}

@@ -39,13 +39,22 @@ func TestGenerateCellsDimensions(t *testing.T) {
 		t.Fatalf("uncovered = %v", uncovered)
 	}
 	// 1 anonymous + (2 roles with own records × 3 relations + 4 roles × 2
-	// relations) × 4 variants.
-	if want := 1 + (2*3+4*2)*4; len(cells) != want {
+	// relations) × 4 variants, and the API tokens: a manager's (3
+	// relations), an administrator's and finance's (2 each) × 4 variants.
+	if want := 1 + (2*3+4*2)*4 + (3+2+2)*4; len(cells) != want {
 		t.Fatalf("%d cells, want %d", len(cells), want)
 	}
 	got := map[string]int{}
 	for _, c := range cells {
-		got[c.Role+"/"+string(c.Rel)+"/"+c.Variant.Name] = c.Want
+		got[c.Caller()+"/"+string(c.Rel)+"/"+c.Variant.Name] = c.Want
+	}
+	for key, want := range map[string]int{
+		"sales_manager's API token [customers:read]/own/contact: phone":  http.StatusForbidden, // read-only scope
+		"finance's API token [deals:write]/team/financial: bank_account": http.StatusForbidden,
+	} {
+		if got[key] != want {
+			t.Errorf("%s: want %d, generated %d", key, want, got[key])
+		}
 	}
 	for key, want := range map[string]int{
 		"anonymous/own/public: tags":                http.StatusUnauthorized,
@@ -94,6 +103,21 @@ func TestRuleOrder(t *testing.T) {
 	public := Rule{Public: true, AnonStatus: http.StatusUnauthorized, OK: http.StatusOK}
 	if got := public.Expect(nil, RelNone, Variant{}); got != http.StatusUnauthorized {
 		t.Errorf("public route, anonymous: %d", got)
+	}
+}
+
+func TestEffectiveRole(t *testing.T) {
+	roles := policy.BuiltinRoles()
+	r := EffectiveRole(roles["admin"], []string{"audit:read"})
+	if !r.Can(domain.FnAuditRead) || r.Can(domain.FnUsersManage) || r.Can(domain.FnCustomersRead) {
+		t.Errorf("admin token [audit:read] functions: %v", r.Functions)
+	}
+	if !roles["admin"].Can(domain.FnUsersManage) {
+		t.Error("EffectiveRole changed the role it was given")
+	}
+	rule := Rule{OK: http.StatusCreated, SessionOnly: true}
+	if got := rule.ExpectToken(roles["admin"], []string{"admin"}, RelNone, Variant{}); got != http.StatusForbidden {
+		t.Errorf("credential route with a token: %d, want 403", got)
 	}
 }
 

@@ -159,11 +159,11 @@ func Recipes() map[string]*Recipe {
 			return Request{Path: "/api/v1/auth/logout"}, nil
 		})}
 	m["GET /api/v1/auth/me"] = &Recipe{Rule: signedIn(http.StatusOK), Build: fixed("/api/v1/auth/me", nil)}
-	m["POST /api/v1/auth/step-up"] = &Recipe{Rule: signedIn(http.StatusOK),
+	m["POST /api/v1/auth/step-up"] = &Recipe{Rule: Rule{OK: http.StatusOK, SessionOnly: true},
 		Build: throwaway(func(_ context.Context, w *World, _ *User) (Request, error) {
 			return Request{Path: "/api/v1/auth/step-up", Body: map[string]string{"password": w.Password}}, nil
 		})}
-	m["POST /api/v1/auth/password"] = &Recipe{Rule: signedIn(http.StatusNoContent),
+	m["POST /api/v1/auth/password"] = &Recipe{Rule: Rule{OK: http.StatusNoContent, SessionOnly: true},
 		Build: throwaway(func(_ context.Context, w *World, _ *User) (Request, error) {
 			return Request{Path: "/api/v1/auth/password", Body: map[string]string{"current_password": w.Password, "new_password": randomSecret() + " renewed"}}, nil
 		})}
@@ -468,9 +468,9 @@ func Recipes() map[string]*Recipe {
 
 	// Second factors (each caller's own, on fresh users).
 	m["GET /api/v1/mfa"] = &Recipe{Rule: signedIn(http.StatusOK), Build: fixed("/api/v1/mfa", nil)}
-	m["POST /api/v1/mfa/totp"] = &Recipe{Rule: signedIn(http.StatusOK),
+	m["POST /api/v1/mfa/totp"] = &Recipe{Rule: Rule{OK: http.StatusOK, SessionOnly: true},
 		Build: throwaway(func(context.Context, *World, *User) (Request, error) { return Request{Path: "/api/v1/mfa/totp"}, nil })}
-	m["POST /api/v1/mfa/totp/confirm"] = &Recipe{Rule: signedIn(http.StatusOK),
+	m["POST /api/v1/mfa/totp/confirm"] = &Recipe{Rule: Rule{OK: http.StatusOK, SessionOnly: true},
 		Build: throwaway(func(ctx context.Context, w *World, u *User) (Request, error) {
 			r, err := w.c.Expect(ctx, http.StatusOK, "POST", "/api/v1/mfa/totp", u.Token, nil)
 			if err != nil {
@@ -485,23 +485,23 @@ func Recipes() map[string]*Recipe {
 			code, err := totpCode(begin.Secret)
 			return Request{Path: "/api/v1/mfa/totp/confirm", Body: map[string]string{"code": code}}, err
 		})}
-	m["DELETE /api/v1/mfa/totp"] = &Recipe{Rule: signedIn(http.StatusNoContent),
+	m["DELETE /api/v1/mfa/totp"] = &Recipe{Rule: Rule{OK: http.StatusNoContent, SessionOnly: true},
 		Build: throwaway(func(ctx context.Context, w *World, u *User) (Request, error) {
 			_, _, err := w.EnrollTOTP(ctx, u)
 			return Request{Path: "/api/v1/mfa/totp"}, err
 		})}
-	m["POST /api/v1/mfa/recovery-codes"] = &Recipe{Rule: signedIn(http.StatusOK),
+	m["POST /api/v1/mfa/recovery-codes"] = &Recipe{Rule: Rule{OK: http.StatusOK, SessionOnly: true},
 		Build: throwaway(func(ctx context.Context, w *World, u *User) (Request, error) {
 			_, _, err := w.EnrollTOTP(ctx, u)
 			return Request{Path: "/api/v1/mfa/recovery-codes"}, err
 		})}
-	m["POST /api/v1/mfa/webauthn/register"] = &Recipe{Rule: signedIn(http.StatusOK),
+	m["POST /api/v1/mfa/webauthn/register"] = &Recipe{Rule: Rule{OK: http.StatusOK, SessionOnly: true},
 		Build: throwaway(func(context.Context, *World, *User) (Request, error) {
 			return Request{Path: "/api/v1/mfa/webauthn/register", Body: map[string]string{"name": "laptop"}}, nil
 		})}
 	// Finishing a registration needs an authenticator; the suite sends a
 	// forged one, which every session must see refused.
-	m["POST /api/v1/mfa/webauthn/register/finish"] = &Recipe{Rule: signedIn(http.StatusBadRequest),
+	m["POST /api/v1/mfa/webauthn/register/finish"] = &Recipe{Rule: Rule{OK: http.StatusBadRequest, SessionOnly: true},
 		Build: throwaway(func(ctx context.Context, w *World, u *User) (Request, error) {
 			r, err := w.c.Expect(ctx, http.StatusOK, "POST", "/api/v1/mfa/webauthn/register", u.Token, map[string]string{"name": "forged"})
 			if err != nil {
@@ -517,14 +517,14 @@ func Recipes() map[string]*Recipe {
 				"credential": map[string]any{"id": "Zm9yZ2Vk", "rawId": "Zm9yZ2Vk", "type": "public-key",
 					"response": map[string]string{"clientDataJSON": "e30", "attestationObject": "oA"}}}}, nil
 		})}
-	m["DELETE /api/v1/mfa/webauthn/{id}"] = &Recipe{Rule: signedIn(http.StatusNotFound),
+	m["DELETE /api/v1/mfa/webauthn/{id}"] = &Recipe{Rule: Rule{OK: http.StatusNotFound, SessionOnly: true},
 		Build: func(context.Context, *World, Cell) (Request, error) {
 			return Request{Path: "/api/v1/mfa/webauthn/" + string(domain.NewID(domain.KindPasskey))}, nil
 		}}
 
 	// API tokens.
 	m["GET /api/v1/tokens"] = &Recipe{Rule: signedIn(http.StatusOK), Query: map[string]string{"user_id": ""}, Build: fixed("/api/v1/tokens", nil)}
-	m["POST /api/v1/tokens"] = &Recipe{Rule: signedIn(http.StatusCreated),
+	m["POST /api/v1/tokens"] = &Recipe{Rule: Rule{OK: http.StatusCreated, SessionOnly: true},
 		Build: func(_ context.Context, _ *World, c Cell) (Request, error) {
 			scope := "customers:read"
 			if c.Role == domain.RoleAuditor {
@@ -532,7 +532,7 @@ func Recipes() map[string]*Recipe {
 			}
 			return Request{Path: "/api/v1/tokens", Body: map[string]any{"name": "attack script", "scopes": []string{scope}, "expires_in_days": 1}}, nil
 		}}
-	m["DELETE /api/v1/tokens/{id}"] = &Recipe{Rule: Rule{Fn: domain.FnUsersManage, SelfFree: true, Denied: http.StatusNotFound, OK: http.StatusNoContent},
+	m["DELETE /api/v1/tokens/{id}"] = &Recipe{Rule: Rule{Fn: domain.FnUsersManage, SelfFree: true, Denied: http.StatusNotFound, OK: http.StatusNoContent, SessionOnly: true},
 		Relations: []Relation{RelOwn, RelOther},
 		Build: func(ctx context.Context, w *World, c Cell) (Request, error) {
 			u, err := w.Throwaway(ctx, actorRole(c))

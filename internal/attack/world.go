@@ -64,6 +64,8 @@ type World struct {
 	Bundles  map[string]*Bundle
 	Markers  []Marker
 	Roles    map[string]*domain.Role
+	// Tokens holds the matrix's API tokens by TokenCaller name.
+	Tokens map[string]string
 
 	gen *markerGen
 	mu  sync.Mutex
@@ -87,7 +89,7 @@ func (w *World) Next() int {
 // NewWorld signs in as the initial administrator and builds the world.
 func NewWorld(ctx context.Context, c *Client, adminEmail, adminPassword, tag string) (*World, error) {
 	w := &World{c: c, Password: randomSecret() + " attack", Actors: map[string]*User{},
-		Bundles: map[string]*Bundle{}, Roles: policy.BuiltinRoles(), gen: newMarkerGen(tag)}
+		Bundles: map[string]*Bundle{}, Roles: policy.BuiltinRoles(), Tokens: map[string]string{}, gen: newMarkerGen(tag)}
 	var err error
 	if w.Admin0, err = c.Login(ctx, adminEmail, adminPassword); err != nil {
 		return nil, err
@@ -358,4 +360,30 @@ func (w *World) OwnerFor(role string, rel Relation) *User {
 		return w.RepB
 	}
 	return w.Mate
+}
+
+// APIToken creates (once) the API token of a token caller, owned by its
+// role's actor.
+func (w *World) APIToken(ctx context.Context, tc TokenCaller) (string, error) {
+	w.mu.Lock()
+	tok, ok := w.Tokens[tc.Name()]
+	w.mu.Unlock()
+	if ok {
+		return tok, nil
+	}
+	r, err := w.c.Expect(ctx, http.StatusCreated, "POST", "/api/v1/tokens", w.Actors[tc.Role].Token,
+		map[string]any{"name": "attack " + tc.Name(), "scopes": tc.Scopes, "expires_in_days": 1})
+	if err != nil {
+		return "", err
+	}
+	var out struct {
+		Token string `json:"token"`
+	}
+	if err := r.JSON(&out); err != nil || out.Token == "" {
+		return "", fmt.Errorf("no token in %s", clipBytes(r.Body, 100))
+	}
+	w.mu.Lock()
+	w.Tokens[tc.Name()] = out.Token
+	w.mu.Unlock()
+	return out.Token, nil
 }
