@@ -159,28 +159,6 @@ func (e *env) runHostile(ctx context.Context, p *PartResult, srv *Server, w *Wor
 	c := NewClient(srv.URL, 2)
 	routes := APIRoutes()
 	tried, wrong, accepted, unclear, changed := 0, 0, 0, 0, 0
-	roleFor := func(rt RouteInfo, rc *Recipe) (string, Relation) {
-		// The first role whose expected answer is a success.
-		v := Variant{}
-		if len(rc.Variants) > 0 {
-			v = rc.Variants[0]
-		}
-		rels := rc.Relations
-		if len(rels) == 0 {
-			rels = []Relation{RelNone}
-		}
-		for _, name := range []string{"sales_manager", "sales_rep", "admin", "finance", "service", "auditor"} {
-			for _, rel := range rels {
-				if rel == RelOwn && !canOwn(name, rc) {
-					continue
-				}
-				if st := rc.Rule.Expect(w.Roles[name], rel, v); st >= 200 && st < 300 {
-					return name, rel
-				}
-			}
-		}
-		return "", RelNone
-	}
 	for _, rt := range routes {
 		rc := recipes[rt.Key()]
 		if rc == nil {
@@ -190,7 +168,7 @@ func (e *env) runHostile(ctx context.Context, p *PartResult, srv *Server, w *Wor
 		if !takesBody && len(rc.Query) == 0 {
 			continue
 		}
-		role, rel := roleFor(rt, rc)
+		role, rel := successRole(w, rc)
 		if role == "" {
 			p.note("%s: no role succeeds on it; skipped", rt.Key())
 			continue
