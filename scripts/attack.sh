@@ -77,7 +77,9 @@ need() {
 step "tools"
 need sslscan sslscan
 need sqlmap sqlmap
-need testssl testssl.sh
+if [[ $budget == full ]]; then
+	need testssl testssl.sh
+fi
 need mount mount
 sslscan --version 2>/dev/null | head -n 1 || true
 sqlmap --version 2>/dev/null | tail -n 1 || true
