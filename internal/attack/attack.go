@@ -240,7 +240,8 @@ func (e *env) matrixPart(ctx context.Context, p *PartResult, w *World) *MatrixRe
 	p.fig("cells tried / leaked", "%d / %d", res.Tried, res.Leaked)
 	p.fig("cells with a wrong status", "%d", res.WrongStatus)
 	p.fig("routes / without a recipe", "%d / %d", len(APIRoutes()), len(res.Uncovered))
-	p.fig("markers seeded / skipped cells", "%d / %d", len(w.Markers), res.Skipped)
+	p.fig("markers seeded / answers showing them as allowed", "%d / %d", len(w.Markers), res.ShowedData)
+	p.fig("cells skipped (cannot exist)", "%d", res.Skipped)
 	p.Failures = append(p.Failures, res.Failures...)
 	p.Notes = append(p.Notes, res.Notes...)
 	return res

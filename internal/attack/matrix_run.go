@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +22,9 @@ type MatrixResult struct {
 	Leaked      int      // cells whose answer showed a forbidden value
 	Uncovered   []string // routes without a recipe
 	BuildErrors int      // cells whose request could not be prepared
+	// ShowedData counts answers that showed seeded marker values (full or
+	// masked) the caller may see: evidence the grep had data to look at.
+	ShowedData int
 	Failures    []string // one line per failed cell
 	Notes       []string
 	// Worked maps a route to a request that succeeded (2xx) and the
@@ -95,6 +99,19 @@ type cellOutcome struct {
 	leaks    []Leak
 	req      Request
 	token    string
+	showed   bool
+}
+
+// showsMarkers reports whether body holds any seeded value, in full or
+// masked.
+func showsMarkers(body []byte, markers []Marker) bool {
+	s := string(body)
+	for _, m := range markers {
+		if strings.Contains(s, m.Full) || (m.Masked != "" && strings.Contains(s, m.Masked)) {
+			return true
+		}
+	}
+	return false
 }
 
 func runCell(ctx context.Context, w *World, rc *Recipe, c Cell, needles []Needle) cellOutcome {
@@ -124,7 +141,8 @@ func runCell(ctx context.Context, w *World, rc *Recipe, c Cell, needles []Needle
 	if err != nil {
 		return cellOutcome{buildErr: fmt.Errorf("send: %w", err)}
 	}
-	return cellOutcome{status: r.Status, body: r.Body, leaks: ScanLeaks(r.Body, needles, req.Allow), req: req, token: token}
+	return cellOutcome{status: r.Status, body: r.Body, leaks: ScanLeaks(r.Body, needles, req.Allow), req: req, token: token,
+		showed: showsMarkers(r.Body, w.Markers)}
 }
 
 func (res *MatrixResult) add(c Cell, o cellOutcome) {
@@ -139,6 +157,9 @@ func (res *MatrixResult) add(c Cell, o cellOutcome) {
 		return
 	}
 	res.Tried++
+	if o.showed && len(o.leaks) == 0 {
+		res.ShowedData++
+	}
 	if o.status != c.Want {
 		res.WrongStatus++
 		res.Failures = append(res.Failures, fmt.Sprintf("%s: status %d, want %d: %s", c, o.status, c.Want, clipBytes(o.body, 160)))
