@@ -51,7 +51,7 @@ var Budgets = map[string]Budget{
 		SQLMapTimeout: 90 * time.Second, KillCycles: 5, KillCyclesPostgres: 2, KillWriters: 8, KillWriteTime: 2 * time.Second,
 		MatrixPostgres: true, DiskSize: "160m"},
 	"full": {Name: "full", TestSSL: true, SQLMapLevel: 3, SQLMapRisk: 2, SQLMapTechniques: "BEUSTQ", SQLMapThreads: 4,
-		SQLMapTimeout: 10 * time.Minute, KillCycles: 10, KillCyclesPostgres: 5, KillWriters: 16, KillWriteTime: 4 * time.Second,
+		SQLMapTimeout: 15 * time.Minute, KillCycles: 10, KillCyclesPostgres: 5, KillWriters: 16, KillWriteTime: 4 * time.Second,
 		MatrixPostgres: true, DiskSize: "160m"},
 }
 

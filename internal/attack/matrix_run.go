@@ -25,8 +25,8 @@ type MatrixResult struct {
 	// ShowedData counts answers that showed seeded marker values (full or
 	// masked) the caller may see: evidence the grep had data to look at.
 	ShowedData int
-	Failures    []string // one line per failed cell
-	Notes       []string
+	Failures   []string // one line per failed cell
+	Notes      []string
 	// Worked maps a route to a request that succeeded (2xx) and the
 	// token it used: sqlmap starts from these.
 	Worked map[string]WorkedRequest

@@ -96,11 +96,19 @@ func StartServer(ctx context.Context, spec ServerSpec) (*Server, error) {
 	cmd := exec.CommandContext(context.WithoutCancel(ctx), spec.Binary, args...) //nolint:gosec // the suite runs its own build of custos
 	logBuf := &lockedBuffer{max: 1 << 20}
 	cmd.Stderr = logBuf
+	// The whole log also goes to a file beside the data directory.
+	logFile, err := os.OpenFile(spec.DataDir+".log", os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600) //nolint:gosec // our own work directory
+	if err != nil {
+		return nil, fmt.Errorf("server log: %w", err)
+	}
+	cmd.Stderr = io.MultiWriter(logBuf, logFile)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
+		_ = logFile.Close()
 		return nil, fmt.Errorf("stdout pipe: %w", err)
 	}
 	if err := cmd.Start(); err != nil {
+		_ = logFile.Close()
 		return nil, fmt.Errorf("start custos serve: %w", err)
 	}
 	s := &Server{Binary: spec.Binary, DataDir: spec.DataDir, DatabaseURL: spec.DatabaseURL, cmd: cmd,
@@ -119,6 +127,7 @@ func StartServer(ctx context.Context, spec ServerSpec) (*Server, error) {
 	}()
 	go func() {
 		s.waitErr = cmd.Wait()
+		_ = logFile.Close()
 		close(s.done)
 	}()
 	select {

@@ -3,6 +3,7 @@ package attack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -76,6 +77,9 @@ func testedName(key string) string {
 	_, name, _ := strings.Cut(key, " ")
 	return strings.TrimPrefix(name, "JSON ")
 }
+
+// errTimeLimit marks a sqlmap run stopped at its time limit.
+var errTimeLimit = errors.New("time limit reached")
 
 // exclusiveLookups are customer list parameters that must stand alone.
 var exclusiveLookups = map[string]string{"phone": "13900000000", "email": "someone@example.com", "id_number": "P1234567", "tax_id": "91350100M000100Y43"}
@@ -230,7 +234,7 @@ func (e *env) runSQLMap(ctx context.Context, p *PartResult, srv *Server, w *Worl
 
 	dir := filepath.Join(filepath.Dir(srv.DataDir), "sqlmap")
 	var mu sync.Mutex
-	tested, injectable, runs, dismissed := 0, 0, 0, 0
+	tested, injectable, runs, dismissed, timedOut := 0, 0, 0, 0, 0
 	conc := 4
 	sem := make(chan struct{}, conc)
 	var wg sync.WaitGroup
@@ -251,7 +255,12 @@ func (e *env) runSQLMap(ctx context.Context, p *PartResult, srv *Server, w *Worl
 			mu.Lock()
 			defer mu.Unlock()
 			runs++
-			if err != nil {
+			switch {
+			case errors.Is(err, errTimeLimit):
+				// A budget matter, not a finding: what was tested counts.
+				timedOut++
+				p.note("%s %s: sqlmap stopped at its time limit after testing %d of %d parameters", t.Method, clip(t.Path, 80), len(res.Tested), len(t.Params))
+			case err != nil:
 				p.fail("%s %s: sqlmap did not finish: %v", t.Method, clip(t.Path, 80), err)
 			}
 			got := map[string]bool{}
@@ -269,7 +278,7 @@ func (e *env) runSQLMap(ctx context.Context, p *PartResult, srv *Server, w *Worl
 				injectable++
 				p.fail("%s: sqlmap found %s injectable (%s %s)", t.Route, k, t.Method, clip(t.Path, 80))
 			}
-			if len(res.Tested) == 0 && err == nil {
+			if len(res.Tested) == 0 && !errors.Is(err, errTimeLimit) {
 				p.fail("%s %s: sqlmap tested nothing: %s", t.Method, clip(t.Path, 80), clip(lastLines(out, 3), 300))
 			}
 		}(i, t)
@@ -279,6 +288,7 @@ func (e *env) runSQLMap(ctx context.Context, p *PartResult, srv *Server, w *Worl
 	p.fig("parameters tested / injectable", "%d / %d", tested, injectable)
 	p.fig("sqlmap runs (level/risk/techniques)", "%d (%d/%d/%s)", runs, b.SQLMapLevel, b.SQLMapRisk, b.SQLMapTechniques)
 	p.fig("suspicions sqlmap dismissed itself", "%d", dismissed)
+	p.fig("runs stopped at the time limit", "%d (limit %v)", timedOut, b.SQLMapTimeout)
 }
 
 func lastLines(s string, n int) string {
@@ -314,7 +324,7 @@ func (e *env) sqlmap(ctx context.Context, base string, t SQLMapTarget, outDir st
 	_ = os.WriteFile(filepath.Join(outDir, "sqlmap.log"), out, 0o600)
 	e.log.Debug("sqlmap run", "route", t.Route, "path", clip(t.Path, 80), "elapsed", time.Since(start).Round(time.Millisecond))
 	if ctx.Err() != nil {
-		return string(out), fmt.Errorf("time limit %v reached", b.SQLMapTimeout)
+		return string(out), fmt.Errorf("%w (%v)", errTimeLimit, b.SQLMapTimeout)
 	}
 	if err != nil {
 		return string(out), fmt.Errorf("sqlmap: %w", err)
