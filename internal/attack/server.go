@@ -29,6 +29,7 @@ type Server struct {
 	// on SIGTERM.
 	StuckDump string
 
+	logPath string
 	cmd     *exec.Cmd
 	done    chan struct{} // closed when the process has exited
 	waitErr error         // its exit status, once done is closed
@@ -48,6 +49,8 @@ type ServerSpec struct {
 	Addr string
 	// Extra flags for `custos serve`.
 	Extra []string
+	// LogPath receives the server's log (default DataDir + ".log").
+	LogPath string
 }
 
 // InitData runs `custos init` on spec.DataDir unless it already holds a
@@ -97,7 +100,11 @@ func StartServer(ctx context.Context, spec ServerSpec) (*Server, error) {
 	logBuf := &lockedBuffer{max: 1 << 20}
 	cmd.Stderr = logBuf
 	// The whole log also goes to a file beside the data directory.
-	logFile, err := os.OpenFile(spec.DataDir+".log", os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600) //nolint:gosec // our own work directory
+	logPath := spec.LogPath
+	if logPath == "" {
+		logPath = spec.DataDir + ".log"
+	}
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600) //nolint:gosec // our own work directory
 	if err != nil {
 		return nil, fmt.Errorf("server log: %w", err)
 	}
@@ -112,7 +119,7 @@ func StartServer(ctx context.Context, spec ServerSpec) (*Server, error) {
 		return nil, fmt.Errorf("start custos serve: %w", err)
 	}
 	s := &Server{Binary: spec.Binary, DataDir: spec.DataDir, DatabaseURL: spec.DatabaseURL, cmd: cmd,
-		done: make(chan struct{}), log: logBuf}
+		done: make(chan struct{}), log: logBuf, logPath: logPath}
 	urls := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -146,7 +153,7 @@ func StartServer(ctx context.Context, spec ServerSpec) (*Server, error) {
 // Restart starts the same data directory again, on the same address.
 func (s *Server) Restart(ctx context.Context, extra []string) (*Server, error) {
 	return StartServer(ctx, ServerSpec{Binary: s.Binary, DataDir: s.DataDir, DatabaseURL: s.DatabaseURL,
-		Addr: s.Addr, Extra: extra})
+		Addr: s.Addr, Extra: extra, LogPath: s.logPath})
 }
 
 // Stop sends SIGTERM and waits up to a minute for a clean exit.
@@ -191,6 +198,17 @@ func (s *Server) Exited() bool {
 	default:
 		return false
 	}
+}
+
+// ExitStatus describes how the process ended ("" while it runs).
+func (s *Server) ExitStatus() string {
+	if !s.Exited() {
+		return ""
+	}
+	if s.waitErr == nil {
+		return "exit status 0"
+	}
+	return s.waitErr.Error()
 }
 
 // LogTail returns the end of the server's log.

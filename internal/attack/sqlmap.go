@@ -153,7 +153,9 @@ func sqlmapTargets(rt RouteInfo, rc *Recipe, req Request, token string, sample f
 }
 
 // successRole returns a role (and relation) the route's recipe expects to
-// succeed for, preferring roles that write the most.
+// succeed for — to get the route's own success answer, which for a
+// recipe that sends a forged or unknown value is a 4xx — preferring
+// roles that write the most.
 func successRole(w *World, rc *Recipe) (string, Relation) {
 	v := Variant{}
 	if len(rc.Variants) > 0 {
@@ -168,7 +170,7 @@ func successRole(w *World, rc *Recipe) (string, Relation) {
 			if rel == RelOwn && !canOwn(name, rc) {
 				continue
 			}
-			if st := rc.Rule.Expect(w.Roles[name], rel, v); st >= 200 && st < 300 {
+			if st := rc.Rule.Expect(w.Roles[name], rel, v); st == rc.Rule.OK {
 				return name, rel
 			}
 		}
