@@ -7,7 +7,7 @@ DEMO ?=
 # Time per fuzz target for `make fuzz` (scripts/test.sh uses 5s).
 FUZZTIME ?= 30s
 
-.PHONY: all build run test lint fuzz clean
+.PHONY: all build run test lint fuzz attack clean
 
 all: build
 
@@ -26,6 +26,11 @@ lint:
 
 fuzz:
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
+# The attack suite, full budget (docs/security-testing.md); CI uses
+# scripts/attack.sh --budget ci. Needs root.
+attack:
+	scripts/attack.sh --budget full
 
 # Removes build and test output only; never the data directory (DATA holds
 # the master key and the database).

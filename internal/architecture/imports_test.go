@@ -54,8 +54,12 @@ var mayImport = map[string][]string{
 	"testkit": {"config", "domain", "httpserver", "identity", "masterkey", "records", "store", "tlscert",
 		"vault", "wiring"},
 	"architecture": {},
+	// The attack suite drives a built binary from outside; it reads the
+	// route table and the built-in roles to know what to expect.
+	"attack": {"domain", "jsonapi", "policy"},
 
-	"cmd/custos": {"cli"},
+	"cmd/custos":        {"cli"},
+	"cmd/custos-attack": {"attack"},
 }
 
 // storeImporters may import the store, tests included: it is an adapter
