@@ -18,7 +18,7 @@ import (
 // The disk-full run. Desired behaviour, checked one by one so a report
 // reads as a list of what Custos does and does not do yet:
 //
-//  1. while the disk is full, creates answer 503 with code "unavailable"
+//  1. while the disk is full, creates answer 503 with code "store_unavailable"
 //     and a Retry-After header — never 500;
 //  2. /readyz answers 503 while writes fail;
 //  3. the process keeps running, and reads never answer 500;
@@ -169,8 +169,8 @@ func (e *env) runDiskFull(ctx context.Context, p *PartResult) {
 		"disk full: creates should answer 503, got %s", statusSummary(full.statuses))
 	p.check(sample503 != nil && sample503.Header.Get("Retry-After") != "",
 		"disk full: the 503 answer should carry Retry-After%s", describeSample(sample503))
-	p.check(sample503 != nil && sample503.ErrorCode() == "unavailable",
-		"disk full: the 503 answer should have error code \"unavailable\"%s", describeSample(sample503))
+	p.check(sample503 != nil && sample503.ErrorCode() == "store_unavailable",
+		"disk full: the 503 answer should have error code \"store_unavailable\"%s", describeSample(sample503))
 	p.check(ready != nil && ready.Status == http.StatusServiceUnavailable,
 		"disk full: /readyz should answer 503 while writes fail, got %s", describeStatus(ready))
 	rd, _ := c.Do(ctx, "GET", "/api/v1/customers/"+acked[0].ID, token, nil)

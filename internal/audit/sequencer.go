@@ -230,7 +230,7 @@ func (q *Sequencer) run() {
 	}
 	defer func() {
 		if lease == nil {
-			if l, err := q.st.TrySequencerLease(ctx); err == nil {
+			if l, err := q.tryLease(ctx); err == nil {
 				lease = l
 			}
 		}
@@ -253,7 +253,7 @@ func (q *Sequencer) run() {
 			}
 		}
 		if lease == nil {
-			l, err := q.st.TrySequencerLease(ctx)
+			l, err := q.tryLease(ctx)
 			if err != nil {
 				q.opts.Log.Warn("audit: sequencer election failed", slog.Any("err", err))
 				continue
@@ -388,4 +388,12 @@ func CheckConsistent(ctx context.Context, st Store, anchored *Checkpoint, where 
 		return fmt.Errorf("the audit log is not consistent with the checkpoint of %d entries anchored in %s: the log was rewritten; run 'custos audit verify'", anchored.Size, where)
 	}
 	return nil
+}
+
+// tryLease tries to become the sequencer, giving up after 10 seconds so a
+// database that does not answer never blocks the loop (or Stop).
+func (q *Sequencer) tryLease(ctx context.Context) (domain.SequencerLease, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return q.st.TrySequencerLease(ctx)
 }

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/custoscrm/custos/internal/domain"
 )
@@ -139,34 +139,55 @@ func (a *auditSnapshot) SigningKeys(ctx context.Context) ([]*domain.AuditSigning
 const sequencerLockKey = 0x637573746f7361 // "custosa"
 
 // sequencerLease is the right to sequence the audit log. On PostgreSQL it
-// is a session advisory lock held on a dedicated connection, so exactly
-// one node holds it and it is released if that node dies; on SQLite the
-// single writer makes every process's integration safe, and the lease is
-// always granted.
+// is a session advisory lock held on a connection of its own, outside
+// the pool (database/sql keeps idle pool connections checked out, so a
+// lease waiting on the pool could wait for ever), so exactly one node
+// holds it and it is released if that node dies; on SQLite the single
+// writer makes every process's integration safe, and the lease is always
+// granted.
 type sequencerLease struct {
-	conn *pgxpool.Conn
+	conn *pgx.Conn
 }
 
 // TrySequencerLease tries to become the sequencer. It returns nil without
-// error when another node holds the lease.
+// error when another node holds the lease. A node that tried and lost
+// keeps its connection for the next try.
 func (s *AuditLog) TrySequencerLease(ctx context.Context) (domain.SequencerLease, error) {
 	if s.pool == nil {
 		return &sequencerLease{}, nil
 	}
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("sequencer lease: %w", err)
+	s.leaseMu.Lock()
+	defer s.leaseMu.Unlock()
+	conn := s.leaseConn
+	s.leaseConn = nil
+	if conn == nil || conn.IsClosed() {
+		var err error
+		if conn, err = pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy()); err != nil {
+			return nil, fmt.Errorf("sequencer lease: %w", err)
+		}
 	}
 	var ok bool
 	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, int64(sequencerLockKey)).Scan(&ok); err != nil {
-		conn.Release()
+		_ = conn.Close(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("sequencer lease: %w", err)
 	}
 	if !ok {
-		conn.Release()
+		s.leaseConn = conn
 		return nil, nil
 	}
 	return &sequencerLease{conn: conn}, nil
+}
+
+// closeLeaseConn closes the connection kept for the next lease try.
+func (s *DB) closeLeaseConn() {
+	s.leaseMu.Lock()
+	defer s.leaseMu.Unlock()
+	if s.leaseConn != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = s.leaseConn.Close(ctx)
+		s.leaseConn = nil
+	}
 }
 
 // Check reports an error when the lease is lost (its connection died).
@@ -180,17 +201,13 @@ func (l *sequencerLease) Check(ctx context.Context) error {
 	return l.conn.Ping(ctx)
 }
 
-// Release gives the lease up.
+// Release gives the lease up: the lock is released with the connection.
 func (l *sequencerLease) Release() {
 	if l == nil || l.conn == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := l.conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, int64(sequencerLockKey)); err != nil {
-		// The connection is broken: close it so the lock is dropped.
-		_ = l.conn.Conn().Close(ctx)
-	}
-	l.conn.Release()
+	_ = l.conn.Close(ctx) // ends the session, and with it the advisory lock
 	l.conn = nil
 }

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	sqlite3 "github.com/mattn/go-sqlite3"
@@ -91,6 +92,9 @@ type DB struct {
 	rebound sync.Map // query with ? → query with $n
 
 	refreshMu sync.Mutex // serializes IndexKeys.RefreshIndexKeys
+
+	leaseMu   sync.Mutex
+	leaseConn *pgx.Conn // PostgreSQL: kept for the next sequencer-lease try
 
 	health writeHealth
 	guard  *diskGuard // SQLite only
@@ -279,6 +283,7 @@ func (s *DB) Dialect() Dialect { return s.dialect }
 
 // Close flushes pending writes and closes the database.
 func (s *DB) Close() error {
+	s.closeLeaseConn()
 	if s.batch != nil {
 		s.batch.close()
 	}

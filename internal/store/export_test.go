@@ -1,6 +1,9 @@
 package store
 
-import "strconv"
+import (
+	"context"
+	"strconv"
+)
 
 // SetImportIndexFlushRows makes s write an import's pending blind-index
 // entries once n have gathered, so tests reach the flush with few rows.
@@ -29,4 +32,20 @@ func PageCount(t interface{ Fatal(...any) }, s *Store) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// HoldPoolConnections checks out every connection database/sql may open
+// on s (in read transactions) until the test ends.
+func HoldPoolConnections(t interface {
+	Fatal(...any)
+	Cleanup(func())
+}, s *Store) {
+	n := s.reader.Stats().MaxOpenConnections
+	for range n {
+		tx, err := s.reader.BeginTx(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = tx.Rollback() })
+	}
 }
