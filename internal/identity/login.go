@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/custoscrm/custos/internal/domain"
 )
@@ -57,6 +58,9 @@ func (s *Service) Login(ctx context.Context, email, password string) (*LoginResu
 	email = strings.ToLower(strings.TrimSpace(email))
 	if email == "" {
 		return nil, domain.Invalid("email", "email is required")
+	}
+	if strings.ContainsFunc(email, unicode.IsControl) {
+		return nil, domain.Invalid("email", "email must not contain control characters")
 	}
 	if norm, err := domain.NormalizeEmail("email", email); err == nil {
 		email = norm // as stored (IDNA domains), so throttle buckets match

@@ -168,6 +168,9 @@ func checkPresented(field, password string) error {
 	if at := domain.InvalidUTF8At(password); at >= 0 {
 		return domain.Invalid(field, "%s is not valid UTF-8 (byte %d); passwords are compared as the exact UTF-8 sent", field, at)
 	}
+	if strings.IndexByte(password, 0) >= 0 {
+		return domain.Invalid(field, "%s must not contain a NUL character", field)
+	}
 	return nil
 }
 
@@ -214,6 +217,9 @@ func distinctRunes(s string, limit int) int {
 func CheckPassword(field, password, email string) error {
 	if at := domain.InvalidUTF8At(password); at >= 0 {
 		return domain.Invalid(field, "password is not valid UTF-8 (byte %d)", at)
+	}
+	if strings.IndexByte(password, 0) >= 0 {
+		return domain.Invalid(field, "password must not contain a NUL character")
 	}
 	n := utf8.RuneCountInString(password)
 	if n < MinPasswordLen {

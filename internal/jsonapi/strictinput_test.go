@@ -136,17 +136,23 @@ func TestPasswordsAreExactBytes(t *testing.T) {
 			{"U+FFFD escaped", `\ufffd\ufffd\ufffd\ufffd` + rest, 200},
 			{"U+FFFD as UTF-8", "\uFFFD\uFFFD\uFFFD\uFFFD" + rest, 200},
 			{"three U+FFFD", "\uFFFD\uFFFD\uFFFD" + rest, 401},
+			{"an escaped NUL", `\u0000\ufffd\ufffd\ufffd\ufffd` + rest, 400},
 		} {
 			got := s.Do(t, "POST", "/api/v1/auth/login", "", body("email", "fffd@x.example.com", "password", c.password))
 			if got.Status != c.status || (c.status == 400 && got.ErrorField() != "password") {
 				t.Errorf("sign-in with %s: %d %s, want %d", c.name, got.Status, clip(got.Body), c.status)
 			}
 		}
+		if got := s.Do(t, "POST", "/api/v1/auth/login", "", body("email", `fffd\u0000@x.example.com`, "password", "x"+rest)); got.Status != 400 || got.ErrorField() != "email" {
+			t.Errorf("sign-in with a NUL in the email: %d %s", got.Status, clip(got.Body))
+		}
 		user := s.Login(t, "fffd@x.example.com", "\uFFFD\uFFFD\uFFFD\uFFFD"+rest)
 		for _, c := range []struct{ path, body, field string }{
 			{"/api/v1/auth/step-up", body("password", "\xff\xff\xff\xff"+rest), "password"},
 			{"/api/v1/auth/password", body("current_password", "\xfe\xfe\xfe\xfe"+rest, "new_password", "another long passphrase, this one"), "current_password"},
 			{"/api/v1/auth/password", body("current_password", "\uFFFD\uFFFD\uFFFD\uFFFD"+rest, "new_password", "\x80 another long passphrase"), "new_password"},
+			{"/api/v1/auth/step-up", body("password", `\u0000`+rest), "password"},
+			{"/api/v1/auth/password", body("current_password", "\uFFFD\uFFFD\uFFFD\uFFFD"+rest, "new_password", `another long\u0000 passphrase`), "new_password"},
 		} {
 			got := s.Do(t, "POST", c.path, user, c.body)
 			if got.Status != http.StatusBadRequest || got.ErrorField() != c.field {
