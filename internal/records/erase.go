@@ -77,9 +77,6 @@ func validEraseReason(r string) bool {
 // shred punctures pending leaves now; a failure is logged and left to the
 // next key refresh (the erasure itself is already committed).
 func (s *Service) shred(ctx context.Context) bool {
-	if s.shredder == nil {
-		return false
-	}
 	if _, err := s.shredder.Shred(context.WithoutCancel(ctx)); err != nil {
 		s.log.Error("puncturing the erasure tree failed; the key refresh retries", slog.Any("err", err))
 		return false
