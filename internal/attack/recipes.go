@@ -159,6 +159,8 @@ func Recipes() map[string]*Recipe {
 			return Request{Path: "/api/v1/auth/logout"}, nil
 		})}
 	m["GET /api/v1/auth/me"] = &Recipe{Rule: signedIn(http.StatusOK), Build: fixed("/api/v1/auth/me", nil)}
+	m["PATCH /api/v1/auth/me/preferences"] = &Recipe{Rule: signedIn(http.StatusOK),
+		Build: fixed("/api/v1/auth/me/preferences", map[string]string{"time_zone": "Asia/Shanghai", "locale": "zh-CN"})}
 	m["POST /api/v1/auth/step-up"] = &Recipe{Rule: Rule{OK: http.StatusOK, SessionOnly: true},
 		Build: throwaway(func(_ context.Context, w *World, _ *User) (Request, error) {
 			return Request{Path: "/api/v1/auth/step-up", Body: map[string]string{"password": w.Password}}, nil
