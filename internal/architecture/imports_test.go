@@ -40,6 +40,7 @@ var mayImport = map[string][]string{
 	"store":      {"domain", "vault"},
 	"jsonapi":    {"audit", "domain", "identity", "records"},
 	"httpserver": {"domain"},
+	"webui":      {"audit", "domain", "identity", "records"},
 	"csvimport":  {"domain"},
 
 	// Tools beside the server.
@@ -48,7 +49,7 @@ var mayImport = map[string][]string{
 
 	// The wiring assembles everything; the CLI and the test kit use it.
 	"wiring": {"audit", "config", "demo", "domain", "identity", "jsonapi", "keylifecycle", "masterkey",
-		"policy", "records", "store", "tlscert", "vault"},
+		"policy", "records", "store", "tlscert", "vault", "webui"},
 	"cli": {"audit", "bench", "config", "csvimport", "demo", "domain", "httpserver", "keylifecycle",
 		"records", "tlscert", "wiring"},
 	"testkit": {"config", "domain", "httpserver", "identity", "masterkey", "records", "store", "tlscert",

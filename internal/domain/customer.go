@@ -95,6 +95,8 @@ type Customer struct {
 // CustomerFilter selects customers for a list. Scope fields are set by the
 // service from the actor, never from input.
 type CustomerFilter struct {
+	// IDs restricts the list to these customers (at most a page).
+	IDs          []ID
 	OwnerID      ID
 	Status       CustomerStatus
 	Tag          string

@@ -151,6 +151,10 @@ func (s *Activities) ListVisits(ctx context.Context, f domain.VisitFilter) (doma
 	w.eq("x.rep_id", string(f.RepID))
 	w.eq("x.status", string(f.Status))
 	w.since("x.updated_at", f.UpdatedSince)
+	w.since("x.planned_at", f.PlannedFrom)
+	if !f.PlannedBefore.IsZero() {
+		w.add("x.planned_at < ?", f.PlannedBefore.UnixMicro())
+	}
 	return listPage(ctx, s, visitSelect+parentJoin(true), w, f.Cursor, f.Limit, s.scanVisit(ctx),
 		func(v *domain.Visit) domain.ID { return v.ID })
 }

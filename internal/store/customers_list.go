@@ -44,6 +44,17 @@ func (s *Customers) ListCustomers(ctx context.Context, f domain.CustomerFilter) 
 	sc, sargs := scopeClause(f.Scope)
 	where = append(where, sc)
 	args = append(args, sargs...)
+	if len(f.IDs) > 0 {
+		if len(f.IDs) > domain.MaxPageSize {
+			return page, domain.Invalid("ids", "at most %d customers at once", domain.MaxPageSize)
+		}
+		ph := make([]string, len(f.IDs))
+		for i, id := range f.IDs {
+			ph[i] = "?"
+			args = append(args, string(id))
+		}
+		where = append(where, "c.id IN ("+strings.Join(ph, ",")+")")
+	}
 	if f.OwnerID != "" {
 		where = append(where, "c.owner_id = ?")
 		args = append(args, string(f.OwnerID))

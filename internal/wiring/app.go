@@ -23,6 +23,7 @@ import (
 	"github.com/custoscrm/custos/internal/records"
 	"github.com/custoscrm/custos/internal/store"
 	"github.com/custoscrm/custos/internal/vault"
+	"github.com/custoscrm/custos/internal/webui"
 )
 
 // App is an assembled Custos.
@@ -37,6 +38,7 @@ type App struct {
 	Records  *records.Service
 	Identity *identity.Service
 	API      *jsonapi.API
+	UI       *webui.UI
 	Roles    map[string]*domain.Role
 	// Keys runs key rotation, erasure punctures and the key refresh.
 	Keys *keylifecycle.Service
@@ -181,6 +183,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		return nil, err
 	}
 	a.API = jsonapi.New(a.Records, a.Identity, a.AuditService, log)
+	if a.UI, err = webui.New(webui.Deps{Records: a.Records, Identity: a.Identity, Audit: a.AuditService},
+		webui.Options{Log: log, Now: opts.Now}); err != nil {
+		return nil, err
+	}
 	ok = true
 	return a, nil
 }
@@ -200,6 +206,7 @@ func maskedLookupRate(cfg config.Config) domain.Rate {
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	a.API.Register(mux)
+	a.UI.Register(mux)
 	return mux
 }
 

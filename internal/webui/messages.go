@@ -1,0 +1,140 @@
+package webui
+
+// allMessages is every string the UI shows, in English and Simplified
+// Chinese. Templates name them by key (no text is written in a
+// template); areas keep their messages in their own messages_*.go.
+func allMessages() []msg {
+	var out []msg
+	for _, area := range [][]msg{commonMessages, signInMessages, customerMessages, todayMessages, settingsMessages} {
+		out = append(out, area...)
+	}
+	return out
+}
+
+var commonMessages = []msg{
+	{"app.name", "Custos", "Custos"},
+	{"nav.label", "Main", "主菜单"},
+	{"nav.skip", "Skip to content", "跳到正文"},
+	{"nav.today", "Today", "今日"},
+	{"nav.customers", "Customers", "客户"},
+	{"nav.settings", "Settings", "设置"},
+	{"nav.sign_out", "Sign out", "退出登录"},
+	{"lang.label", "Language:", "语言："},
+	{"lang.en", "English", "English"},
+	{"lang.zh", "中文", "中文"},
+	{"duration.seconds", "%d s", "%d 秒"},
+	{"error.title", "Something went wrong", "出错了"},
+	{"error.home", "Back to the start page", "返回首页"},
+	{"error.internal", "An internal error occurred. It has been logged; please try again.", "发生内部错误，已记录。请重试。"},
+	{"error.invalid", "The request was not valid.", "请求无效。"},
+	{"error.unauthenticated", "Please sign in again.", "请重新登录。"},
+	{"error.forbidden", "Your role may not do this.", "您的角色无权执行此操作。"},
+	{"error.not_found", "Not found, or outside what you may see.", "未找到，或不在您的权限范围内。"},
+	{"error.conflict", "Someone changed this meanwhile; reload and try again.", "该记录已被他人修改，请刷新后重试。"},
+	{"error.rate_limited", "Too many attempts; please wait a moment.", "尝试次数过多，请稍候。"},
+	{"error.unavailable", "Custos cannot serve this right now; please try again shortly.", "Custos 暂时无法处理此请求，请稍后重试。"},
+	{"error.unreadable", "This record's stored data failed its integrity check. It has been reported to the administrators.", "此记录的存储数据未通过完整性校验，已报告给管理员。"},
+	{"notice.signed_out", "You have signed out.", "您已退出登录。"},
+	{"notice.saved", "Saved.", "已保存。"},
+	{"notice.password_changed", "Your password has been changed; your other sessions have ended.", "密码已修改，您的其他会话已结束。"},
+}
+
+var signInMessages = []msg{
+	{"login.title", "Sign in", "登录"},
+	{"login.email", "Email", "邮箱"},
+	{"login.password", "Password", "密码"},
+	{"login.submit", "Sign in", "登录"},
+	{"login.failed", "The email or password is not correct.", "邮箱或密码不正确。"},
+	{"login.incomplete", "Enter your email and password.", "请输入邮箱和密码。"},
+	{"login.throttled", "Too many failed attempts.", "失败次数过多。"},
+	{"login.wait", "Try again in %s.", "请在 %s 后重试。"},
+	{"mfa.title", "Confirm it is you", "验证身份"},
+	{"mfa.passkey_hint", "Use the passkey on this phone or your security key.", "使用本机上的通行密钥或安全密钥。"},
+	{"mfa.passkey", "Use a passkey", "使用通行密钥"},
+	{"mfa.passkey_failed", "The passkey was not used. Try again, or use a code.", "未能使用通行密钥。请重试，或改用验证码。"},
+	{"mfa.totp", "Code from your authenticator app", "身份验证器应用中的验证码"},
+	{"mfa.verify", "Verify", "验证"},
+	{"mfa.use_recovery", "Use a recovery code instead", "改用恢复码"},
+	{"mfa.recovery", "Recovery code", "恢复码"},
+	{"mfa.start_over", "Start over", "重新登录"},
+	{"mfa.bad_code", "Enter the code as shown: six digits, or a recovery code.", "请按显示输入验证码：六位数字，或恢复码。"},
+	{"mfa.rejected", "That code was not accepted (wrong, expired or already used).", "验证码未被接受（错误、过期或已使用）。"},
+	{"mfa.expired", "This sign-in has expired. Please sign in again.", "本次登录已过期，请重新登录。"},
+}
+
+var customerMessages = []msg{
+	{"customers.title", "Customers", "客户"},
+	{"customers.search_label", "Find a customer by name, phone or email", "按姓名、电话或邮箱查找客户"},
+	{"customers.search_placeholder", "Name, phone or email", "姓名、电话或邮箱"},
+	{"customers.search", "Search", "搜索"},
+	{"customers.found", "%d found.", "找到 %d 位。"},
+	{"customers.show_all", "Show all", "显示全部"},
+	{"customers.none", "No customers to show.", "没有可显示的客户。"},
+	{"customers.more", "More", "更多"},
+	{"customers.search_invalid", "Enter a name, a phone number or an email.", "请输入姓名、电话或邮箱。"},
+	{"customers.search_forbidden", "Your role may not search by this.", "您的角色无权按此搜索。"},
+	{"customers.search_limited", "Too many searches of this kind; please wait and try again.", "此类搜索过于频繁，请稍后重试。"},
+	{"customer.title", "Customer", "客户"},
+	{"customer.back", "← Customers", "← 客户列表"},
+	{"customer.unnamed", "(no name)", "（无名称）"},
+	{"customer.unreadable", "A record that cannot be read (reported)", "无法读取的记录（已报告）"},
+	{"customer.erased", "erased", "已擦除"},
+	{"customer.erased_notice", "This customer has been erased; their personal data is gone for good.", "该客户已被擦除，其个人数据已永久删除。"},
+	{"customer.masked", "masked", "已脱敏"},
+	{"customer.kind", "Kind", "类型"},
+	{"customer.kind.person", "Person", "个人"},
+	{"customer.kind.company", "Company", "企业"},
+	{"customer.status", "Status", "状态"},
+	{"customer.status.lead", "Lead", "线索"},
+	{"customer.status.prospect", "Prospect", "潜在客户"},
+	{"customer.status.active", "Active", "活跃"},
+	{"customer.status.inactive", "Inactive", "不活跃"},
+	{"customer.phone", "Phone", "电话"},
+	{"customer.email", "Email", "邮箱"},
+	{"customer.address", "Address", "地址"},
+	{"customer.id_number", "ID number", "证件号码"},
+	{"customer.tax_id", "Tax ID", "税号"},
+	{"customer.bank_account", "Bank account", "银行账号"},
+	{"customer.company", "Company", "公司"},
+	{"customer.industry", "Industry", "行业"},
+	{"customer.tags", "Tags", "标签"},
+	{"customer.updated", "Last changed", "最后修改"},
+}
+
+var todayMessages = []msg{
+	{"today.title", "Today", "今日"},
+	{"today.visits", "Planned visits", "计划拜访"},
+	{"today.no_visits", "No visits planned for today.", "今天没有计划的拜访。"},
+	{"today.tasks", "Open follow-ups", "待办跟进"},
+	{"today.no_tasks", "No open follow-ups.", "没有待办跟进。"},
+	{"task.due", "due", "截止"},
+	{"task.overdue", "overdue since", "已逾期，截止于"},
+	{"visit.status.planned", "Planned", "已计划"},
+	{"visit.status.checked_in", "Checked in", "已签到"},
+	{"visit.status.completed", "Completed", "已完成"},
+	{"visit.status.cancelled", "Cancelled", "已取消"},
+}
+
+var settingsMessages = []msg{
+	{"settings.title", "Settings", "设置"},
+	{"settings.preferences", "Language and time zone", "语言和时区"},
+	{"settings.language", "Language", "语言"},
+	{"settings.from_browser", "As my browser says", "跟随浏览器"},
+	{"settings.time_zone", "Time zone", "时区"},
+	{"settings.zone_default", "The language's default", "语言默认"},
+	{"settings.zone_now", "Times are shown in %s.", "时间按 %s 显示。"},
+	{"settings.save", "Save", "保存"},
+	{"settings.security", "Security", "安全"},
+	{"settings.invalid_locale", "Choose a language from the list.", "请从列表中选择语言。"},
+	{"settings.invalid_time_zone", "Choose a time zone from the list.", "请从列表中选择时区。"},
+	{"password.title", "Change password", "修改密码"},
+	{"password.forced", "An administrator has reset your password. Choose a new one to continue.", "管理员已重置您的密码。请设置新密码后继续。"},
+	{"password.current", "Current password", "当前密码"},
+	{"password.new", "New password", "新密码"},
+	{"password.hint", "At least 12 characters. A few unrelated words make a strong passphrase.", "至少 12 个字符。几个不相关的词组成的短语就是强密码。"},
+	{"password.confirm", "New password again", "再次输入新密码"},
+	{"password.save", "Change password", "修改密码"},
+	{"password.mismatch", "The two new passwords differ.", "两次输入的新密码不一致。"},
+	{"password.wrong_current", "The current password is not correct.", "当前密码不正确。"},
+	{"password.weak", "This password is not accepted", "此密码不被接受"},
+}
