@@ -52,6 +52,15 @@ type Browser struct {
 
 	mu       sync.Mutex
 	problems []string
+	expected []string
+}
+
+// Expect marks problems containing substr as expected (a page that
+// answers 404 on purpose logs a failed load).
+func (b *Browser) Expect(substr string) {
+	b.mu.Lock()
+	b.expected = append(b.expected, substr)
+	b.mu.Unlock()
 }
 
 // NewBrowser starts Chromium with a viewport of width × height CSS
@@ -181,7 +190,17 @@ func (b *Browser) Problems() []string {
 	time.Sleep(100 * time.Millisecond) // let the last page's log arrive
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return append([]string(nil), b.problems...)
+	var out []string
+next:
+	for _, p := range b.problems {
+		for _, e := range b.expected {
+			if strings.Contains(p, e) {
+				continue next
+			}
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // NoProblems fails the test if the browser reported any problem.
@@ -189,5 +208,56 @@ func (b *Browser) NoProblems() {
 	b.t.Helper()
 	if p := b.Problems(); len(p) > 0 {
 		b.t.Errorf("the browser reported %d problems:\n%s", len(p), strings.Join(p, "\n"))
+	}
+}
+
+// AxeEnv names the environment variable holding axe.min.js (axe-core,
+// installed by scripts/browser.sh).
+const AxeEnv = "CUSTOS_TEST_AXE"
+
+// Accessibility runs axe-core on the page and fails the test for every
+// serious or critical violation, naming the rule and the elements.
+func (b *Browser) Accessibility(page string) {
+	b.t.Helper()
+	path := os.Getenv(AxeEnv)
+	if path == "" {
+		if os.Getenv("CI") == "true" {
+			b.t.Fatalf("%s is not set: the accessibility check is required under CI=true (scripts/browser.sh installs axe-core)", AxeEnv)
+		}
+		b.t.Logf("%s not set: skipping the accessibility check of %s", AxeEnv, page)
+		return
+	}
+	src, err := os.ReadFile(path) //nolint:gosec // the test environment names it
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	// axe is injected through the DevTools protocol (not the page), so the
+	// page's CSP does not apply to it.
+	ctx, cancel := context.WithTimeout(b.Ctx, 60*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.EvaluateAsDevTools[any](string(src))); err != nil {
+		b.t.Fatalf("inject axe-core: %v", err)
+	}
+	type violation struct {
+		ID     string `json:"id"`
+		Impact string `json:"impact"`
+		Help   string `json:"help"`
+		Nodes  []struct {
+			Target []any `json:"target"`
+		} `json:"nodes"`
+	}
+	vs, err := chromedp.Run(ctx, chromedp.EvaluateAsDevTools[[]violation](
+		`axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations)`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("axe-core on %s: %v", page, err)
+	}
+	for _, v := range vs {
+		if v.Impact == "serious" || v.Impact == "critical" {
+			var where []string
+			for _, n := range v.Nodes {
+				where = append(where, fmt.Sprint(n.Target...))
+			}
+			b.t.Errorf("%s: accessibility (%s) %s — %s: %s", page, v.Impact, v.ID, v.Help, strings.Join(where, ", "))
+		}
 	}
 }

@@ -34,12 +34,12 @@ func (u *UI) customerList(rq *request) {
 		cursor, err = "", nil
 	}
 	if err != nil {
-		u.fail(rq.w, rq.r, rq.loc, err)
+		u.failed(rq, err)
 		return
 	}
 	page, err := u.records.ListCustomers(rq.ctx, domain.CustomerFilter{Cursor: cursor, Limit: 50})
 	if err != nil {
-		u.fail(rq.w, rq.r, rq.loc, err)
+		u.failed(rq, err)
 		return
 	}
 	v.Customers, v.NextCursor = page.Items, page.NextCursor
@@ -62,7 +62,7 @@ func (u *UI) customerSearch(rq *request) {
 		case domain.CodeRateLimited:
 			v.Error = "customers.search_limited"
 		default:
-			u.fail(rq.w, rq.r, rq.loc, err)
+			u.failed(rq, err)
 			return
 		}
 		u.render(rq, statusOf(e.Code), "customers", v)
@@ -153,12 +153,12 @@ func (v *customerCardView) Hidden(field string) bool {
 func (u *UI) customerCard(rq *request) {
 	id, err := domain.ParseID(domain.KindCustomer, "id", rq.r.PathValue("id"))
 	if err != nil {
-		u.fail(rq.w, rq.r, rq.loc, domain.NotFound("customer"))
+		u.failed(rq, domain.NotFound("customer"))
 		return
 	}
 	c, err := u.records.GetCustomer(rq.ctx, id)
 	if err != nil {
-		u.fail(rq.w, rq.r, rq.loc, err)
+		u.failed(rq, err)
 		return
 	}
 	v := &customerCardView{base: u.newBase(rq, "customer.title"), C: c}

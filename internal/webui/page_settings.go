@@ -40,7 +40,7 @@ func (u *UI) settingsSave(rq *request) {
 	if err != nil {
 		e := domain.AsError(err)
 		if e.Code != domain.CodeInvalid {
-			u.fail(rq.w, rq.r, rq.loc, err)
+			u.failed(rq, err)
 			return
 		}
 		v := &settingsView{base: u.newBase(rq, "settings.title"), Zones: zones, Locale: locale, TimeZone: zone,
@@ -84,7 +84,7 @@ func (u *UI) passwordSave(rq *request) {
 		case e.Code == domain.CodeRateLimited:
 			v.Errors["current_password"] = "login.throttled"
 		default:
-			u.fail(rq.w, rq.r, rq.loc, err)
+			u.failed(rq, err)
 			return
 		}
 		u.render(rq, statusOf(e.Code), "password", v)

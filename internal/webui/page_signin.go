@@ -79,7 +79,7 @@ func (u *UI) loginFailed(rq *request, v *loginView, err error) {
 	case domain.CodeUnauthenticated:
 		v.Error = "login.failed"
 	default:
-		u.fail(rq.w, rq.r, rq.loc, err)
+		u.failed(rq, err)
 		return
 	}
 	u.render(rq, status, "login", v)
@@ -206,7 +206,7 @@ func (u *UI) mfaSubmit(rq *request) {
 				v.Error = "mfa.expired"
 			}
 		default:
-			u.fail(rq.w, rq.r, rq.loc, err)
+			u.failed(rq, err)
 			return
 		}
 		u.render(rq, status, "login_mfa", v)
@@ -245,7 +245,7 @@ func (u *UI) either(fn func(*request)) http.HandlerFunc {
 func (u *UI) setLanguage(rq *request) {
 	lang := rq.r.PostForm.Get("lang")
 	if lang != langEN && lang != langZH {
-		u.fail(rq.w, rq.r, rq.loc, domain.Invalid("lang", "unknown language"))
+		u.failed(rq, domain.Invalid("lang", "unknown language"))
 		return
 	}
 	http.SetCookie(rq.w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,

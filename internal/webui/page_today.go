@@ -42,7 +42,7 @@ func (u *UI) today(rq *request) {
 	visits, err := u.records.ListVisits(rq.ctx, domain.VisitFilter{RepID: rq.actor.UserID, PlannedFrom: start,
 		PlannedBefore: start.AddDate(0, 0, 1), Limit: domain.MaxPageSize})
 	if err != nil {
-		u.fail(rq.w, rq.r, rq.loc, err)
+		u.failed(rq, err)
 		return
 	}
 	slices.SortFunc(visits.Items, func(a, b *domain.Visit) int { return a.PlannedAt.Compare(b.PlannedAt) })
@@ -50,7 +50,7 @@ func (u *UI) today(rq *request) {
 	if rq.actor.Role.Can(domain.FnNotesRead) {
 		if tasks, err = u.records.ListTasks(rq.ctx, domain.ActivityFilter{AssigneeID: rq.actor.UserID, Status: domain.TaskOpen,
 			Limit: domain.MaxPageSize}); err != nil {
-			u.fail(rq.w, rq.r, rq.loc, err)
+			u.failed(rq, err)
 			return
 		}
 		slices.SortFunc(tasks.Items, func(a, b *domain.Task) int { return a.DueAt.Compare(b.DueAt) })
@@ -64,7 +64,7 @@ func (u *UI) today(rq *request) {
 	}
 	names, err := u.customerNames(rq, ids)
 	if err != nil {
-		u.fail(rq.w, rq.r, rq.loc, err)
+		u.failed(rq, err)
 		return
 	}
 	for _, x := range visits.Items {

@@ -97,12 +97,12 @@ func (u *UI) newBase(rq *request, titleKey string) base {
 func (u *UI) render(rq *request, status int, name string, v any) {
 	t, ok := u.pages[name]
 	if !ok {
-		u.fail(rq.w, rq.r, rq.loc, fmt.Errorf("no page %q", name))
+		u.failed(rq, fmt.Errorf("no page %q", name))
 		return
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
-		u.fail(rq.w, rq.r, rq.loc, fmt.Errorf("render %s: %w", name, err))
+		u.failed(rq, fmt.Errorf("render %s: %w", name, err))
 		return
 	}
 	rq.w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -121,6 +121,10 @@ type errorView struct {
 // person can act on, a generic one (and the detail in the log) for the
 // rest. loc may be nil before the language is known.
 func (u *UI) fail(w http.ResponseWriter, r *http.Request, loc *locale, err error) {
+	u.failWith(w, r, loc, err, nil)
+}
+
+func (u *UI) failWith(w http.ResponseWriter, r *http.Request, loc *locale, err error, adjust func(*errorView)) {
 	if loc == nil {
 		loc = u.i18n.localeFor(r, nil)
 	}
@@ -153,6 +157,10 @@ func (u *UI) fail(w http.ResponseWriter, r *http.Request, loc *locale, err error
 	}
 	rq := &request{w: w, r: r, ctx: r.Context(), loc: loc}
 	v := &errorView{base: base{locale: loc, TitleKey: "error.title", CSRFName: csrfField, Path: r.URL.Path}, Status: status, Message: key}
+	if adjust != nil {
+		adjust(v)
+		v.TitleKey = "error.title"
+	}
 	t := u.pages["error"]
 	var buf bytes.Buffer
 	if t == nil || t.ExecuteTemplate(&buf, "layout", v) != nil {
@@ -162,6 +170,16 @@ func (u *UI) fail(w http.ResponseWriter, r *http.Request, loc *locale, err error
 	rq.w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	rq.w.WriteHeader(status)
 	_, _ = rq.w.Write(buf.Bytes())
+}
+
+// failed answers an error as a page for a request whose caller is known
+// (the page keeps its navigation and sign-out).
+func (u *UI) failed(rq *request, err error) {
+	u.failWith(rq.w, rq.r, rq.loc, err, func(v *errorView) {
+		if rq.actor != nil {
+			v.base = u.newBase(rq, "error.title")
+		}
+	})
 }
 
 // seeOther redirects after a successful form (POST/redirect/GET).

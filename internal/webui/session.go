@@ -181,7 +181,7 @@ func pendingPage(p domain.Pending) string {
 // checks its CSRF token.
 func (u *UI) checkForm(rq *request) bool {
 	if err := rq.r.ParseForm(); err != nil {
-		u.fail(rq.w, rq.r, rq.loc, domain.Invalid("", "the form could not be read"))
+		u.failed(rq, domain.Invalid("", "the form could not be read"))
 		return false
 	}
 	if !csrfValid(csrfKey(rq), rq.r.PostForm.Get(csrfField)) {
