@@ -138,4 +138,3 @@ func setLanguage(t *testing.T, b *testkit.Browser, lang string) {
 	}
 	b.Do(chromedp.Click(chromedp.CSS(`footer button[value="`+lang+`"]`)), chromedp.WaitVisible(chromedp.CSS(`html[lang="`+lang+`"]`)))
 }
-
