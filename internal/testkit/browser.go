@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 )
 
@@ -260,4 +262,23 @@ func (b *Browser) Accessibility(page string) {
 			b.t.Errorf("%s: accessibility (%s) %s — %s: %s", page, v.Impact, v.ID, v.Help, strings.Join(where, ", "))
 		}
 	}
+}
+
+// VirtualAuthenticator gives the browser a platform authenticator (a
+// phone's or laptop's built-in one) that answers passkey ceremonies at
+// once, with user verification, through the DevTools WebAuthn domain.
+func (b *Browser) VirtualAuthenticator() {
+	b.t.Helper()
+	b.Do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, t, webauthn.Enable, webauthn.EnableParams{}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, t, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
+			Options: &webauthn.VirtualAuthenticatorOptions{
+				Protocol: webauthn.AuthenticatorProtocolCtap2, Ctap2version: webauthn.Ctap2versionCtap21,
+				Transport: webauthn.AuthenticatorTransportInternal, HasResidentKey: true, HasUserVerification: true,
+				IsUserVerified: true, AutomaticPresenceSimulation: true,
+			}})
+		return err
+	}))
 }

@@ -5,7 +5,7 @@ package webui
 // template); areas keep their messages in their own messages_*.go.
 func allMessages() []msg {
 	var out []msg
-	for _, area := range [][]msg{commonMessages, signInMessages, customerMessages, todayMessages, settingsMessages} {
+	for _, area := range [][]msg{commonMessages, signInMessages, customerMessages, todayMessages, settingsMessages, securityMessages} {
 		out = append(out, area...)
 	}
 	return out
@@ -36,6 +36,12 @@ var commonMessages = []msg{
 	{"error.unreadable", "This record's stored data failed its integrity check. It has been reported to the administrators.", "此记录的存储数据未通过完整性校验，已报告给管理员。"},
 	{"notice.signed_out", "You have signed out.", "您已退出登录。"},
 	{"notice.saved", "Saved.", "已保存。"},
+	{"notice.totp_added", "Your authenticator app is set up.", "身份验证器应用已设置。"},
+	{"notice.totp_removed", "The authenticator app has been removed.", "身份验证器应用已移除。"},
+	{"notice.passkey_added", "The passkey has been added.", "通行密钥已添加。"},
+	{"notice.passkey_removed", "The passkey has been removed.", "通行密钥已移除。"},
+	{"notice.session_ended", "The session has ended.", "该会话已结束。"},
+	{"notice.sessions_ended", "Your other sessions have ended.", "您的其他会话已结束。"},
 	{"notice.password_changed", "Your password has been changed; your other sessions have ended.", "密码已修改，您的其他会话已结束。"},
 }
 
@@ -137,4 +143,56 @@ var settingsMessages = []msg{
 	{"password.mismatch", "The two new passwords differ.", "两次输入的新密码不一致。"},
 	{"password.wrong_current", "The current password is not correct.", "当前密码不正确。"},
 	{"password.weak", "This password is not accepted", "此密码不被接受"},
+}
+
+var securityMessages = []msg{
+	{"stepup.title", "Confirm it is you", "确认身份"},
+	{"stepup.why", "This action needs a recent sign-in. Enter your password again.", "此操作需要近期登录。请再次输入密码。"},
+	{"stepup.factor", "Second factor", "第二因素"},
+	{"stepup.method_totp", "Authenticator app code", "身份验证器验证码"},
+	{"stepup.method_recovery", "Recovery code", "恢复码"},
+	{"stepup.code", "Code", "验证码"},
+	{"stepup.code_hint", "With a passkey, leave the code empty: the next page asks for it.", "如使用通行密钥，请留空验证码：下一页会请求通行密钥。"},
+	{"stepup.submit", "Confirm", "确认"},
+	{"stepup.wrong_password", "The password is not correct.", "密码不正确。"},
+	{"security.title", "Sign-in security", "登录安全"},
+	{"security.required", "Your role requires a second factor. Set one up to continue.", "您的角色要求第二因素。请先设置后继续。"},
+	{"security.totp", "Authenticator app", "身份验证器应用"},
+	{"security.totp_on", "An authenticator app is set up.", "已设置身份验证器应用。"},
+	{"security.totp_off", "No authenticator app is set up.", "尚未设置身份验证器应用。"},
+	{"security.totp_add", "Set up an authenticator app", "设置身份验证器应用"},
+	{"security.totp_remove", "Remove the authenticator app", "移除身份验证器应用"},
+	{"security.passkeys", "Passkeys", "通行密钥"},
+	{"security.no_passkeys", "No passkeys yet.", "尚无通行密钥。"},
+	{"security.passkey_added", "added %s", "添加于 %s"},
+	{"security.passkey_used", "last used %s", "最近使用于 %s"},
+	{"security.passkey_remove", "Remove", "移除"},
+	{"security.passkey_name", "Name of the new passkey (for example: work phone)", "新通行密钥的名称（例如：工作手机）"},
+	{"security.passkey_add", "Add a passkey", "添加通行密钥"},
+	{"security.recovery", "Recovery codes", "恢复码"},
+	{"security.recovery_left", "%d unused recovery codes left.", "剩余 %d 个未使用的恢复码。"},
+	{"security.recovery_new", "Make new recovery codes", "生成新的恢复码"},
+	{"passkey.title", "Add a passkey", "添加通行密钥"},
+	{"passkey.hint", "Your phone or security key will ask you to confirm.", "您的手机或安全密钥会请求确认。"},
+	{"passkey.create", "Create the passkey", "创建通行密钥"},
+	{"passkey.cancel", "Cancel", "取消"},
+	{"passkey.bad_name", "Give the passkey a name of 1 to 64 characters.", "请为通行密钥起一个 1 到 64 个字符的名称。"},
+	{"totp.title", "Set up an authenticator app", "设置身份验证器应用"},
+	{"totp.step_scan", "Scan this code with your authenticator app.", "用身份验证器应用扫描此二维码。"},
+	{"totp.step_code", "Enter the six-digit code the app shows.", "输入应用显示的六位验证码。"},
+	{"totp.qr_label", "QR code for the authenticator app", "身份验证器应用的二维码"},
+	{"totp.manual", "Or enter this key by hand:", "或手动输入此密钥："},
+	{"totp.confirm", "Confirm", "确认"},
+	{"totp.wrong_code", "That code was not accepted. Check the phone's time and try the next code.", "验证码未被接受。请检查手机时间，并尝试下一个验证码。"},
+	{"recovery.title", "Your recovery codes", "您的恢复码"},
+	{"recovery.once", "Keep these codes somewhere safe. Each signs you in once if you lose your second factor. They are shown only now.", "请妥善保存这些恢复码。丢失第二因素时，每个恢复码可用于登录一次。它们仅在此时显示。"},
+	{"recovery.done", "I have kept them", "我已保存"},
+	{"sessions.title", "Your sessions", "您的会话"},
+	{"sessions.this", "This session", "当前会话"},
+	{"sessions.other", "Another session", "其他会话"},
+	{"sessions.mfa", "second factor", "第二因素"},
+	{"sessions.since", "signed in %s", "登录于 %s"},
+	{"sessions.last_seen", "last seen %s", "最近活动 %s"},
+	{"sessions.end", "End", "结束"},
+	{"sessions.end_others", "End all other sessions", "结束所有其他会话"},
 }

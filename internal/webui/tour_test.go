@@ -40,6 +40,9 @@ var tour = []stop{
 	{"customer-masked", domain.RoleService, func(w *tourWorld) string { return "/customers/" + string(w.customers[0].ID) }},
 	{"settings", domain.RoleSalesRep, at("/settings")},
 	{"password", domain.RoleSalesRep, at("/settings/password")},
+	{"security", domain.RoleSalesRep, at("/settings/security")},
+	{"sessions", domain.RoleSalesRep, at("/settings/sessions")},
+	{"step-up", domain.RoleSalesRep, at("/step-up?next=/settings/security")},
 	{"not-found", domain.RoleSalesRep, at("/customers/cus_00000000000000000000000000")},
 }
 

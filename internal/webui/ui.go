@@ -88,6 +88,8 @@ func (u *UI) Register(mux *http.ServeMux) {
 		u.todayRoutes(),
 		u.customerRoutes(),
 		u.settingsRoutes(),
+		u.securityRoutes(),
+		u.stepUpRoutes(),
 	} {
 		for _, rt := range group {
 			mux.Handle(rt.pattern, u.guard(rt.handler))
