@@ -24,8 +24,6 @@ const (
 	langCookie = "custos_lang"
 )
 
-var supported = []language.Tag{language.English, language.SimplifiedChinese}
-
 // catalog holds every message of the UI in both languages.
 type catalog struct {
 	cat  *xcatalog.Builder

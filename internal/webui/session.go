@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -221,5 +220,3 @@ func safeNext(p string) string {
 	}
 	return p
 }
-
-var errNoSession = errors.New("no session")
