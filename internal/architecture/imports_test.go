@@ -40,7 +40,7 @@ var mayImport = map[string][]string{
 	"store":      {"domain", "vault"},
 	"jsonapi":    {"audit", "domain", "identity", "records"},
 	"httpserver": {"domain"},
-	"webui":      {"audit", "domain", "identity", "records"},
+	"webui":      {"audit", "domain", "identity", "keylifecycle", "records"},
 	"csvimport":  {"domain"},
 
 	// Tools beside the server.

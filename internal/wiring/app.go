@@ -183,7 +183,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		return nil, err
 	}
 	a.API = jsonapi.New(a.Records, a.Identity, a.AuditService, log)
-	if a.UI, err = webui.New(webui.Deps{Records: a.Records, Identity: a.Identity, Audit: a.AuditService},
+	if a.UI, err = webui.New(webui.Deps{Records: a.Records, Identity: a.Identity, Audit: a.AuditService, Keys: a.Keys},
 		webui.Options{Log: log, Now: opts.Now}); err != nil {
 		return nil, err
 	}
