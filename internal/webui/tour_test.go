@@ -1,9 +1,11 @@
 package webui_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -93,7 +95,7 @@ func signInBrowser(t *testing.T, b *testkit.Browser, base, role string) {
 	if role == domain.RoleAdmin {
 		email, pw = testkit.AdminEmail, testkit.AdminPassword
 	}
-	b.Do(
+	retryBrowser(t, b, "sign in as "+role,
 		chromedp.Navigate(base+"/login"),
 		chromedp.WaitVisible(chromedp.ID("email")),
 		chromedp.SendKeys(chromedp.ID("email"), email),
@@ -116,12 +118,13 @@ func TestTour(t *testing.T) {
 		t.Run(size.name, func(t *testing.T) {
 			b := testkit.NewBrowser(t, size.width, size.height)
 			b.Expect("status of 404 () (" + base + "/customers/cus_00000000000000000000000000)")
+			b.Expect("status of 400 () (" + base + "/audit?outcome=maybe&from=yesterday)")
 			signed := ""
 			for _, lang := range []string{"en", "zh-CN"} {
 				for _, st := range tour {
 					if st.role != signed {
 						if signed != "" {
-							b.Do(chromedp.Click(chromedp.CSS("form.signout button")), chromedp.WaitVisible(chromedp.ID("email")))
+							signOutBrowser(t, b)
 						}
 						if st.role != "" {
 							signInBrowser(t, b, base, st.role)
@@ -158,4 +161,29 @@ func setLanguage(t *testing.T, b *testkit.Browser, lang string) {
 		return
 	}
 	b.Do(chromedp.Click(chromedp.CSS(`footer button[value="`+lang+`"]`)), chromedp.WaitVisible(chromedp.CSS(`html[lang="`+lang+`"]`)))
+}
+
+// signOutBrowser signs out with the header's button.
+func signOutBrowser(t *testing.T, b *testkit.Browser) {
+	t.Helper()
+	retryBrowser(t, b, "sign out", chromedp.WaitVisible(chromedp.CSS("form.signout button")),
+		chromedp.Click(chromedp.CSS("form.signout button")), chromedp.WaitVisible(chromedp.ID("email")))
+}
+
+// retryBrowser runs steps, again (up to three times) when the page was
+// still replacing a node as it was used — a page loading under a busy
+// machine — and fails the test on the third failure.
+func retryBrowser(t *testing.T, b *testkit.Browser, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	for try := 1; ; try++ {
+		ctx, cancel := context.WithTimeout(b.Ctx, 30*time.Second)
+		err := chromedp.Do(ctx, steps...)
+		cancel()
+		if err == nil {
+			return
+		}
+		if try == 3 {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
 }
