@@ -115,7 +115,7 @@ var auditMessages = []msg{
 	{"keys.col_state", "State", "状态"},
 	{"keys.col_created", "Created", "创建时间"},
 	{"keys.col_wraps", "Wraps", "封装的密钥"},
-	{"keys.col_provider", "In the provider", "提供方是否持有"},
+	{"keys.col_provider", "In the provider", "提供方持有"},
 	{"keys.col_wrapped_by", "Wrapped by", "封装所用主密钥"},
 	{"keys.wraps", "%d data keys, %d index keys", "%d 个数据密钥，%d 个索引密钥"},
 	{"keys.held", "held", "持有"},
