@@ -55,7 +55,7 @@ func TestBrowserAdminCreatesUserAndEditsRole(t *testing.T) {
 	signInBrowser(t, b, base, domain.RoleAdmin)
 	b.Do(
 		chromedp.Navigate(base+"/"),
-		chromedp.Click(chromedp.CSS(`header nav a[href="/admin/users"]`)),
+		chromedp.Click(chromedp.CSS(`header nav a[href="/admin"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/admin/users/new"]`)),
 		chromedp.Click(chromedp.CSS(`main a[href="/admin/users/new"]`)),
 		chromedp.WaitVisible(chromedp.ID("email")),

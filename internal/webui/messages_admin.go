@@ -3,7 +3,7 @@ package webui
 // adminMessages are the administrator's pages: users, their sessions and
 // API tokens, roles, teams and territories.
 var adminMessages = []msg{
-	{"nav.admin", "Administration", "系统管理"},
+	{"nav.admin", "Admin", "管理"},
 	{"admin.tabs", "Administration pages", "管理页面"},
 	{"admin.tab_users", "Users", "用户"},
 	{"admin.tab_roles", "Roles", "角色"},
@@ -38,10 +38,8 @@ var adminMessages = []msg{
 	{"users.role", "Role", "角色"},
 	{"users.team", "Team", "团队"},
 	{"users.no_team", "No team", "无团队"},
-	{"users.temporary_password", "Temporary password", "临时密码"},
-	{"users.generate", "Generate one for me", "自动生成"},
-	{"users.typed_password", "Or type one", "或手动输入"},
-	{"users.password_hint", "At least 12 characters. The user must choose their own at their first sign-in.", "至少 12 个字符。用户首次登录时必须设置自己的密码。"},
+	{"users.temporary_password", "Temporary password (optional)", "临时密码（可选）"},
+	{"users.password_hint", "Leave it empty and Custos generates one. It is shown once; the user must choose their own at their first sign-in. A typed one needs at least 12 characters.", "留空则由 Custos 自动生成，仅显示一次；用户首次登录时必须设置自己的密码。手动输入的密码至少 12 个字符。"},
 	{"users.create", "Create user", "创建用户"},
 	{"users.created", "User created", "用户已创建"},
 	{"users.password_for", "Temporary password for %s (%s):", "%s（%s）的临时密码："},

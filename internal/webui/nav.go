@@ -21,7 +21,7 @@ var navigation = []struct {
 	{"/today", "nav.today", domain.FnVisitsRead},
 	{"/customers", "nav.customers", domain.FnCustomersRead},
 	{"/audit", "nav.audit", domain.FnAuditRead},
-	{"/admin/users", "nav.admin", domain.FnUsersManage},
+	{"/admin", "nav.admin", domain.FnUsersManage},
 	{"/settings", "nav.settings", ""},
 }
 

@@ -17,6 +17,7 @@ import (
 
 func (u *UI) adminUserRoutes() []route {
 	return []route{
+		{"GET /admin", u.signedIn(func(rq *request) { seeOther(rq, usersPath) })},
 		{"GET /admin/users", u.signedIn(u.usersPage)},
 		{"GET /admin/users/new", u.signedIn(u.userNewPage)},
 		{"POST /admin/users", u.signedIn(u.userCreate)},
@@ -89,7 +90,6 @@ func (u *UI) teamNames(rq *request) map[domain.ID]string {
 // userForm is the new-user form as typed.
 type userForm struct {
 	Email, DisplayName, Role, Team, Password, Kind string
-	Generate                                       bool
 }
 
 type userNewView struct {
@@ -105,7 +105,7 @@ type userNewView struct {
 func (v *userNewView) Invalid(field string) bool { return v.Errors[field] != "" }
 
 func (u *UI) userNewPage(rq *request) {
-	u.showUserNew(rq, userForm{Role: domain.RoleSalesRep, Generate: true, Kind: string(domain.UserPerson)}, nil, http.StatusOK)
+	u.showUserNew(rq, userForm{Role: domain.RoleSalesRep, Kind: string(domain.UserPerson)}, nil, http.StatusOK)
 }
 
 func (u *UI) showUserNew(rq *request, f userForm, errs map[string]string, status int) {
@@ -137,8 +137,7 @@ type temporaryPasswordView struct {
 func (u *UI) userCreate(rq *request) {
 	pf := rq.r.PostForm
 	f := userForm{Email: strings.TrimSpace(pf.Get("email")), DisplayName: strings.TrimSpace(pf.Get("display_name")),
-		Role: pf.Get("role"), Team: pf.Get("team"), Password: pf.Get("password"), Generate: pf.Get("generate") == "on",
-		Kind: pf.Get("kind")}
+		Role: pf.Get("role"), Team: pf.Get("team"), Password: pf.Get("password"), Kind: pf.Get("kind")}
 	in := &identity.UserInput{Email: f.Email, DisplayName: f.DisplayName, Role: f.Role, TeamID: domain.ID(f.Team)}
 	pw := ""
 	switch domain.UserKind(f.Kind) {
@@ -146,7 +145,7 @@ func (u *UI) userCreate(rq *request) {
 		in.Kind = domain.UserService
 	case "", domain.UserPerson:
 		pw = f.Password
-		if f.Generate || pw == "" {
+		if pw == "" {
 			pw = identity.GeneratePassword()
 		}
 		in.Password, in.MustChangePassword = pw, true
