@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,6 +126,13 @@ func TestLogState(t *testing.T) {
 		}
 		if _, err := a.AuditService.State(a.ActAs(t, "rep@x.example.com")); !errors.Is(err, domain.ErrForbidden) {
 			t.Fatalf("state as a rep: %v", err)
+		}
+
+		// A rewritten stored hash is reported, not hidden behind an error.
+		testkit.RawDB(t, a).Exec(t, `UPDATE audit_hashes SET hash = ?`, make([]byte, 32))
+		st, err = a.AuditService.State(aud)
+		if err != nil || st.Consistent || !strings.Contains(st.Problem, "root") {
+			t.Fatalf("after tampering: %+v, %v", st, err)
 		}
 	})
 }

@@ -52,15 +52,22 @@ func (s *Service) State(ctx context.Context) (*LogState, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.Problem = s.check(ctx, st, tree, sc)
+	st.Consistent = st.Problem == ""
+	return st, nil
+}
+
+// check verifies the newest stored checkpoint sc and the tree against it,
+// filling st's checkpoint and proof; it returns what failed, or "". A
+// failure is the answer of the check, not an error of the call.
+func (s *Service) check(ctx context.Context, st *LogState, tree domain.AuditTree, sc *domain.AuditCheckpoint) string {
 	if sc != nil {
 		cp, err := OpenCheckpoint([]byte(sc.Note), s.sign.Verifier(), s.sign.Origin())
 		if err != nil {
-			st.Problem = "the newest stored checkpoint does not verify with this log's key: " + err.Error()
-			return st, nil
+			return "the newest stored checkpoint does not verify with this log's key: " + err.Error()
 		}
 		if cp.Size != sc.Size || cp.Root != sc.Root {
-			st.Problem = "the newest stored checkpoint's columns differ from what was signed"
-			return st, nil
+			return "the newest stored checkpoint's columns differ from what was signed"
 		}
 		cp.SignedAt = sc.CreatedAt
 		st.Checkpoint = cp
@@ -69,28 +76,26 @@ func (s *Service) State(ctx context.Context) (*LogState, error) {
 	if tree.Size > 0 {
 		root, err := tlog.TreeHash(tree.Size, r)
 		if err != nil {
-			st.Problem = "the log's stored hashes are incomplete"
-			return st, nil
+			return "the log's stored hashes are incomplete"
 		}
 		if root != tree.Root {
-			st.Problem = "the log's recorded root does not match its stored hashes"
-			return st, nil
+			return "the log's recorded root does not match its stored hashes"
 		}
 	}
-	if cp := st.Checkpoint; cp != nil {
-		if tree.Size < cp.Size {
-			st.Problem = "the log holds fewer entries than its newest signed checkpoint: it was truncated"
-			return st, nil
-		}
-		if st.Proof, err = tlog.ProveTree(tree.Size, cp.Size, r); err != nil {
-			st.Problem = "the log's stored hashes are incomplete"
-			return st, nil
-		}
-		if err := tlog.CheckTree(st.Proof, tree.Size, tree.Root, cp.Size, cp.Root); err != nil {
-			st.Problem = "the log does not extend its newest signed checkpoint: it was rewritten"
-			return st, nil
-		}
+	cp := st.Checkpoint
+	if cp == nil {
+		return ""
 	}
-	st.Consistent = true
-	return st, nil
+	if tree.Size < cp.Size {
+		return "the log holds fewer entries than its newest signed checkpoint: it was truncated"
+	}
+	proof, err := tlog.ProveTree(tree.Size, cp.Size, r)
+	if err != nil {
+		return "the log's stored hashes are incomplete"
+	}
+	st.Proof = proof
+	if err := tlog.CheckTree(proof, tree.Size, tree.Root, cp.Size, cp.Root); err != nil {
+		return "the log does not extend its newest signed checkpoint: it was rewritten"
+	}
+	return ""
 }
