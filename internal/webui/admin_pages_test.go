@@ -35,6 +35,9 @@ func TestAdminUsers(t *testing.T) {
 			t.Fatalf("create: %d %s", p.Status, p.Body)
 		}
 		pw := regexpFind(t, p.Body, `id="temporary-password">([^<]+)<`)
+		if strings.Contains(p.Body, `<span class="who">New Person</span>`) {
+			t.Error("the page header names the new user as the one signed in")
+		}
 		u, err := a.Identity.UserByEmail(a.ActAs(t, testkit.AdminEmail), "new.person@x.example.com")
 		if err != nil || u.TeamID != team || u.Role != domain.RoleSalesRep || !u.MustChangePassword {
 			t.Fatalf("created: %+v, %v", u, err)

@@ -34,7 +34,7 @@ var auditMessages = []msg{
 	{"audit.unknown_user", "Unknown user", "未知用户"},
 	{"audit.system", "Custos", "Custos 系统"},
 	{"audit.fields", "fields: %s", "字段：%s"},
-	{"audit.targets", "%d records", "%d 条记录"},
+	{"audit.targets", "+%d more", "另有 %d 条"},
 	{"audit.none", "No entries match.", "没有匹配的日志条目。"},
 	{"audit.pages", "Result pages", "结果分页"},
 	{"audit.newest", "Newest entries", "最新条目"},

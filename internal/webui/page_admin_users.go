@@ -129,7 +129,7 @@ func (u *UI) showUserNew(rq *request, f userForm, errs map[string]string, status
 type temporaryPasswordView struct {
 	base
 	Tabs     []auditTab
-	User     *domain.User
+	Target   *domain.User
 	Password string
 	Created  bool
 }
@@ -171,7 +171,7 @@ func (u *UI) userCreate(rq *request) {
 		return
 	}
 	u.render(rq, http.StatusOK, "admin_user_password", &temporaryPasswordView{base: u.newBase(rq, "users.created"),
-		Tabs: adminTabs(rq.r.URL.Path), User: created, Password: pw, Created: true})
+		Tabs: adminTabs(rq.r.URL.Path), Target: created, Password: pw, Created: true})
 }
 
 // userFieldError maps a refusal to the form field it concerns and a
@@ -353,7 +353,7 @@ func (u *UI) userPasswordReset(rq *request) {
 		return
 	}
 	u.render(rq, http.StatusOK, "admin_user_password", &temporaryPasswordView{base: u.newBase(rq, "users.password_reset_done"),
-		Tabs: adminTabs(rq.r.URL.Path), User: target, Password: pw})
+		Tabs: adminTabs(rq.r.URL.Path), Target: target, Password: pw})
 }
 
 func (u *UI) userSessionEnd(rq *request) {

@@ -70,6 +70,9 @@ type auditSearchView struct {
 // ActorName is the display name of the user who acted, or "".
 func (v *auditSearchView) ActorName(id domain.ID) string { return v.Names[id] }
 
+// IsUser reports whether id names a user (not Custos itself).
+func (v *auditSearchView) IsUser(id domain.ID) bool { return domain.ValidID(domain.KindUser, string(id)) }
+
 // Invalid reports whether field has an error.
 func (v *auditSearchView) Invalid(field string) bool { return v.Errors[field] != "" }
 
@@ -162,7 +165,7 @@ func (v *auditSearchView) query(before string) string {
 func (u *UI) namesOf(rq *request, evs []*domain.AuditEvent) map[domain.ID]string {
 	var ids []domain.ID
 	for _, ev := range evs {
-		if ev.ActorUser != "" {
+		if domain.ValidID(domain.KindUser, string(ev.ActorUser)) {
 			ids = append(ids, ev.ActorUser)
 		}
 	}
