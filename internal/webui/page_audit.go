@@ -71,7 +71,9 @@ type auditSearchView struct {
 func (v *auditSearchView) ActorName(id domain.ID) string { return v.Names[id] }
 
 // IsUser reports whether id names a user (not Custos itself).
-func (v *auditSearchView) IsUser(id domain.ID) bool { return domain.ValidID(domain.KindUser, string(id)) }
+func (v *auditSearchView) IsUser(id domain.ID) bool {
+	return domain.ValidID(domain.KindUser, string(id))
+}
 
 // Invalid reports whether field has an error.
 func (v *auditSearchView) Invalid(field string) bool { return v.Errors[field] != "" }
