@@ -79,17 +79,29 @@ func (s *Sealing) UpdateSealRun(ctx context.Context, r *domain.SealRun) error {
 	})
 }
 
-// FinishSealRun closes a run, with evs.
+// FinishSealRun closes a run, with evs. On SQLite it then checkpoints
+// and truncates the write-ahead log, whose older frames still hold the
+// pages as they were before the run (clear values included); the pages
+// themselves were rewritten with their freed space zeroed (secure_delete).
+// PostgreSQL keeps old row versions in its files until vacuum reuses
+// their space; dumps never hold them.
 func (s *Sealing) FinishSealRun(ctx context.Context, r *domain.SealRun, evs ...*domain.AuditEvent) error {
 	now := s.now()
 	r.Phase, r.Cursor, r.UpdatedAt, r.FinishedAt = domain.SealDone, "", now.UTC(), now.UTC()
-	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE data_migrations SET phase = ?, cursor = '', done = ?, sealed = ?, updated_at = ?, finished_at = ? WHERE id = ?`,
 			string(r.Phase), r.Done, r.Sealed, now.UnixMicro(), now.UnixMicro(), r.ID); err != nil {
 			return err
 		}
 		return insertAudit(ctx, tx, evs...)
 	})
+	if err != nil || s.dialect != SQLite {
+		return err
+	}
+	if err := s.checkpointWAL(); err != nil {
+		return fmt.Errorf("truncate the write-ahead log after sealing (run custos data seal --rescan to retry): %w", err)
+	}
+	return nil
 }
 
 // CountSealWork counts what a seal run visits: customers not erased and
