@@ -47,7 +47,7 @@ func TestParseSearchKinds(t *testing.T) {
 func TestParseSearchRefuses(t *testing.T) {
 	for _, q := range []string{
 		"4", "43", "432", "(12) 3", // too few digits
-		"1234567890123456789", // more digits than any phone number
+		"1234567890123456789",                        // more digits than any phone number
 		"j", "%", "_", "*", "%_*", "% _", "a b", "·", // no word of 2 letters or 2 CJK characters
 		"@example.com", "a b@example.com", "x@not a domain",
 		strings.Repeat("张", domain.MaxSearchLen+1), strings.Repeat("a", 65),

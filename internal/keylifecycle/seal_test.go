@@ -241,5 +241,3 @@ func search(t *testing.T, a *testkit.TestApp, q string, id domain.ID) bool {
 		f.Cursor = domain.ID(page.NextCursor)
 	}
 }
-
-
