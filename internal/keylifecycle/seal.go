@@ -157,7 +157,8 @@ func (s *Service) SealAtRest(ctx context.Context, o SealOptions) (*domain.SealRu
 // SealStatus is where sealing stored data stands.
 type SealStatus struct {
 	// Last is the latest run (nil if none ever ran); Running tells an
-	// unfinished one that holds the lease from an interrupted one.
+	// unfinished one whose process holds the lease (alive, as far as this
+	// machine can tell) from an interrupted one.
 	Last    *domain.SealRun `json:"last,omitempty"`
 	Running bool            `json:"running"`
 	// ClearValues counts values still stored in clear.
@@ -184,7 +185,8 @@ func (s *Service) SealStatus(ctx context.Context) (*SealStatus, error) {
 		return nil, err
 	}
 	for _, l := range leases {
-		if l.Name == domain.LeaseKeyRotation && l.ExpiresAt.After(s.o.Now()) && st.Last != nil && st.Last.FinishedAt.IsZero() {
+		if l.Name == domain.LeaseKeyRotation && l.ExpiresAt.After(s.o.Now()) && !holderGone(l.Holder) &&
+			st.Last != nil && st.Last.FinishedAt.IsZero() {
 			st.Running = true
 		}
 	}
