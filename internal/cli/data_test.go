@@ -226,4 +226,3 @@ func TestDataSealSurvivesKill9(t *testing.T) {
 		}
 	})
 }
-
