@@ -23,7 +23,7 @@ const (
 	ActionCustomerUpdate = "customer.update" // fields changed (named, never values)
 	ActionCustomerDelete = "customer.delete"
 	ActionCustomerList   = "customer.list"   // a page with unmasked personal fields
-	ActionCustomerSearch = "customer.search" // a search by name (personal data)
+	ActionCustomerSearch = "customer.search" // a partial search (q): the fields searched and the ids found, never the query
 	ActionCustomerLookup = "customer.lookup" // an exact lookup by phone, email, id number or tax id
 	ActionCustomerReveal = "customer.reveal" // a masked field revealed, with the reason
 	ActionCustomerExport = "customer.export"

@@ -171,20 +171,30 @@ func (s *Service) DeleteCustomer(ctx context.Context, id domain.ID, cascade bool
 }
 
 // ListCustomers returns a page of customers in the caller's scope matching
-// f. A name query matches whole names or whole words of them.
+// f. A search (f.Search, the q of the API) matches partial names, phone
+// endings and email local parts through the blind index (see
+// domain.ParseSearch); a page of search results may hold fewer than the
+// limit and still have a next cursor.
 //
 // Authorization: customers.read; records outside scope are never listed.
-// Unmasked personal fields on the page, and any search by name, are
-// audited before the page is returned.
+// A search reads contact data (a person's name, phone, email) only for a
+// role that may look customers up by contact data (domain.Role.Lookup):
+// one that sees contact data masked draws each search from the same
+// per-user budget as its exact lookups (rate_limited, Retry-After), and
+// one that may not look up by contact data searches company names only
+// (forbidden, field q, for a phone or email search). Unmasked personal
+// fields on the page, and every search (the fields searched, never the
+// query), are audited before the page is returned.
 func (s *Service) ListCustomers(ctx context.Context, f domain.CustomerFilter) (domain.Page[*domain.Customer], error) {
 	var page domain.Page[*domain.Customer]
 	a, err := s.require(ctx, domain.FnCustomersRead, "customer.list", "customer", "")
 	if err != nil {
 		return page, err
 	}
-	if f.Name != "" && policy.FieldAccess(a, domain.ClassContact) == domain.AccessNone {
-		s.recordDenied(ctx, "customer.search", "customer", "", "no access to the searched field")
-		return page, domain.ForbiddenField("q")
+	if f.Search != nil {
+		if err := s.allowSearch(ctx, a, &f); err != nil {
+			return page, err
+		}
 	}
 	f.Scope, f.Skip = policy.RecordScope(a), hiddenClasses(a)
 	page, err = s.customers.ListCustomers(ctx, f)
@@ -205,14 +215,48 @@ func (s *Service) ListCustomers(ctx context.Context, f domain.CustomerFilter) (d
 		}
 	}
 	action := "customer.list"
-	if f.Name != "" {
-		action = "customer.search"
-		fields = mergeFields([]string{"name"}, fields)
+	if f.Search != nil {
+		action = domain.ActionCustomerSearch
+		fields = mergeFields(f.Search.Fields(), fields)
+		ids = nil
+		for _, c := range page.Items {
+			ids = append(ids, string(c.ID))
+		}
 	}
 	if err := s.recordRead(ctx, action, "customer", "", ids, fields); err != nil {
 		return domain.Page[*domain.Customer]{}, err
 	}
 	return page, nil
+}
+
+// allowSearch decides whether and how a may run f's search (see
+// ListCustomers), narrowing it to company names or taking a token from
+// the caller's masked-lookup budget.
+func (s *Service) allowSearch(ctx context.Context, a *domain.Actor, f *domain.CustomerFilter) error {
+	if a.System {
+		return nil
+	}
+	allowed, limited := a.Role.Lookup(domain.ClassContact)
+	if !allowed {
+		if !f.Search.OnlyCompanies() || f.Kind == domain.CustomerPerson {
+			s.recordDenied(ctx, domain.ActionCustomerSearch, "customer", "", "may not search contact data")
+			return &domain.Error{Code: domain.CodeForbidden, Field: "q",
+				Message: "your role may search company names only, not phone numbers, emails or the names of people"}
+		}
+		return nil
+	}
+	if !limited || f.Kind == domain.CustomerCompany && f.Search.OnlyCompanies() {
+		return nil // company names are public: no lookup budget
+	}
+	ok, wait, err := s.limiter.Take(ctx, "lookup:"+string(a.UserID), s.maskedLookup)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		s.recordDenied(ctx, domain.ActionCustomerSearch, "customer", "", "masked searches over the rate limit")
+		return domain.RateLimited(wait, "too many searches and lookups by values your role sees masked; try again later")
+	}
+	return nil
 }
 
 // hiddenClasses names the sealed field classes a may not see at all: the

@@ -189,10 +189,12 @@ func (s *Service) require(ctx context.Context, fn domain.Function, action, targe
 
 // Which sealed field classes a customer read opens: all of them (to
 // change and re-seal a customer, or reveal one field), or none (a scope
-// check needs only the clear columns: owner, team, kind, region).
+// check needs only the clear columns: owner, team, kind, region; the
+// public class is skipped too, so a company's sealed name stays shut).
 var (
 	openAll  map[domain.FieldClass]bool
-	openNone = map[domain.FieldClass]bool{domain.ClassContact: true, domain.ClassIdentity: true, domain.ClassFinancial: true}
+	openNone = map[domain.FieldClass]bool{domain.ClassContact: true, domain.ClassIdentity: true, domain.ClassFinancial: true,
+		domain.ClassPublic: true}
 )
 
 // customerInScope loads a customer, opening its sealed fields except the

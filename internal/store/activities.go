@@ -55,7 +55,7 @@ func (p *parentRow) ref() domain.ParentRef {
 // openParent returns the parent reference and the customer's data key. An
 // erased customer (or a destroyed key) yields a nil key and Erased set:
 // the record's sealed fields then read as empty.
-func (s *Activities) openParent(ctx context.Context, p *parentRow) (domain.ParentRef, *vault.Key, error) {
+func (s *DB) openParent(ctx context.Context, p *parentRow) (domain.ParentRef, *vault.Key, error) {
 	ref := p.ref()
 	if ref.Erased {
 		return ref, nil, nil
@@ -122,6 +122,17 @@ func (r sealedRecord) open(field string, ct []byte, dst *string) error {
 	}
 	*dst = v
 	return nil
+}
+
+// openEither reads a field stored in either form: the sealed one when
+// there is one, else the clear column written before the field was
+// sealed (kept until `custos data seal` moves it).
+func (r sealedRecord) openEither(field, clear string, ct []byte, dst *string) error {
+	if ct == nil {
+		*dst = clear
+		return nil
+	}
+	return r.open(field, ct, dst)
 }
 
 // scanner is a *sql.Row or *sql.Rows.

@@ -22,6 +22,8 @@
 //	DataKeys    data keys: bulk insert, erasure punctures   (datakeys.go)
 //	Leases      leases that serialize background jobs       (leases.go)
 //	RateLimits  token buckets shared by every node          (ratelimits.go)
+//	Sealing     sealing values stored in clear by earlier   (sealing.go)
+//	            versions, with its progress
 package store
 
 // Store is an open database with its capability stores.
@@ -38,6 +40,7 @@ type Store struct {
 	DataKeys   *DataKeys
 	Leases     *Leases
 	RateLimits *RateLimits
+	Sealing    *Sealing
 }
 
 // Customers stores customers with their sealed fields and blind indexes,
@@ -82,6 +85,11 @@ type Leases struct{ *DB }
 // RateLimits stores token buckets every node draws from.
 type RateLimits struct{ *DB }
 
+// Sealing moves values stored in clear before their field was sealed into
+// sealed form, writes the search entries of customers stored before they
+// existed, and records the progress of that work (custos data seal).
+type Sealing struct{ *DB }
+
 func newStore(db *DB) *Store {
 	return &Store{
 		DB:         db,
@@ -96,5 +104,6 @@ func newStore(db *DB) *Store {
 		DataKeys:   &DataKeys{db},
 		Leases:     &Leases{db},
 		RateLimits: &RateLimits{db},
+		Sealing:    &Sealing{db},
 	}
 }
