@@ -43,7 +43,7 @@ func (s *Activities) CreateDeal(ctx context.Context, d *domain.Deal, evs ...*dom
 	args := append([]any{string(d.ID), string(d.CustomerID)}, dealArgs(d)...)
 	args = append(args, d.CreatedAt.UnixMicro(), d.UpdatedAt.UnixMicro())
 	return s.insertChild(ctx, "deal", `INSERT INTO deals (id, customer_id, title, amount_minor, currency, stage,
-		expected_close, owner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args, evs)
+		expected_close, owner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args, evs, followedUp(d.CustomerID, d.CreatedAt))
 }
 
 // GetDeal returns a deal, or not found.
@@ -56,7 +56,7 @@ func (s *Activities) GetDeal(ctx context.Context, id domain.ID) (*domain.Deal, e
 func (s *Activities) UpdateDeal(ctx context.Context, d *domain.Deal, prev time.Time, evs ...*domain.AuditEvent) error {
 	args := append(dealArgs(d), d.UpdatedAt.UnixMicro(), string(d.ID), prev.UnixMicro())
 	return s.updateChild(ctx, "deal", `UPDATE deals SET title = ?, amount_minor = ?, currency = ?, stage = ?,
-		expected_close = ?, owner_id = ?, updated_at = ? WHERE id = ? AND updated_at = ?`, args, evs)
+		expected_close = ?, owner_id = ?, updated_at = ? WHERE id = ? AND updated_at = ?`, args, evs, followedUp(d.CustomerID, d.UpdatedAt))
 }
 
 // DeleteDeal deletes a deal with the audit events.

@@ -99,12 +99,16 @@ func (s *Customers) UpdateCustomer(ctx context.Context, c *domain.Customer, chan
 			reindex[vault.IndexTaxID.Code] = true
 		case "name":
 			reindex[vault.IndexNameToken.Code] = true
+			reindex[vault.IndexCompanyName.Code] = true
 		}
 	}
-	tagsChanged := false
+	tagsChanged, ownerChanged := false, false
 	for _, f := range changed {
-		if f == "tags" {
+		switch f {
+		case "tags":
 			tagsChanged = true
+		case "owner_id":
+			ownerChanged = true
 		}
 	}
 	now := c.UpdatedAt.UnixMicro()
@@ -131,6 +135,12 @@ func (s *Customers) UpdateCustomer(ctx context.Context, c *domain.Customer, chan
 				return err
 			}
 			if err := insertTags(ctx, tx, c.ID, c.Tags); err != nil {
+				return err
+			}
+		}
+		if ownerChanged {
+			// A new owner starts a new quiet spell (see the pool).
+			if err := touchPoolClock(ctx, tx, c.ID, c.UpdatedAt); err != nil {
 				return err
 			}
 		}

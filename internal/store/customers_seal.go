@@ -256,6 +256,11 @@ func (s *DB) customerIndexEntriesFor(c *domain.Customer, versions []int) ([]inde
 				return nil, err
 			}
 		}
+		if c.Kind == domain.CustomerCompany {
+			if err := add(vault.IndexCompanyName, domain.CompanyNameKey(c.Name)); err != nil {
+				return nil, err
+			}
+		}
 		seen := map[string]bool{}
 		for _, tok := range domain.NameTokens(c.Name) {
 			h, err := s.index.Compute(v, vault.IndexNameToken, tok)

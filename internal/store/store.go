@@ -22,6 +22,9 @@
 //	DataKeys    data keys: bulk insert, erasure punctures   (datakeys.go)
 //	Leases      leases that serialize background jobs       (leases.go)
 //	RateLimits  token buckets shared by every node          (ratelimits.go)
+//	Pool        the customer pool: moves, settings, the automatic return,
+//	            transfer requests                            (pool*.go)
+//	Notifications  per-user notification inboxes             (notifications.go)
 package store
 
 // Store is an open database with its capability stores.
@@ -38,6 +41,9 @@ type Store struct {
 	DataKeys   *DataKeys
 	Leases     *Leases
 	RateLimits *RateLimits
+	Pool       *Pool
+	// Notifications holds each user's notification inbox.
+	Notifications *Notifications
 }
 
 // Customers stores customers with their sealed fields and blind indexes,
@@ -82,6 +88,15 @@ type Leases struct{ *DB }
 // RateLimits stores token buckets every node draws from.
 type RateLimits struct{ *DB }
 
+// Pool stores the customer pool: who owns what and how it moved (claims,
+// assignments, releases, reclaims, returns), each team's pool settings,
+// the quiet spell of every owned customer, and the references duplicate
+// checks hand out for transfer requests.
+type Pool struct{ *DB }
+
+// Notifications stores each user's notification inbox.
+type Notifications struct{ *DB }
+
 func newStore(db *DB) *Store {
 	return &Store{
 		DB:         db,
@@ -96,5 +111,8 @@ func newStore(db *DB) *Store {
 		DataKeys:   &DataKeys{db},
 		Leases:     &Leases{db},
 		RateLimits: &RateLimits{db},
+		Pool:       &Pool{db},
+
+		Notifications: &Notifications{db},
 	}
 }

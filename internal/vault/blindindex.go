@@ -34,6 +34,11 @@ var (
 	IndexIDNumber  = IndexField{Code: 3, Name: "id_number", Length: 16, Unique: true}
 	IndexTaxID     = IndexField{Code: 4, Name: "tax_id", Length: 16, Unique: true}
 	IndexNameToken = IndexField{Code: 5, Name: "name_token", Length: 2}
+	// IndexCompanyName holds the folded name of each company customer
+	// (domain.CompanyNameKey), for duplicate checks: not unique (names
+	// are not identifiers, and older records may share one), and kept
+	// long, because a match must not depend on decrypting candidates.
+	IndexCompanyName = IndexField{Code: 6, Name: "company_name", Length: 16}
 )
 
 // IndexKeyName is the name a blind-index root key of version v is wrapped
@@ -41,7 +46,7 @@ var (
 func IndexKeyName(v int) string { return "blind-index-root/" + strconv.Itoa(v) }
 
 // IndexFields lists every blind-indexed field.
-var IndexFields = []IndexField{IndexPhone, IndexEmail, IndexIDNumber, IndexTaxID, IndexNameToken}
+var IndexFields = []IndexField{IndexPhone, IndexEmail, IndexIDNumber, IndexTaxID, IndexNameToken, IndexCompanyName}
 
 // BlindIndex computes blind indexes: HMAC-SHA256 over the normalized value
 // with a key derived per field (HKDF-SHA256) from a versioned index root
