@@ -9,7 +9,13 @@ import (
 	"github.com/custoscrm/custos/internal/domain"
 )
 
-const microsPerDay = int64(24 * time.Hour / time.Microsecond)
+const (
+	microsPerDay = int64(24 * time.Hour / time.Microsecond)
+	// microsPerDaySQL is microsPerDay as an SQL literal: a parameter in
+	// its place would be typed from the integer columns around it (int4
+	// on PostgreSQL) and overflow.
+	microsPerDaySQL = "86400000000"
+)
 
 // DueForReturn returns up to limit owned customers, after the id after in
 // id order, whose warning or return has come by now under their team's
@@ -39,9 +45,9 @@ func (s *Pool) DueForReturn(ctx context.Context, now time.Time, def *domain.Pool
 		LEFT JOIN pool_settings ps ON ps.team_id = c.team_id
 		WHERE c.owner_id IS NOT NULL AND c.erased_at IS NULL AND c.id > ?
 		AND COALESCE(ps.return_days, ?) > 0
-		AND COALESCE(pc.quiet_since, c.created_at) + (COALESCE(ps.return_days, ?) - COALESCE(ps.warn_days, ?)) * ? <= ?
+		AND COALESCE(pc.quiet_since, c.created_at) + (COALESCE(ps.return_days, ?) - COALESCE(ps.warn_days, ?)) * `+microsPerDaySQL+` <= ?
 		ORDER BY c.id LIMIT ?`,
-		rd, string(after), rd, rd, wd, microsPerDay, now.UnixMicro(), limit)
+		rd, string(after), rd, rd, wd, now.UnixMicro(), limit)
 }
 
 // WarnOwner records that d's owner was warned of its coming return, with
