@@ -53,7 +53,7 @@ var mayImport = map[string][]string{
 	// The wiring assembles everything; the CLI and the test kit use it.
 	"wiring": {"audit", "config", "demo", "domain", "identity", "inbox", "jobs", "jsonapi", "keylifecycle", "masterkey",
 		"policy", "pool", "records", "store", "tlscert", "vault"},
-	"cli": {"audit", "bench", "config", "csvimport", "demo", "domain", "httpserver", "keylifecycle",
+	"cli": {"audit", "bench", "config", "csvimport", "demo", "domain", "httpserver", "jobs", "keylifecycle",
 		"records", "tlscert", "wiring"},
 	"testkit": {"config", "domain", "httpserver", "identity", "masterkey", "records", "store", "tlscert",
 		"vault", "wiring"},

@@ -42,6 +42,7 @@ func commands() []command {
 		{"bench", "run the load benchmark", runBench},
 		{"doctor", "check every stored record's integrity and list the unreadable ones", runDoctor},
 		{"keys", "master and blind-index keys: status, rotate, destroy", runKeys},
+		{"pool", "the customer pool: every team's settings, run the automatic return now", runPool},
 		{"users", "recover a user's access: reset their second factors or password", runUsers},
 		{"version", "print the version", runVersion},
 	}

@@ -26,6 +26,8 @@ const (
 // PoolSettings are one team's pool rules.
 type PoolSettings struct {
 	TeamID ID
+	// TeamName is shown beside the settings (set on reads).
+	TeamName string
 	// DailyClaims is how many customers a rep may claim in any 24 hours
 	// (0: reps of the team may not claim; managers still assign).
 	DailyClaims int

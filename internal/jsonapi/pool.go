@@ -130,6 +130,7 @@ func (api *API) requestTransfer(w http.ResponseWriter, r *http.Request) {
 
 type poolSettingsJSON struct {
 	TeamID      domain.ID `json:"team_id"`
+	TeamName    string    `json:"team_name,omitempty"`
 	DailyClaims int       `json:"daily_claims"`
 	MaxOwned    int       `json:"max_owned"`
 	ReturnDays  int       `json:"return_days"`
@@ -139,7 +140,7 @@ type poolSettingsJSON struct {
 }
 
 func toPoolSettingsJSON(p *domain.PoolSettings) poolSettingsJSON {
-	return poolSettingsJSON{TeamID: p.TeamID, DailyClaims: p.DailyClaims, MaxOwned: p.MaxOwned,
+	return poolSettingsJSON{TeamID: p.TeamID, TeamName: p.TeamName, DailyClaims: p.DailyClaims, MaxOwned: p.MaxOwned,
 		ReturnDays: p.ReturnDays, WarnDays: p.WarnDays, Default: p.Default, UpdatedAt: p.UpdatedAt}
 }
 

@@ -63,6 +63,7 @@ func (s *Service) UpdateSettings(ctx context.Context, team domain.ID, in *domain
 	if err := s.pool.SavePoolSettings(ctx, p, ev); err != nil {
 		return nil, err
 	}
+	p.TeamName = old.TeamName
 	return p, nil
 }
 

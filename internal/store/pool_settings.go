@@ -9,18 +9,20 @@ import (
 	"github.com/custoscrm/custos/internal/domain"
 )
 
-const poolSettingsColumns = `t.id, ps.daily_claims, ps.max_owned, ps.return_days, ps.warn_days, ps.updated_at`
+const poolSettingsColumns = `t.id, t.name, ps.daily_claims, ps.max_owned, ps.return_days, ps.warn_days, ps.updated_at`
 
 func scanPoolSettings(sc scanner) (*domain.PoolSettings, error) {
-	var team string
+	var team, name string
 	var daily, owned, ret, warn, updated sql.NullInt64
-	if err := sc.Scan(&team, &daily, &owned, &ret, &warn, &updated); err != nil {
+	if err := sc.Scan(&team, &name, &daily, &owned, &ret, &warn, &updated); err != nil {
 		return nil, err
 	}
 	if !daily.Valid {
-		return domain.DefaultPoolSettings(domain.ID(team)), nil
+		p := domain.DefaultPoolSettings(domain.ID(team))
+		p.TeamName = name
+		return p, nil
 	}
-	return &domain.PoolSettings{TeamID: domain.ID(team), DailyClaims: int(daily.Int64), MaxOwned: int(owned.Int64),
+	return &domain.PoolSettings{TeamID: domain.ID(team), TeamName: name, DailyClaims: int(daily.Int64), MaxOwned: int(owned.Int64),
 		ReturnDays: int(ret.Int64), WarnDays: int(warn.Int64), UpdatedAt: fromMicros(updated)}, nil
 }
 
