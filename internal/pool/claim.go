@@ -73,6 +73,7 @@ func (s *Service) Claim(ctx context.Context, id domain.ID) (*domain.Customer, er
 	v := policy.NewView(a)
 	v.Customer(&view)
 	ev := domain.NewAuditEvent(ctx, now, domain.ActionPoolClaim, "customer", string(id))
+	ev.Reason = "to " + string(a.UserID)
 	var readEv *domain.AuditEvent
 	if len(v.Revealed) > 0 {
 		readEv = domain.NewAuditEvent(ctx, now, domain.ActionCustomerRead, "customer", string(id))
