@@ -13,8 +13,13 @@ import (
 // Authorization: customers.create, and write access to the class of every
 // field set. The owner defaults to the caller; only roles whose scope goes
 // beyond their own records may assign another owner, within their scope.
-// Errors: invalid (field named), forbidden, conflict (a unique identifier
-// is taken), unavailable (audit).
+// A phone, email, ID number or tax id another customer holds, or the
+// name of another company customer, is answered by a duplicate check
+// (duplicates.go): a conflict carrying a *domain.DuplicateError that says
+// what the caller may know of that customer; each costs a token of the
+// caller's duplicate bucket, and while it is empty every create is
+// refused (rate_limited). Errors: invalid (field named), forbidden,
+// conflict, rate_limited, unavailable (audit).
 func (s *Service) CreateCustomer(ctx context.Context, in *domain.CustomerInput) (*domain.Customer, error) {
 	a, err := s.require(ctx, domain.FnCustomersCreate, "customer.create", "customer", "")
 	if err != nil {
@@ -34,12 +39,30 @@ func (s *Service) CreateCustomer(ctx context.Context, in *domain.CustomerInput) 
 	if err := s.assignOwner(ctx, a, c); err != nil {
 		return nil, err
 	}
+	checked := checksDuplicates(a)
+	if checked {
+		if err := s.duplicateBudget(ctx, a, "create"); err != nil {
+			return nil, err
+		}
+		if c.Kind == domain.CustomerCompany {
+			holders, err := s.duplicates.CompanyNameHolders(ctx, c.Name)
+			if err != nil {
+				return nil, err
+			}
+			if len(holders) > 0 {
+				return nil, s.duplicateAnswer(ctx, a, "name", holders)
+			}
+		}
+	}
 	now := s.now().UTC()
 	c.ID = domain.NewIDAt(domain.KindCustomer, now)
 	c.CreatedAt, c.UpdatedAt, c.Version = now, now, 1
 	ev := domain.NewAuditEvent(ctx, now, "customer.create", "customer", string(c.ID))
 	ev.Fields = changed
 	if err := s.customers.CreateCustomer(ctx, c, ev); err != nil {
+		if field := identifierConflict(err); field != "" && checked {
+			return nil, s.identifierDuplicate(ctx, a, field, c, err)
+		}
 		return nil, err
 	}
 	policy.NewView(a).Customer(c)
@@ -120,6 +143,9 @@ func (s *Service) UpdateCustomer(ctx context.Context, id domain.ID, p *domain.Cu
 			return nil, err
 		}
 	}
+	if err := s.checkChangeDuplicates(ctx, a, c, changed); err != nil {
+		return nil, err
+	}
 	now := s.now().UTC()
 	view := *c
 	view.Tags = append([]string(nil), c.Tags...)
@@ -140,6 +166,13 @@ func (s *Service) UpdateCustomer(ctx context.Context, id domain.ID, p *domain.Cu
 		readEv.Fields = v.Revealed
 	}
 	if err := s.customers.UpdateCustomer(ctx, c, changed, ev, readEv); err != nil {
+		if field := identifierConflict(err); field != "" && checksDuplicates(a) {
+			var holder domain.ID
+			if h, herr := s.duplicates.IdentifierHolder(ctx, field, c.Identifier(field)); herr == nil && h != nil {
+				holder = h.ID
+			}
+			return nil, s.changeDuplicate(ctx, a, string(field), holder, err)
+		}
 		return nil, err
 	}
 	view.UpdatedAt, view.Version = c.UpdatedAt, c.Version

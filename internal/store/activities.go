@@ -228,10 +228,11 @@ func listPage[T any](ctx context.Context, s *Activities, selectFrom string, w wh
 	return page, nil
 }
 
-// insertChild runs an INSERT of a child record with its audit events. A
-// reference that vanished since the service checked it (the customer or a
-// user deleted meanwhile) is a conflict.
-func (s *Activities) insertChild(ctx context.Context, what, query string, args []any, evs []*domain.AuditEvent) error {
+// insertChild runs an INSERT of a child record with its audit events and
+// any further steps of the same transaction (a follow-up of the customer).
+// A reference that vanished since the service checked it (the customer or
+// a user deleted meanwhile) is a conflict.
+func (s *Activities) insertChild(ctx context.Context, what, query string, args []any, evs []*domain.AuditEvent, also ...func(context.Context, *Tx) error) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		if _, err := tx.Exec(ctx, query, args...); err != nil {
 			if isForeignKeyViolation(err) {
@@ -239,14 +240,20 @@ func (s *Activities) insertChild(ctx context.Context, what, query string, args [
 			}
 			return fmt.Errorf("insert %s: %w", what, err)
 		}
+		for _, step := range also {
+			if err := step(ctx, tx); err != nil {
+				return err
+			}
+		}
 		return insertAudit(ctx, tx, evs...)
 	})
 }
 
 // updateChild runs an UPDATE of one child record guarded by its previous
 // state (the WHERE clause of query ends with the guard), with its audit
-// events. No row matched means someone else changed or deleted it first.
-func (s *Activities) updateChild(ctx context.Context, what, query string, args []any, evs []*domain.AuditEvent) error {
+// events and any further steps of the same transaction. No row matched
+// means someone else changed or deleted it first.
+func (s *Activities) updateChild(ctx context.Context, what, query string, args []any, evs []*domain.AuditEvent, also ...func(context.Context, *Tx) error) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.Exec(ctx, query, args...)
 		if err != nil {
@@ -257,6 +264,11 @@ func (s *Activities) updateChild(ctx context.Context, what, query string, args [
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return domain.Conflict("", "the %s was changed by someone else; reload and try again", what)
+		}
+		for _, step := range also {
+			if err := step(ctx, tx); err != nil {
+				return err
+			}
 		}
 		return insertAudit(ctx, tx, evs...)
 	})

@@ -62,7 +62,7 @@ func (s *Activities) CreateDeal(ctx context.Context, d *domain.Deal, evs ...*dom
 	args := append([]any{string(d.ID), string(d.CustomerID)}, dealArgs(rec, d)...)
 	args = append(args, d.CreatedAt.UnixMicro(), d.UpdatedAt.UnixMicro())
 	return s.insertChild(ctx, "deal", `INSERT INTO deals (id, customer_id, title, title_sealed, amount_minor, currency, stage,
-		expected_close, owner_id, created_at, updated_at) VALUES (?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?)`, args, evs)
+		expected_close, owner_id, created_at, updated_at) VALUES (?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?)`, args, evs, followedUp(d.CustomerID, d.CreatedAt))
 }
 
 // GetDeal returns a deal, or not found.
@@ -80,7 +80,7 @@ func (s *Activities) UpdateDeal(ctx context.Context, d *domain.Deal, prev time.T
 	rec := sealedRecord{key: key, table: tableDeals, id: d.ID}
 	args := append(dealArgs(rec, d), d.UpdatedAt.UnixMicro(), string(d.ID), prev.UnixMicro())
 	return s.updateChild(ctx, "deal", `UPDATE deals SET title = '', title_sealed = ?, amount_minor = ?, currency = ?, stage = ?,
-		expected_close = ?, owner_id = ?, updated_at = ? WHERE id = ? AND updated_at = ?`, args, evs)
+		expected_close = ?, owner_id = ?, updated_at = ? WHERE id = ? AND updated_at = ?`, args, evs, followedUp(d.CustomerID, d.UpdatedAt))
 }
 
 // DeleteDeal deletes a deal with the audit events.

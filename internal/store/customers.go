@@ -92,10 +92,13 @@ func (s *Customers) UpdateCustomer(ctx context.Context, c *domain.Customer, chan
 			reindex[ix.Code] = true
 		}
 	}
-	tagsChanged := false
+	tagsChanged, ownerChanged := false, false
 	for _, f := range changed {
-		if f == "tags" {
+		switch f {
+		case "tags":
 			tagsChanged = true
+		case "owner_id":
+			ownerChanged = true
 		}
 	}
 	now := c.UpdatedAt.UnixMicro()
@@ -122,6 +125,12 @@ func (s *Customers) UpdateCustomer(ctx context.Context, c *domain.Customer, chan
 				return err
 			}
 			if err := insertTags(ctx, tx, c.ID, c.Tags); err != nil {
+				return err
+			}
+		}
+		if ownerChanged {
+			// A new owner starts a new quiet spell (see the pool).
+			if err := touchPoolClock(ctx, tx, c.ID, c.UpdatedAt); err != nil {
 				return err
 			}
 		}
@@ -154,7 +163,8 @@ var reindexOnChange = map[string][]vault.IndexField{
 	"email":     {vault.IndexEmail, vault.IndexEmailLocal},
 	"id_number": {vault.IndexIDNumber},
 	"tax_id":    {vault.IndexTaxID},
-	"name":      {vault.IndexNameToken, vault.IndexNameGram},
+	"name":      {vault.IndexNameToken, vault.IndexNameGram, vault.IndexCompanyName},
+	"kind":      {vault.IndexCompanyName},
 }
 
 // CustomerDependents counts the deals and visits that reference a

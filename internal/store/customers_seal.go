@@ -280,6 +280,13 @@ func (s *DB) customerIndexEntriesFor(c *domain.Customer, versions []int) ([]inde
 			}
 			out = append(out, indexEntry{field: kv.f, version: v, hash: h})
 		}
+		if key := domain.CompanyNameKey(c.Name); c.Kind == domain.CustomerCompany && key != "" {
+			h, err := s.index.Compute(v, vault.IndexCompanyName, key)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, indexEntry{field: vault.IndexCompanyName, version: v, hash: h})
+		}
 		seen := map[[2]uint32]bool{}
 		for _, t := range toks {
 			f := searchIndex[t.Index]

@@ -24,6 +24,9 @@
 //	RateLimits  token buckets shared by every node          (ratelimits.go)
 //	Sealing     sealing values stored in clear by earlier   (sealing.go)
 //	            versions, with its progress
+//	Pool        the customer pool: moves, settings, the automatic return,
+//	            transfer requests                            (pool*.go)
+//	Notifications  per-user notification inboxes             (notifications.go)
 package store
 
 // Store is an open database with its capability stores.
@@ -41,6 +44,9 @@ type Store struct {
 	Leases     *Leases
 	RateLimits *RateLimits
 	Sealing    *Sealing
+	Pool       *Pool
+	// Notifications holds each user's notification inbox.
+	Notifications *Notifications
 }
 
 // Customers stores customers with their sealed fields and blind indexes,
@@ -90,6 +96,15 @@ type RateLimits struct{ *DB }
 // existed, and records the progress of that work (custos data seal).
 type Sealing struct{ *DB }
 
+// Pool stores the customer pool: who owns what and how it moved (claims,
+// assignments, releases, reclaims, returns), each team's pool settings,
+// the quiet spell of every owned customer, and the references duplicate
+// checks hand out for transfer requests.
+type Pool struct{ *DB }
+
+// Notifications stores each user's notification inbox.
+type Notifications struct{ *DB }
+
 func newStore(db *DB) *Store {
 	return &Store{
 		DB:         db,
@@ -105,5 +120,8 @@ func newStore(db *DB) *Store {
 		Leases:     &Leases{db},
 		RateLimits: &RateLimits{db},
 		Sealing:    &Sealing{db},
+		Pool:       &Pool{db},
+
+		Notifications: &Notifications{db},
 	}
 }

@@ -42,6 +42,11 @@ var (
 	IndexNameGram = IndexField{Code: 7, Name: "name_gram", Length: 2}
 	// IndexEmailLocal holds the local part of an email address.
 	IndexEmailLocal = IndexField{Code: 8, Name: "email_local", Length: 2}
+	// IndexCompanyName holds the folded name of each company customer
+	// (domain.CompanyNameKey), for duplicate checks: not unique (names
+	// are not identifiers, and older records may share one), and kept
+	// long, because a match must not depend on decrypting candidates.
+	IndexCompanyName = IndexField{Code: 9, Name: "company_name", Length: 16}
 )
 
 // IndexKeyName is the name a blind-index root key of version v is wrapped
@@ -50,7 +55,7 @@ func IndexKeyName(v int) string { return "blind-index-root/" + strconv.Itoa(v) }
 
 // IndexFields lists every blind-indexed field.
 var IndexFields = []IndexField{IndexPhone, IndexEmail, IndexIDNumber, IndexTaxID, IndexNameToken,
-	IndexPhoneSuffix, IndexNameGram, IndexEmailLocal}
+	IndexPhoneSuffix, IndexNameGram, IndexEmailLocal, IndexCompanyName}
 
 // BlindIndex computes blind indexes: HMAC-SHA256 over the normalized value
 // with a key derived per field (HKDF-SHA256) from a versioned index root
