@@ -22,9 +22,9 @@ func TestBrowserAuditorSearchesTheLog(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`header nav a[href="/audit"]`)),
 		chromedp.WaitVisible(chromedp.ID("action")),
 		chromedp.SendKeys(chromedp.ID("action"), domain.ActionCustomerReveal),
-		chromedp.Click(chromedp.CSS(`form.filters button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`table.events`)),
 	)
+	b.Submit("form.filters")
+	b.Do(chromedp.WaitVisible(chromedp.CSS(`table.events`)))
 	if got := testkit.Eval[string](b, `document.getElementById("action").value`); got != domain.ActionCustomerReveal {
 		t.Fatalf("the filter was not kept: %q", got)
 	}
@@ -62,9 +62,9 @@ func TestBrowserAdminCreatesUserAndEditsRole(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("email"), "li.na@x.example.com"),
 		chromedp.SendKeys(chromedp.ID("display_name"), "李娜"),
 		chromedp.SetValue(chromedp.ID("role"), domain.RoleSalesManager),
-		chromedp.Click(chromedp.CSS(`form button[type=submit].primary`)),
-		chromedp.WaitVisible(chromedp.ID("temporary-password")),
 	)
+	b.Submit(`form[action="/admin/users"]`)
+	b.Do(chromedp.WaitVisible(chromedp.ID("temporary-password")))
 	pw := b.Text("#temporary-password")
 	if len(pw) < 20 {
 		t.Fatalf("temporary password: %q", pw)
@@ -79,15 +79,17 @@ func TestBrowserAdminCreatesUserAndEditsRole(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`nav.tabs a[href="/admin/roles"]`)),
 		chromedp.WaitVisible(chromedp.ID("role-name")),
 		chromedp.SendKeys(chromedp.ID("role-name"), "inside_sales"),
-		chromedp.Click(chromedp.CSS(`form[action="/admin/roles"] button[type=submit]`)),
+	)
+	b.Submit(`form[action="/admin/roles"]`)
+	b.Do(
 		chromedp.WaitVisible(chromedp.CSS(`table.matrix`)),
 		chromedp.Click(chromedp.CSS(`input[name="field.public"][value="read"]`)),
 		chromedp.Click(chromedp.CSS(`input[name="field.contact"][value="masked"]`)),
 		chromedp.Click(chromedp.CSS(`input[name="function"][value="customers.read"]`)),
 		chromedp.SetValue(chromedp.ID("scope"), "team"),
-		chromedp.Click(chromedp.CSS(`form[action="/admin/roles/inside_sales"] button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`p.notice`)),
 	)
+	b.Submit(`form[action="/admin/roles/inside_sales"]`)
+	b.Do(chromedp.WaitVisible(chromedp.CSS(`p.notice`)))
 	b.Shot("admin-role-saved-desktop-en")
 	r, err := w.a.Identity.GetRole(w.a.ActAs(t, testkit.AdminEmail), "inside_sales")
 	if err != nil || r.FieldAccess(domain.ClassContact) != domain.AccessMasked || r.FieldAccess(domain.ClassPublic) != domain.AccessRead ||

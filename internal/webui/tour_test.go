@@ -1,11 +1,9 @@
 package webui_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -95,14 +93,13 @@ func signInBrowser(t *testing.T, b *testkit.Browser, base, role string) {
 	if role == domain.RoleAdmin {
 		email, pw = testkit.AdminEmail, testkit.AdminPassword
 	}
-	retryBrowser(t, b, "sign in as "+role,
+	b.Do(
 		chromedp.Navigate(base+"/login"),
 		chromedp.WaitVisible(chromedp.ID("email")),
 		chromedp.SendKeys(chromedp.ID("email"), email),
 		chromedp.SendKeys(chromedp.ID("password"), pw),
-		chromedp.Click(chromedp.CSS("form.stack button[type=submit]")),
-		chromedp.WaitNotPresent(chromedp.ID("password")),
 	)
+	b.Submit("form.stack")
 }
 
 // TestTour visits every page at a phone's and a desktop's width, in
@@ -124,7 +121,7 @@ func TestTour(t *testing.T) {
 				for _, st := range tour {
 					if st.role != signed {
 						if signed != "" {
-							signOutBrowser(t, b)
+							b.Submit("form.signout")
 						}
 						if st.role != "" {
 							signInBrowser(t, b, base, st.role)
@@ -161,29 +158,4 @@ func setLanguage(t *testing.T, b *testkit.Browser, lang string) {
 		return
 	}
 	b.Do(chromedp.Click(chromedp.CSS(`footer button[value="`+lang+`"]`)), chromedp.WaitVisible(chromedp.CSS(`html[lang="`+lang+`"]`)))
-}
-
-// signOutBrowser signs out with the header's button.
-func signOutBrowser(t *testing.T, b *testkit.Browser) {
-	t.Helper()
-	retryBrowser(t, b, "sign out", chromedp.WaitVisible(chromedp.CSS("form.signout button")),
-		chromedp.Click(chromedp.CSS("form.signout button")), chromedp.WaitVisible(chromedp.ID("email")))
-}
-
-// retryBrowser runs steps, again (up to three times) when the page was
-// still replacing a node as it was used — a page loading under a busy
-// machine — and fails the test on the third failure.
-func retryBrowser(t *testing.T, b *testkit.Browser, what string, steps ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	for try := 1; ; try++ {
-		ctx, cancel := context.WithTimeout(b.Ctx, 30*time.Second)
-		err := chromedp.Do(ctx, steps...)
-		cancel()
-		if err == nil {
-			return
-		}
-		if try == 3 {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
 }
