@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/custoscrm/custos/internal/domain"
+	"github.com/custoscrm/custos/internal/identity"
 	"github.com/custoscrm/custos/internal/testkit"
 )
 
@@ -21,6 +22,7 @@ func TestAdminUsers(t *testing.T) {
 		a := testkit.NewApp(t, d, testkit.AppOptions{})
 		team := a.CreateTeam(t, "North")
 		a.CreateUser(t, "rep@x.example.com", domain.RoleSalesRep, "")
+		adm := a.ActAs(t, testkit.AdminEmail) // one session for the checks: the role bounds how many it holds
 		s := testkit.Serve(t, a)
 		c := newClient(t, s)
 		c.signIn(testkit.AdminEmail, testkit.AdminPassword)
@@ -38,7 +40,7 @@ func TestAdminUsers(t *testing.T) {
 		if strings.Contains(p.Body, `<span class="who">New Person</span>`) {
 			t.Error("the page header names the new user as the one signed in")
 		}
-		u, err := a.Identity.UserByEmail(a.ActAs(t, testkit.AdminEmail), "new.person@x.example.com")
+		u, err := a.Identity.UserByEmail(adm, "new.person@x.example.com")
 		if err != nil || u.TeamID != team || u.Role != domain.RoleSalesRep || !u.MustChangePassword {
 			t.Fatalf("created: %+v, %v", u, err)
 		}
@@ -64,18 +66,34 @@ func TestAdminUsers(t *testing.T) {
 				t.Errorf("%v: %d", tc.form, p.Status)
 			}
 		}
-		if _, err := a.Identity.UserByEmail(a.ActAs(t, testkit.AdminEmail), "y@x.example.com"); domain.ErrorCode(err) != domain.CodeNotFound {
+		if _, err := a.Identity.UserByEmail(adm, "y@x.example.com"); domain.ErrorCode(err) != domain.CodeNotFound {
 			t.Errorf("a refused form created a user: %v", err)
 		}
 
 		userPath := "/admin/users/" + string(u.ID)
 		c.get(userPath)
-		if p := c.post(userPath, url.Values{"display_name": {"Renamed"}, "role": {domain.RoleSalesManager}, "team": {""}}); p.Status != http.StatusSeeOther {
+		terr, err := a.Identity.CreateTerritory(adm, &identity.TerritoryInput{Name: "Jiangsu",
+			Regions: []identity.RegionInput{{Province: "江苏省"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := c.post(userPath, url.Values{"display_name": {"Renamed"}, "role": {domain.RoleSalesManager}, "team": {""},
+			"territory": {string(terr.ID)}}); p.Status != http.StatusSeeOther {
 			t.Fatalf("update: %d %s", p.Status, p.Body)
 		}
-		u, _ = a.Identity.GetUser(a.ActAs(t, testkit.AdminEmail), u.ID)
+		u, _ = a.Identity.GetUser(adm, u.ID)
 		if u.DisplayName != "Renamed" || u.Role != domain.RoleSalesManager || u.TeamID != "" {
 			t.Fatalf("updated: %+v", u)
+		}
+		if ts, _ := a.Identity.UserTerritories(adm, u.ID); len(ts) != 1 || ts[0] != terr.ID {
+			t.Fatalf("territories: %v", ts)
+		}
+		if p := c.get(userPath); !strings.Contains(p.Body, `value="`+string(terr.ID)+`" checked`) {
+			t.Error("the user's territory is not shown checked")
+		}
+		if p := c.post(userPath, url.Values{"display_name": {"Renamed"}, "role": {domain.RoleSalesManager},
+			"territory": {"nowhere"}}); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "territory-error") {
+			t.Errorf("a bad territory: %d", p.Status)
 		}
 		if p := c.post(userPath, url.Values{"display_name": {""}, "role": {domain.RoleSalesManager}}); p.Status != http.StatusBadRequest ||
 			!strings.Contains(p.Body, `display_name-error`) {
@@ -113,7 +131,7 @@ func TestAdminUsers(t *testing.T) {
 			t.Errorf("an ended session still works: %d", p.Status)
 		}
 		// The administrator cannot disable themselves or change their own role.
-		admin, _ := a.Identity.UserByEmail(a.ActAs(t, testkit.AdminEmail), testkit.AdminEmail)
+		admin, _ := a.Identity.UserByEmail(adm, testkit.AdminEmail)
 		if p := c.get("/admin/users/" + string(admin.ID)); !strings.Contains(p.Body, "You cannot change your own role.") ||
 			strings.Contains(p.Body, "/status") {
 			t.Error("own page offers changing one's own role or status")
@@ -152,11 +170,11 @@ func TestAdminUsers(t *testing.T) {
 				t.Errorf("POST %s as a rep: %d", path, p.Status)
 			}
 		}
-		u, _ = a.Identity.GetUser(a.ActAs(t, testkit.AdminEmail), u.ID)
+		u, _ = a.Identity.GetUser(adm, u.ID)
 		if u.DisplayName != "Renamed" || u.Status != domain.UserActive {
 			t.Errorf("a rep's forms changed the user: %+v", u)
 		}
-		if _, err := a.Identity.UserByEmail(a.ActAs(t, testkit.AdminEmail), "z@x.example.com"); domain.ErrorCode(err) != domain.CodeNotFound {
+		if _, err := a.Identity.UserByEmail(adm, "z@x.example.com"); domain.ErrorCode(err) != domain.CodeNotFound {
 			t.Errorf("a rep created a user: %v", err)
 		}
 	})

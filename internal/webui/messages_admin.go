@@ -38,6 +38,8 @@ var adminMessages = []msg{
 	{"users.role", "Role", "角色"},
 	{"users.team", "Team", "团队"},
 	{"users.no_team", "No team", "无团队"},
+	{"users.territories", "Territories", "所辖区域"},
+	{"users.bad_territory", "Choose territories from the list.", "请从列表中选择辖区。"},
 	{"users.temporary_password", "Temporary password (optional)", "临时密码（可选）"},
 	{"users.password_hint", "Leave it empty and Custos generates one. It is shown once; the user must choose their own at their first sign-in. A typed one needs at least 12 characters.", "留空则由 Custos 自动生成，仅显示一次；用户首次登录时必须设置自己的密码。手动输入的密码至少 12 个字符。"},
 	{"users.create", "Create user", "创建用户"},

@@ -196,6 +196,8 @@ func userFieldError(err error) (field, key string) {
 		return "role", "users.bad_role"
 	case "team_id":
 		return "team", "users.bad_team"
+	case "territory_ids":
+		return "territory", "users.bad_territory"
 	}
 	return "form", "error.invalid"
 }
@@ -208,8 +210,11 @@ type userView struct {
 	Teams    []*domain.Team
 	Sessions []identity.SessionView
 	Tokens   []*domain.APIToken
-	Scopes   []string
-	Errors   map[string]string
+	// Territories lists every territory; InTerritory those of the user.
+	Territories []*domain.Territory
+	InTerritory map[domain.ID]bool
+	Scopes      []string
+	Errors      map[string]string
 	// Self is set when the administrator looks at their own account
 	// (they may not change their own role or status).
 	Self bool
@@ -267,12 +272,26 @@ func (u *UI) showUser(rq *request, id domain.ID, errs map[string]string, status 
 		u.failed(rq, err)
 		return
 	}
+	terrs, err := u.identity.ListTerritories(rq.ctx)
+	if err != nil {
+		u.failed(rq, err)
+		return
+	}
+	mine, err := u.identity.UserTerritories(rq.ctx, id)
+	if err != nil {
+		u.failed(rq, err)
+		return
+	}
+	in := make(map[domain.ID]bool, len(mine))
+	for _, t := range mine {
+		in[t] = true
+	}
 	if errs == nil {
 		errs = map[string]string{}
 	}
 	v := &userView{base: u.newBase(rq, "users.user"), Tabs: adminTabs(rq.r.URL.Path), Target: target, Roles: roles,
 		Teams: teams, Sessions: sessions, Tokens: tokens, Scopes: identity.TokenScopes(), Errors: errs,
-		Self: id == rq.actor.UserID, Now: u.now()}
+		Self: id == rq.actor.UserID, Now: u.now(), Territories: terrs, InTerritory: in}
 	u.render(rq, status, "admin_user", v)
 }
 
@@ -283,7 +302,11 @@ func (u *UI) userUpdate(rq *request) {
 	}
 	pf := rq.r.PostForm
 	name, role, team := strings.TrimSpace(pf.Get("display_name")), pf.Get("role"), domain.ID(pf.Get("team"))
-	p := &identity.UserPatch{DisplayName: &name, TeamID: &team}
+	terrs := make([]domain.ID, 0, len(pf["territory"]))
+	for _, t := range pf["territory"] {
+		terrs = append(terrs, domain.ID(t))
+	}
+	p := &identity.UserPatch{DisplayName: &name, TeamID: &team, TerritoryIDs: &terrs}
 	if id != rq.actor.UserID {
 		p.Role = &role
 	}
