@@ -30,14 +30,14 @@ func TestAdminRoles(t *testing.T) {
 		t.Fatalf("matrix: %d, %d radios", p.Status, strings.Count(p.Body, `type="radio"`))
 	}
 	form := url.Values{"field.public": {"read"}, "field.contact": {"masked"}, "field.note": {"write"},
-		"function": {string(domain.FnCustomersRead), string(domain.FnNotesWrite)}, "scope": {"team"}}
+		"function": {string(domain.FnCustomersRead), string(domain.FnNotesWrite)}, "scope": {"team"}, "require_mfa": {"on"}}
 	if p := c.post("/admin/roles/field_agent", form); p.Status != http.StatusSeeOther {
 		t.Fatalf("save: %d %s", p.Status, p.Body)
 	}
 	r, err := a.Identity.GetRole(a.ActAs(t, testkit.AdminEmail), "field_agent")
 	if err != nil || r.FieldAccess(domain.ClassContact) != domain.AccessMasked || r.FieldAccess(domain.ClassNote) != domain.AccessWrite ||
 		r.FieldAccess(domain.ClassIdentity) != domain.AccessNone || !r.Functions[domain.FnCustomersRead] || r.Functions[domain.FnUsersManage] ||
-		r.Scope != domain.ScopeTeam {
+		r.Scope != domain.ScopeTeam || !r.RequireMFA {
 		t.Fatalf("saved role: %+v, %v", r, err)
 	}
 	if p := c.get("/admin/roles/field_agent"); !strings.Contains(p.Body, `name="field.contact" value="masked" checked`) {

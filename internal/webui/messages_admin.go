@@ -112,6 +112,7 @@ var adminMessages = []msg{
 	{"roles.scope", "Records it reaches", "可访问的记录范围"},
 	{"roles.stepup_hint", "Saving asks you to confirm who you are if you signed in a while ago. A role may not grant more than your own.", "如果您登录已有一段时间，保存前需要再次验证身份。角色的权限不能超过您自己的权限。"},
 	{"roles.save", "Save role", "保存角色"},
+	{"roles.require_mfa", "Its users must sign in with a second factor", "该角色的用户必须使用第二因素登录"},
 	{"roles.bad_change", "This combination is not valid; check the matrix and functions.", "该组合无效，请检查字段权限和功能权限。"},
 	{"roles.refused", "Refused: a role may not grant more than you hold, and built-in roles keep their grants.", "已拒绝：角色的权限不能超过您自己的权限，且内置角色的权限不可修改。"},
 	{"roles.access.none", "None", "不可见"},

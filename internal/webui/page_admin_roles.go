@@ -128,7 +128,9 @@ func (u *UI) roleUpdate(rq *request) {
 		fns = append(fns, domain.Function(f))
 	}
 	scope := domain.Scope(pf.Get("scope"))
-	_, err := u.identity.UpdateRole(rq.ctx, name, &identity.RolePatch{Fields: &fields, Functions: &fns, Scope: &scope})
+	mfa := pf.Get("require_mfa") == "on"
+	_, err := u.identity.UpdateRole(rq.ctx, name, &identity.RolePatch{Fields: &fields, Functions: &fns, Scope: &scope,
+		RequireMFA: &mfa})
 	back := rolesPath + "/" + name
 	if stepUpNeeded(rq, err, back) {
 		return
