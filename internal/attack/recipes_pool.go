@@ -59,7 +59,7 @@ func (w *World) scratchNotification(ctx context.Context, u *User) (string, error
 		} `json:"items"`
 	}
 	if err := r.JSON(&page); err != nil || len(page.Items) == 0 {
-		return "", fmt.Errorf("the new notification of %s: %v", u.Email, err)
+		return "", fmt.Errorf("the new notification of %s: %w", u.Email, err)
 	}
 	return page.Items[0].ID, nil
 }
