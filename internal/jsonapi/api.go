@@ -72,7 +72,8 @@ func New(recordsSvc *records.Service, id *identity.Service, auditSvc *audit.Serv
 func (api *API) Routes() []Route { return append([]Route(nil), api.routes...) }
 
 // Register adds the API's routes to mux. Every route first refuses a
-// query string or header it could read only in part (checkInput).
+// query string or header it could read only in part (checkInput), and an
+// If-Match it would not honour (checkIfMatch).
 func (api *API) Register(mux *http.ServeMux) {
 	for _, rt := range api.routes {
 		h := rt.handler
@@ -80,7 +81,7 @@ func (api *API) Register(mux *http.ServeMux) {
 			h = api.authenticate(h)
 		}
 		route := rt.Method + " " + rt.Pattern
-		mux.HandleFunc(route, api.checkInput(h, takesQuery(route)))
+		mux.HandleFunc(route, api.checkInput(h, takesQuery(route), honoursIfMatch(route)))
 	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		api.writeError(w, r, domain.NotFound("endpoint"))
@@ -88,10 +89,15 @@ func (api *API) Register(mux *http.ServeMux) {
 }
 
 // checkInput answers 400 for a request whose query string or headers
-// fail checkInput, before authentication or the handler read them.
-func (api *API) checkInput(next http.HandlerFunc, takesQuery bool) http.HandlerFunc {
+// fail checkInput or checkIfMatch, before authentication or the handler
+// read them.
+func (api *API) checkInput(next http.HandlerFunc, takesQuery, ifMatch bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if err := checkInput(r, takesQuery); err != nil {
+		err := checkInput(r, takesQuery)
+		if err == nil {
+			err = checkIfMatch(r, ifMatch)
+		}
+		if err != nil {
 			api.writeError(w, r, err)
 			return
 		}

@@ -86,19 +86,30 @@ func (s *Service) GetCustomer(ctx context.Context, id domain.ID) (*domain.Custom
 	return c, nil
 }
 
-// UpdateCustomer applies a partial update.
+// UpdateCustomer applies a partial update. With a precondition
+// (If-Match) the customer must still be at a version the caller named;
+// without one the change applies to the customer as it is (a change that
+// loses a race to another is made again on the fresh record).
 //
 // Authorization: customers.update, the record in scope, and write access to
 // the class of every field changed; owner changes follow CreateCustomer's
 // rule. The update and the read of the returned record are audited in the
-// same transaction. Errors: invalid, forbidden, not found, conflict.
-func (s *Service) UpdateCustomer(ctx context.Context, id domain.ID, p *domain.CustomerPatch) (*domain.Customer, error) {
+// same transaction. Errors: invalid, forbidden, not found, conflict (a
+// unique value is taken, or the customer is erased), precondition_failed.
+func (s *Service) UpdateCustomer(ctx context.Context, id domain.ID, p *domain.CustomerPatch, pre domain.Precondition) (*domain.Customer, error) {
+	return retryStale(func() (*domain.Customer, error) { return s.updateCustomer(ctx, id, p, pre) })
+}
+
+func (s *Service) updateCustomer(ctx context.Context, id domain.ID, p *domain.CustomerPatch, pre domain.Precondition) (*domain.Customer, error) {
 	a, err := s.require(ctx, domain.FnCustomersUpdate, "customer.update", "customer", id)
 	if err != nil {
 		return nil, err
 	}
 	c, err := s.customerInScope(ctx, a, id, "customer.update", openAll)
 	if err != nil {
+		return nil, err
+	}
+	if err := pre.Check("customer", c.Version); err != nil {
 		return nil, err
 	}
 	if c.Unreadable != "" {

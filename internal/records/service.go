@@ -30,35 +30,37 @@ type CustomerStore interface {
 }
 
 // ActivityStore persists the records that hang off a customer: contacts,
-// deals, visits, notes and tasks.
+// deals, visits, notes and tasks. Updates write a record (at its new
+// version) only if the stored one is still at version prev, and fail with
+// a stale-version conflict (domain.ErrStaleVersion) otherwise.
 type ActivityStore interface {
 	CreateContact(ctx context.Context, c *domain.Contact, evs ...*domain.AuditEvent) error
 	GetContact(ctx context.Context, id domain.ID) (*domain.Contact, error)
-	UpdateContact(ctx context.Context, c *domain.Contact, prev time.Time, evs ...*domain.AuditEvent) error
+	UpdateContact(ctx context.Context, c *domain.Contact, prev int64, evs ...*domain.AuditEvent) error
 	DeleteContact(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error
 	ListContacts(ctx context.Context, f domain.ContactFilter) (domain.Page[*domain.Contact], error)
 
 	CreateDeal(ctx context.Context, d *domain.Deal, evs ...*domain.AuditEvent) error
 	GetDeal(ctx context.Context, id domain.ID) (*domain.Deal, error)
-	UpdateDeal(ctx context.Context, d *domain.Deal, prev time.Time, evs ...*domain.AuditEvent) error
+	UpdateDeal(ctx context.Context, d *domain.Deal, prev int64, evs ...*domain.AuditEvent) error
 	DeleteDeal(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error
 	ListDeals(ctx context.Context, f domain.DealFilter) (domain.Page[*domain.Deal], error)
 
 	CreateVisit(ctx context.Context, v *domain.Visit, evs ...*domain.AuditEvent) error
 	GetVisit(ctx context.Context, id domain.ID) (*domain.Visit, error)
-	UpdateVisit(ctx context.Context, v *domain.Visit, prev time.Time, prevStatus domain.VisitStatus, evs ...*domain.AuditEvent) error
+	UpdateVisit(ctx context.Context, v *domain.Visit, prev int64, evs ...*domain.AuditEvent) error
 	DeleteVisit(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error
 	ListVisits(ctx context.Context, f domain.VisitFilter) (domain.Page[*domain.Visit], error)
 
 	CreateNote(ctx context.Context, n *domain.Note, evs ...*domain.AuditEvent) error
 	GetNote(ctx context.Context, id domain.ID) (*domain.Note, error)
-	UpdateNote(ctx context.Context, n *domain.Note, prev time.Time, evs ...*domain.AuditEvent) error
+	UpdateNote(ctx context.Context, n *domain.Note, prev int64, evs ...*domain.AuditEvent) error
 	DeleteNote(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error
 	ListNotes(ctx context.Context, f domain.ActivityFilter) (domain.Page[*domain.Note], error)
 
 	CreateTask(ctx context.Context, t *domain.Task, evs ...*domain.AuditEvent) error
 	GetTask(ctx context.Context, id domain.ID) (*domain.Task, error)
-	UpdateTask(ctx context.Context, t *domain.Task, prev time.Time, evs ...*domain.AuditEvent) error
+	UpdateTask(ctx context.Context, t *domain.Task, prev int64, evs ...*domain.AuditEvent) error
 	DeleteTask(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error
 	ListTasks(ctx context.Context, f domain.ActivityFilter) (domain.Page[*domain.Task], error)
 }

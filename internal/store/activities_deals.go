@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"time"
 
 	"github.com/custoscrm/custos/internal/domain"
 )
@@ -11,7 +10,7 @@ import (
 // Deals have no sealed field: the amount is kept in clear (class amount)
 // so reports can sum it, and the title is business data.
 const dealSelect = `SELECT x.id, x.customer_id, x.title, x.amount_minor, x.currency, x.stage, x.expected_close,
-	x.owner_id, x.created_at, x.updated_at, ` + parentColumns + ` FROM deals x`
+	x.owner_id, x.created_at, x.updated_at, x.version, ` + parentColumns + ` FROM deals x`
 
 func scanDeal(sc scanner) (*domain.Deal, error) {
 	var (
@@ -23,7 +22,7 @@ func scanDeal(sc scanner) (*domain.Deal, error) {
 		p                    parentRow
 	)
 	dest := append([]any{&id, &customerID, &d.Title, &d.AmountMinor, &d.Currency, &stage, &d.ExpectedClose,
-		&ownerID, &createdAt, &updatedAt}, p.dest(false)...)
+		&ownerID, &createdAt, &updatedAt, &d.Version}, p.dest(false)...)
 	if err := sc.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -51,12 +50,12 @@ func (s *Activities) GetDeal(ctx context.Context, id domain.ID) (*domain.Deal, e
 	return getOne(ctx, s, dealSelect+parentJoin(false), id, "deal", scanDeal)
 }
 
-// UpdateDeal writes d over the stored deal if it was last updated at prev
-// (else conflict), with the audit events.
-func (s *Activities) UpdateDeal(ctx context.Context, d *domain.Deal, prev time.Time, evs ...*domain.AuditEvent) error {
-	args := append(dealArgs(d), d.UpdatedAt.UnixMicro(), string(d.ID), prev.UnixMicro())
+// UpdateDeal writes d (at d.Version) over the stored deal if that is still
+// at version prev (else a stale-version conflict), with the audit events.
+func (s *Activities) UpdateDeal(ctx context.Context, d *domain.Deal, prev int64, evs ...*domain.AuditEvent) error {
+	args := append(dealArgs(d), d.UpdatedAt.UnixMicro(), d.Version, string(d.ID), prev)
 	return s.updateChild(ctx, "deal", `UPDATE deals SET title = ?, amount_minor = ?, currency = ?, stage = ?,
-		expected_close = ?, owner_id = ?, updated_at = ? WHERE id = ? AND updated_at = ?`, args, evs)
+		expected_close = ?, owner_id = ?, updated_at = ?, version = ? WHERE id = ? AND version = ?`, args, evs)
 }
 
 // DeleteDeal deletes a deal with the audit events.

@@ -25,7 +25,7 @@ var sealedTables = []sealedTable{
 		[]string{"name_sealed", "phone_sealed", "email_sealed", "street_sealed", "id_number_sealed", "tax_id_sealed", "bank_account_sealed"},
 		[]string{fName, fPhone, fEmail, fStreet, fIDNumber, fTaxID, fBankAccount}},
 	{"contact", tableContacts, []string{"name_sealed", "phone_sealed", "email_sealed"}, []string{fName, fPhone, fEmail}},
-	{"visit", "visits", []string{"checkin_loc_sealed", "checkout_loc_sealed", "notes_sealed"}, []string{fCheckInLoc, fCheckOutLoc, fNotes}},
+	{"visit", "visits", []string{"checkin_loc_sealed", "checkout_loc_sealed", "notes_sealed", "checkout_notes_sealed"}, []string{fCheckInLoc, fCheckOutLoc, fNotes, fCheckOutNotes}},
 	{"note", "notes", []string{"body_sealed"}, []string{fBody}},
 	{"task", "tasks", []string{"title_sealed"}, []string{fTitle}},
 }
