@@ -38,9 +38,9 @@ var mayImport = map[string][]string{
 	// Adapters: each depends on the domain and the services, never on
 	// another adapter.
 	"store":      {"domain", "vault"},
-	"jsonapi":    {"audit", "domain", "identity", "records"},
+	"jsonapi":    {"audit", "csvimport", "domain", "identity", "records"},
 	"httpserver": {"domain"},
-	"csvimport":  {"domain"},
+	"csvimport":  {"domain", "records"},
 
 	// Tools beside the server.
 	"demo":  {"domain", "identity"},

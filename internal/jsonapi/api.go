@@ -38,12 +38,27 @@ type API struct {
 	identity *identity.Service
 	audit    *audit.Service
 	log      *slog.Logger
+	opts     Options
 	routes   []Route
 }
 
+// Options tune the API.
+type Options struct {
+	// MaxUploadBytes is the largest import upload (default
+	// DefaultMaxUploadBytes); the server's body limit lets uploads (see
+	// IsUpload) reach it.
+	MaxUploadBytes int64
+	// SpoolDir holds uploads, encrypted, while they are imported (default
+	// the system's temporary directory).
+	SpoolDir string
+}
+
 // New returns the API over the services.
-func New(recordsSvc *records.Service, id *identity.Service, auditSvc *audit.Service, log *slog.Logger) *API {
-	api := &API{records: recordsSvc, identity: id, audit: auditSvc, log: log}
+func New(recordsSvc *records.Service, id *identity.Service, auditSvc *audit.Service, log *slog.Logger, opts Options) *API {
+	if opts.MaxUploadBytes <= 0 {
+		opts.MaxUploadBytes = DefaultMaxUploadBytes
+	}
+	api := &API{records: recordsSvc, identity: id, audit: auditSvc, log: log, opts: opts}
 	// Each capability lists its endpoints in its own file.
 	for _, group := range [][]Route{
 		api.authRoutes(),
@@ -61,6 +76,7 @@ func New(recordsSvc *records.Service, id *identity.Service, auditSvc *audit.Serv
 		api.roleRoutes(),
 		api.teamRoutes(),
 		api.revealRoutes(),
+		api.importRoutes(),
 		api.auditRoutes(),
 	} {
 		api.routes = append(api.routes, group...)

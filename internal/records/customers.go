@@ -274,20 +274,7 @@ func (s *Service) FindCustomers(ctx context.Context, field domain.LookupField, v
 		return nil, &domain.Error{Code: domain.CodeForbidden, Field: string(field),
 			Message: "your role may not look customers up by " + string(field)}
 	}
-	var norm string
-	switch field {
-	case domain.LookupPhone:
-		norm, err = domain.NormalizePhone("phone", value, domain.DefaultPhoneRegion)
-	case domain.LookupEmail:
-		norm, err = domain.NormalizeEmail("email", value)
-	case domain.LookupIDNumber:
-		norm, err = domain.NormalizeCNResidentID("id_number", value)
-		if err != nil {
-			norm, err = domain.NormalizeDocumentNumber("id_number", value)
-		}
-	case domain.LookupTaxID:
-		norm, err = domain.NormalizeUSCC("tax_id", value)
-	}
+	norm, err := normalizeLookup(field, value)
 	if err != nil {
 		return nil, err
 	}
@@ -317,6 +304,26 @@ func (s *Service) FindCustomers(ctx context.Context, field domain.LookupField, v
 		return nil, err
 	}
 	return found, nil
+}
+
+// normalizeLookup normalizes a value to look customers up by field, as
+// the field is stored.
+func normalizeLookup(field domain.LookupField, value string) (string, error) {
+	switch field {
+	case domain.LookupPhone:
+		return domain.NormalizePhone("phone", value, domain.DefaultPhoneRegion)
+	case domain.LookupEmail:
+		return domain.NormalizeEmail("email", value)
+	case domain.LookupIDNumber:
+		norm, err := domain.NormalizeCNResidentID("id_number", value)
+		if err != nil {
+			norm, err = domain.NormalizeDocumentNumber("id_number", value)
+		}
+		return norm, err
+	case domain.LookupTaxID:
+		return domain.NormalizeUSCC("tax_id", value)
+	}
+	return "", domain.Invalid(string(field), "cannot look customers up by this field")
 }
 
 func contains(list []string, s string) bool {

@@ -10,6 +10,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/custoscrm/custos/internal/domain"
@@ -78,7 +80,11 @@ type Deps struct {
 	Customers  CustomerStore
 	Activities ActivityStore
 	Imports    ImportStore
-	Directory  Directory
+	// ImportJobs records imports as they run, and their reports.
+	ImportJobs ImportJobStore
+	// ActivityImports writes imported contacts and deals.
+	ActivityImports ActivityImportStore
+	Directory       Directory
 	Audit      domain.Auditor
 	// Shredder punctures the erasure tree once an erasure or deletion
 	// destroyed a data key.
@@ -108,14 +114,19 @@ type Options struct {
 	// MaskedLookupRate bounds each user's exact lookups by a value their
 	// role sees masked (default DefaultMaskedLookupRate).
 	MaskedLookupRate domain.Rate
+	// RunningImports bounds the imports StartImport runs at once
+	// (default DefaultRunningImports).
+	RunningImports int
 }
 
 // Service implements the records use cases.
 type Service struct {
-	customers  CustomerStore
-	activities ActivityStore
-	imports    ImportStore
-	directory  Directory
+	customers       CustomerStore
+	activities      ActivityStore
+	imports         ImportStore
+	importJobs      ImportJobStore
+	activityImports ActivityImportStore
+	directory       Directory
 	audit      domain.Auditor
 	shredder   Shredder
 	checker    IntegrityChecker
@@ -125,6 +136,13 @@ type Service struct {
 	stepUp     time.Duration
 	// maskedLookup bounds lookups by values the caller sees masked.
 	maskedLookup domain.Rate
+	// Imports StartImport runs: their context (ended by Close), how many
+	// run and may run.
+	jobs       context.Context
+	stopJobs   context.CancelFunc
+	jobsWG     sync.WaitGroup
+	running    atomic.Int64
+	maxRunning int
 }
 
 // New returns the records service over d.
@@ -141,10 +159,15 @@ func New(d Deps, o Options) *Service {
 	if o.MaskedLookupRate == (domain.Rate{}) {
 		o.MaskedLookupRate = DefaultMaskedLookupRate
 	}
+	if o.RunningImports <= 0 {
+		o.RunningImports = DefaultRunningImports
+	}
+	jobs, stop := context.WithCancel(context.Background())
 	return &Service{
-		customers: d.Customers, activities: d.Activities, imports: d.Imports, directory: d.Directory,
+		customers: d.Customers, activities: d.Activities, imports: d.Imports, importJobs: d.ImportJobs,
+		activityImports: d.ActivityImports, directory: d.Directory,
 		audit: d.Audit, shredder: d.Shredder, checker: d.Checker, limiter: d.Limiter, now: o.Now, log: o.Log, stepUp: o.StepUpWindow,
-		maskedLookup: o.MaskedLookupRate,
+		maskedLookup: o.MaskedLookupRate, jobs: jobs, stopJobs: stop, maxRunning: o.RunningImports,
 	}
 }
 

@@ -39,7 +39,7 @@ func Serve(t testing.TB, a *TestApp) *Server {
 		t.Fatalf("listen: %v", err)
 	}
 	srv := httpserver.New(httpserver.Options{TLS: tlscert.ServerConfig(cert), Handler: a.Handler(), Log: a.Log,
-		MaxBodyBytes: a.Config.MaxBodyBytes, Ready: a.Store.Ready})
+		MaxBodyBytes: a.Config.MaxBodyBytes, BodyLimit: a.BodyLimit, Ready: a.Store.Ready})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()

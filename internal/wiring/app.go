@@ -159,11 +159,14 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		Customers:  a.Store.Customers,
 		Activities: a.Store.Activities,
 		Imports:    a.Store.Customers,
-		Directory:  a.Store.Users,
-		Audit:      a.Audit,
-		Shredder:   a.Keys,
-		Checker:    a.Store.Customers,
-		Limiter:    a.Store.RateLimits,
+		ImportJobs: a.Store.Imports,
+		// Imported contacts and deals.
+		ActivityImports: a.Store.Activities,
+		Directory:       a.Store.Users,
+		Audit:           a.Audit,
+		Shredder:        a.Keys,
+		Checker:         a.Store.Customers,
+		Limiter:         a.Store.RateLimits,
 	}, records.Options{Now: opts.Now, Log: log, StepUpWindow: stepUp, MaskedLookupRate: maskedLookupRate(cfg)})
 	a.Identity, err = identity.New(identity.Deps{
 		Users:    a.Store.Users,
@@ -180,7 +183,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if err != nil {
 		return nil, err
 	}
-	a.API = jsonapi.New(a.Records, a.Identity, a.AuditService, log)
+	a.API = jsonapi.New(a.Records, a.Identity, a.AuditService, log, jsonapi.Options{MaxUploadBytes: cfg.MaxImportBytes})
 	ok = true
 	return a, nil
 }
@@ -203,14 +206,27 @@ func (a *App) Handler() http.Handler {
 	return mux
 }
 
+// BodyLimit is the largest request body r may send: the upload limit for
+// an import upload, the body limit for anything else.
+func (a *App) BodyLimit(r *http.Request) int64 {
+	if jsonapi.IsUpload(r) {
+		return a.Config.MaxImportBytes
+	}
+	return a.Config.MaxBodyBytes
+}
+
 // SystemContext returns ctx acting as the system (operator commands).
 func (a *App) SystemContext(ctx context.Context) context.Context {
 	return domain.WithActor(ctx, domain.SystemActor(a.Roles[domain.RoleAdmin]))
 }
 
-// Close flushes the audit log and closes the store and key provider.
+// Close stops running imports, flushes the audit log and closes the
+// store and key provider.
 func (a *App) Close() error {
 	var errs []error
+	if a.Records != nil {
+		a.Records.Close()
+	}
 	if a.stopKeys != nil {
 		a.stopKeys()
 	}
