@@ -18,6 +18,9 @@ type Request struct {
 	// Allow lists values the answer may show although the caller's role
 	// masks them (the reveal endpoint shows one field on purpose).
 	Allow []string
+	// ContentType, when set, sends Body ([]byte) as it is with this
+	// Content-Type (an upload) rather than as JSON.
+	ContentType string
 }
 
 // Recipe tells the suite how to call one route and what to expect.
@@ -609,6 +612,7 @@ func Recipes() map[string]*Recipe {
 		Query: map[string]string{"from": "1", "to": ""}, Build: fixed("/api/v1/audit/proofs/consistency?from=1", nil)}
 	m["GET /api/v1/audit/events"] = &Recipe{Rule: fn(domain.FnAuditRead, http.StatusOK), Query: withPaging, Build: fixed("/api/v1/audit/events?limit=50", nil)}
 	m["GET /api/v1/audit/export"] = &Recipe{Rule: fn(domain.FnAuditRead, http.StatusOK), Query: withFormat, Build: fixed("/api/v1/audit/export", nil)}
+	importRecipes(m, fn)
 	return m
 }
 

@@ -408,4 +408,3 @@ func closeReader(rd ImportReader) {
 		_ = c.Close()
 	}
 }
-

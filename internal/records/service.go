@@ -85,7 +85,7 @@ type Deps struct {
 	// ActivityImports writes imported contacts and deals.
 	ActivityImports ActivityImportStore
 	Directory       Directory
-	Audit      domain.Auditor
+	Audit           domain.Auditor
 	// Shredder punctures the erasure tree once an erasure or deletion
 	// destroyed a data key.
 	Shredder Shredder
@@ -127,13 +127,13 @@ type Service struct {
 	importJobs      ImportJobStore
 	activityImports ActivityImportStore
 	directory       Directory
-	audit      domain.Auditor
-	shredder   Shredder
-	checker    IntegrityChecker
-	limiter    RateLimiter
-	now        func() time.Time
-	log        *slog.Logger
-	stepUp     time.Duration
+	audit           domain.Auditor
+	shredder        Shredder
+	checker         IntegrityChecker
+	limiter         RateLimiter
+	now             func() time.Time
+	log             *slog.Logger
+	stepUp          time.Duration
 	// maskedLookup bounds lookups by values the caller sees masked.
 	maskedLookup domain.Rate
 	// Imports StartImport runs: their context (ended by Close), how many
