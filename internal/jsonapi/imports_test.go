@@ -211,6 +211,25 @@ func TestImportUpload(t *testing.T) {
 				t.Errorf("the server log holds an imported value %q", v)
 			}
 		}
+		// An import is its starter's: another importer finds neither it
+		// nor its report.
+		im.a.CreateUser(t, "importer2@x.example.com", domain.RoleSalesManager, "")
+		tok2 := im.s.LoginAs(t, "importer2@x.example.com")
+		for _, path := range []string{"/api/v1/imports/" + m["id"].(string), m["report"].(string)} {
+			if r := im.s.Do(t, "GET", path, tok2, nil); r.Status != http.StatusNotFound {
+				t.Errorf("GET %s as another importer: %d %s", path, r.Status, clip(r.Body))
+			}
+		}
+
+		// A dry run validates and writes nothing.
+		before = testkit.RawDB(t, im.a).Int(t, `SELECT COUNT(*) FROM customers`)
+		if m := im.run(t, "/api/v1/imports/customers?dry_run=true", []byte("name\nDry Run\n")); m["state"] != "validated" || m["imported"] != 0.0 {
+			t.Errorf("dry run: %v", m)
+		}
+		if after := testkit.RawDB(t, im.a).Int(t, `SELECT COUNT(*) FROM customers`); after != before {
+			t.Errorf("a dry run wrote %d customers", after-before)
+		}
+
 		// Reading the report is audited.
 		if _, err := im.a.AuditSequencer.Integrate(context.Background()); err != nil {
 			t.Fatal(err)
