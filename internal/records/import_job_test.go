@@ -1,0 +1,102 @@
+package records_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/custoscrm/custos/internal/domain"
+	"github.com/custoscrm/custos/internal/records"
+	"github.com/custoscrm/custos/internal/testkit"
+)
+
+// waitEnded polls an import started with StartImport until it ends.
+func waitEnded(t *testing.T, ctx context.Context, s *records.Service, id domain.ID) *domain.Import {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		imp, err := s.GetImport(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if imp.State != domain.ImportRunning {
+			return imp
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("import %s still running", id)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestImportStaleAndExpired: an import whose process died (no heartbeat
+// for two minutes) is removed by the next import, contacts included; the
+// report of refused rows is erased, its key destroyed, once it is older
+// than ReportRetention.
+func TestImportStaleAndExpired(t *testing.T) {
+	testkit.ForEachDialect(t, func(t *testing.T, d testkit.Dialect) {
+		clock := testkit.NewClock(time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
+		a := testkit.NewApp(t, d, testkit.AppOptions{Now: clock.Now})
+		ctx := a.System()
+		raw := testkit.RawDB(t, a)
+		imp := func(kind domain.ImportKind, data string) *records.ImportResult {
+			t.Helper()
+			res, err := a.Records.Import(ctx, source(t, []byte(data), kind), records.ImportOptions{Kind: kind})
+			if err != nil {
+				t.Fatalf("import %s: %v %+v", kind, err, res)
+			}
+			return res
+		}
+		imp(domain.ImportCustomers, "kind,name,phone\ncompany,Northwind Foods,13800138000\n")
+		contacts := imp(domain.ImportContacts, "customer_phone,name\n13800138000,Wang Fang\n13800138000,Liu Yang\n")
+		if n := raw.Int(t, `SELECT COUNT(*) FROM contacts WHERE import_id = ?`, string(contacts.ID)); n != 2 {
+			t.Fatalf("%d contacts carry the import's id", n)
+		}
+
+		// The contacts import's process "died" while writing.
+		raw.Exec(t, `UPDATE imports SET state = 'running', heartbeat_at = ? WHERE id = ?`,
+			clock.Now().Add(-3*time.Minute).UnixMicro(), string(contacts.ID))
+
+		// A refused import started in the background keeps a report;
+		// starting it also cleans up the stale one.
+		started, err := a.Records.StartImport(ctx, source(t, []byte("name,phone\nAnn,123\n,\n"), domain.ImportCustomers),
+			records.ImportOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := raw.Int(t, `SELECT COUNT(*) FROM contacts`); n != 0 {
+			t.Errorf("%d contacts of the interrupted import left behind", n)
+		}
+		if n := raw.Int(t, `SELECT COUNT(*) FROM customers`); n != 1 {
+			t.Errorf("%d customers: the cleanup removed what another import wrote", n)
+		}
+		if st, err := a.Records.GetImport(ctx, contacts.ID); err != nil || st.State != domain.ImportAborted {
+			t.Errorf("the interrupted import: %+v %v", st, err)
+		}
+
+		ended := waitEnded(t, ctx, a.Records, started.ID)
+		if ended.State != domain.ImportInvalid || ended.Problems != 2 || ended.RowsInvalid != 2 || ended.ReportBytes == 0 {
+			t.Fatalf("refused import: %+v", ended)
+		}
+		var rep bytes.Buffer
+		if err := a.Records.ImportReport(ctx, started.ID, &rep); err != nil || !bytes.HasPrefix(rep.Bytes(), []byte("\ufeffline,name,phone,errors\n2,Ann,123,")) {
+			t.Fatalf("report: %v %q", err, rep.Bytes())
+		}
+
+		// A week later the next import erases the report.
+		clock.Advance(records.ReportRetention + time.Hour)
+		if _, err := a.Records.Import(ctx, source(t, []byte("name\nDry\n"), domain.ImportCustomers), records.ImportOptions{DryRun: true}); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Records.ImportReport(ctx, started.ID, &rep); domain.ErrorCode(err) != domain.CodeNotFound {
+			t.Errorf("an expired report: %v", err)
+		}
+		if n := raw.Int(t, `SELECT COUNT(*) FROM import_reports WHERE import_id = ?`, string(started.ID)); n != 0 {
+			t.Errorf("%d chunks of an expired report left", n)
+		}
+		if n := raw.Int(t, `SELECT COUNT(*) FROM imports WHERE id = ? AND report_dek_id IS NULL AND report_bytes = 0`, string(started.ID)); n != 1 {
+			t.Error("the expired report's key is still named")
+		}
+	})
+}
