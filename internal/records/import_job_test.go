@@ -12,7 +12,7 @@ import (
 )
 
 // waitEnded polls an import started with StartImport until it ends.
-func waitEnded(t *testing.T, ctx context.Context, s *records.Service, id domain.ID) *domain.Import {
+func waitEnded(ctx context.Context, t *testing.T, s *records.Service, id domain.ID) *domain.Import {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
@@ -75,7 +75,7 @@ func TestImportStaleAndExpired(t *testing.T) {
 			t.Errorf("the interrupted import: %+v %v", st, err)
 		}
 
-		ended := waitEnded(t, ctx, a.Records, started.ID)
+		ended := waitEnded(ctx, t, a.Records, started.ID)
 		if ended.State != domain.ImportInvalid || ended.Problems != 2 || ended.RowsInvalid != 2 || ended.ReportBytes == 0 {
 			t.Fatalf("refused import: %+v", ended)
 		}
