@@ -8,6 +8,7 @@
 #                  cannot be set up
 #   GO_TEST_FLAGS  extra flags for `go test` (e.g. "-v -run TestCustomers")
 #   FUZZTIME       how long each fuzz target runs (default 5s)
+#   CUSTOS_UI_SHOTS  where browser tests write screenshots (default .artifacts/ui)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -70,6 +71,29 @@ else
 
 EOF
 fi
+
+step "prepare the browser tests (Chromium, axe-core)"
+# scripts/browser.sh installs Debian's chromium and axe-core when missing
+# and prints CUSTOS_TEST_CHROMIUM and CUSTOS_TEST_AXE to export.
+if browser_env=$(scripts/browser.sh); then
+	eval "$browser_env"
+	echo "CUSTOS_TEST_CHROMIUM=$CUSTOS_TEST_CHROMIUM"
+elif [[ ${CI:-} == true ]]; then
+	echo "error: Chromium and axe-core are required under CI=true" >&2
+	exit 1
+else
+	cat >&2 <<'EOF2'
+
+************************************************************************
+* WARNING: Chromium or axe-core could not be prepared.                 *
+* Continuing WITHOUT them: the browser tests will be skipped. Under CI *
+* (CI=true) this is an error.                                          *
+************************************************************************
+
+EOF2
+fi
+export CUSTOS_UI_SHOTS=${CUSTOS_UI_SHOTS:-$PWD/.artifacts/ui}
+mkdir -p "$CUSTOS_UI_SHOTS"
 
 step "go test -race"
 read -r -a go_test_flags <<<"${GO_TEST_FLAGS:-}"

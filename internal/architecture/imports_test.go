@@ -34,22 +34,29 @@ var mayImport = map[string][]string{
 	"identity":     {"domain", "policy"},
 	"audit":        {"domain", "policy", "vault"},
 	"keylifecycle": {"audit", "domain", "masterkey", "policy", "vault"},
+	"pool":         {"domain", "policy"},
+	"inbox":        {"domain", "policy"},
+	// Background jobs, one node at a time under database leases.
+	"jobs": {"domain"},
 
 	// Adapters: each depends on the domain and the services, never on
 	// another adapter.
 	"store":      {"domain", "vault"},
-	"jsonapi":    {"audit", "csvimport", "domain", "identity", "records"},
+	"jsonapi":    {"audit", "csvimport", "domain", "identity", "inbox", "pool", "records"},
 	"httpserver": {"domain"},
-	"csvimport":  {"domain", "records"},
+	"webui":      {"audit", "domain", "identity", "records"},
+	// csvimport reads import files into the records service's rows: a
+	// file format the adapters that take files (cli, jsonapi) share.
+	"csvimport": {"domain", "records"},
 
 	// Tools beside the server.
 	"demo":  {"domain", "identity"},
 	"bench": {"demo", "domain"},
 
 	// The wiring assembles everything; the CLI and the test kit use it.
-	"wiring": {"audit", "config", "demo", "domain", "identity", "jsonapi", "keylifecycle", "masterkey",
-		"policy", "records", "store", "tlscert", "vault"},
-	"cli": {"audit", "bench", "config", "csvimport", "demo", "domain", "httpserver", "keylifecycle",
+	"wiring": {"audit", "config", "demo", "domain", "identity", "inbox", "jobs", "jsonapi", "keylifecycle", "masterkey",
+		"policy", "pool", "records", "store", "tlscert", "vault", "webui"},
+	"cli": {"audit", "bench", "config", "csvimport", "demo", "domain", "httpserver", "jobs", "keylifecycle",
 		"records", "tlscert", "wiring"},
 	"testkit": {"config", "domain", "httpserver", "identity", "masterkey", "records", "store", "tlscert",
 		"vault", "wiring"},

@@ -162,6 +162,8 @@ func Recipes() map[string]*Recipe {
 			return Request{Path: "/api/v1/auth/logout"}, nil
 		})}
 	m["GET /api/v1/auth/me"] = &Recipe{Rule: signedIn(http.StatusOK), Build: fixed("/api/v1/auth/me", nil)}
+	m["PATCH /api/v1/auth/me/preferences"] = &Recipe{Rule: signedIn(http.StatusOK),
+		Build: fixed("/api/v1/auth/me/preferences", map[string]string{"time_zone": "Asia/Shanghai", "locale": "zh-CN"})}
 	m["POST /api/v1/auth/step-up"] = &Recipe{Rule: Rule{OK: http.StatusOK, SessionOnly: true},
 		Build: throwaway(func(_ context.Context, w *World, _ *User) (Request, error) {
 			return Request{Path: "/api/v1/auth/step-up", Body: map[string]string{"password": w.Password}}, nil
@@ -613,6 +615,7 @@ func Recipes() map[string]*Recipe {
 	m["GET /api/v1/audit/events"] = &Recipe{Rule: fn(domain.FnAuditRead, http.StatusOK), Query: withPaging, Build: fixed("/api/v1/audit/events?limit=50", nil)}
 	m["GET /api/v1/audit/export"] = &Recipe{Rule: fn(domain.FnAuditRead, http.StatusOK), Query: withFormat, Build: fixed("/api/v1/audit/export", nil)}
 	importRecipes(m, fn)
+	poolRecipes(m)
 	return m
 }
 

@@ -145,7 +145,7 @@ removed. Works while a server serves the same data directory.`)
 			bar.update("validating rows", int64(n), total)
 			return
 		}
-		bar.update(domain.RotationPhase("writing "+string(kind)), int64(n), total)
+		bar.update("writing "+string(kind), int64(n), total)
 	}
 	var rep *lazyFile
 	o := records.ImportOptions{Kind: kind, Owner: *owner, DryRun: *dryRun, Progress: progress, BatchSize: *batch,

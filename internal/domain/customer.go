@@ -95,14 +95,17 @@ type Customer struct {
 // CustomerFilter selects customers for a list. Scope fields are set by the
 // service from the actor, never from input.
 type CustomerFilter struct {
+	// IDs restricts the list to these customers (at most a page).
+	IDs          []ID
 	OwnerID      ID
 	Status       CustomerStatus
 	Tag          string
 	Kind         CustomerKind
 	UpdatedSince time.Time
-	// Name matches a whole name or one whole word of it (for Chinese names,
-	// the full name or the surname), case-insensitively.
-	Name   string
+	// Search is the partial search of q (nil: none). Matches are
+	// confirmed by decrypting, so a page may hold fewer than Limit
+	// customers and still have a next cursor (MaxSearchExamined).
+	Search *Search
 	Cursor ID // list customers with ids below Cursor (newest first)
 	Limit  int
 	// Skip names field classes the caller may not see at all: the store

@@ -143,6 +143,8 @@ type UserUpdate struct {
 	Status             *UserStatus
 	PasswordHash       *string
 	MustChangePassword *bool
+	Locale             *string
+	TimeZone           *string
 	// Territories replaces the user's territory assignments.
 	Territories *[]ID
 	// RevokeSessions ends every live session of the user in the same

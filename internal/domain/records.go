@@ -147,13 +147,17 @@ type Visit struct {
 
 // VisitFilter selects visits.
 type VisitFilter struct {
-	CustomerID   ID
-	RepID        ID
-	Status       VisitStatus
-	UpdatedSince time.Time
-	Cursor       ID
-	Limit        int
-	Scope        RecordScope
+	CustomerID ID
+	RepID      ID
+	Status     VisitStatus
+	// PlannedFrom and PlannedBefore bound the planned time (a day's
+	// visits); zero leaves a side open.
+	PlannedFrom   time.Time
+	PlannedBefore time.Time
+	UpdatedSince  time.Time
+	Cursor        ID
+	Limit         int
+	Scope         RecordScope
 }
 
 // Note is free text about a customer, sealed under the customer's key.

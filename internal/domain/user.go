@@ -26,8 +26,12 @@ type User struct {
 	Kind UserKind
 	// MFAEnabled is true while the user has a confirmed second factor.
 	MFAEnabled bool
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// Locale ("en", "zh-CN") and TimeZone (IANA, e.g. Asia/Shanghai) are
+	// the user's own choice for the web UI; empty: from the browser.
+	Locale    string
+	TimeZone  string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Session is a server-side sign-in. Only the hash of its secret is stored.

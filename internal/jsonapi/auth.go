@@ -15,6 +15,7 @@ func (api *API) authRoutes() []Route {
 		{"POST", "/api/v1/auth/login/mfa", Public, api.loginMFA},
 		{"POST", "/api/v1/auth/logout", Authenticated, api.logout},
 		{"GET", "/api/v1/auth/me", Authenticated, api.me},
+		{"PATCH", "/api/v1/auth/me/preferences", Authenticated, api.setPreferences},
 		{"POST", "/api/v1/auth/step-up", Authenticated, api.stepUp},
 		{"POST", "/api/v1/auth/password", Authenticated, api.changePassword},
 	}
@@ -113,6 +114,20 @@ func (api *API) me(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, meResponse{User: toUserJSON(u), SessionID: a.SessionID, TokenID: a.TokenID, Scopes: a.Scopes,
 		AuthTime: a.AuthTime, MFA: a.MFA, Pending: a.Pending, Role: toRoleJSON(a.Role), Factors: toMFAJSON(st)})
+}
+
+func (api *API) setPreferences(w http.ResponseWriter, r *http.Request) {
+	var in identity.Preferences
+	if err := decodeJSON(r, &in); err != nil {
+		api.writeError(w, r, err)
+		return
+	}
+	u, err := api.identity.SetPreferences(r.Context(), &in)
+	if err != nil {
+		api.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toUserJSON(u))
 }
 
 type stepUpRequest struct {

@@ -175,6 +175,12 @@ func TestImportUpload(t *testing.T) {
 			t.Errorf("imported deals: %d %s", deals.Status, clip(deals.Body))
 		}
 
+		// Imported titles are sealed like any other.
+		if n := testkit.RawDB(t, im.a).Int(t, `SELECT (SELECT COUNT(*) FROM deals WHERE title <> '' OR title_sealed IS NULL) +
+			(SELECT COUNT(*) FROM contacts WHERE title <> '' OR title_sealed IS NULL)`); n != 0 {
+			t.Errorf("%d imported titles stored in the clear", n)
+		}
+
 		// A refused file: every problem of every row, nothing written,
 		// the rows in the report with a column of their problems.
 		before := testkit.RawDB(t, im.a).Int(t, `SELECT COUNT(*) FROM customers`)

@@ -30,6 +30,8 @@ type userJSON struct {
 	MustChangePassword bool              `json:"must_change_password,omitempty"`
 	MFAEnabled         bool              `json:"mfa_enabled"`
 	TerritoryIDs       []domain.ID       `json:"territory_ids,omitempty"`
+	Locale             string            `json:"locale"`
+	TimeZone           string            `json:"time_zone"`
 	CreatedAt          time.Time         `json:"created_at"`
 	UpdatedAt          time.Time         `json:"updated_at"`
 }
@@ -41,7 +43,7 @@ func toUserJSON(u *domain.User) userJSON {
 	}
 	return userJSON{ID: u.ID, Email: u.Email, DisplayName: u.DisplayName, Role: u.Role, TeamID: u.TeamID, Kind: kind,
 		Status: u.Status, MustChangePassword: u.MustChangePassword, MFAEnabled: u.MFAEnabled,
-		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+		Locale: u.Locale, TimeZone: u.TimeZone, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }
 
 func (api *API) createUser(w http.ResponseWriter, r *http.Request) {

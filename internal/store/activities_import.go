@@ -11,7 +11,7 @@ import (
 // Imported contacts and deals carry their import's id (their provenance),
 // so a failed or interrupted import is removed whole, as for customers.
 
-var contactInsertColumns = []string{"id", "customer_id", "name_sealed", "phone_sealed", "email_sealed", "title",
+var contactInsertColumns = []string{"id", "customer_id", "name_sealed", "phone_sealed", "email_sealed", "title_sealed",
 	"created_at", "updated_at", "version", "import_id"}
 
 // InsertContacts seals a batch of an import's contacts (ids, times and
@@ -19,16 +19,12 @@ var contactInsertColumns = []string{"id", "customer_id", "name_sealed", "phone_s
 // them in one transaction. A customer erased or deleted since the import
 // checked it fails the batch with a conflict.
 func (s *Activities) InsertContacts(ctx context.Context, importID domain.ID, batch []*domain.Contact) error {
-	keys := map[domain.ID]*vault.Key{}
+	keys := s.keysOf()
 	rows := make([][]any, 0, len(batch))
 	for _, c := range batch {
-		key, ok := keys[c.CustomerID]
-		if !ok {
-			var err error
-			if key, err = s.customerKey(ctx, c.CustomerID); err != nil {
-				return fmt.Errorf("contact of customer %s: %w", c.CustomerID, err)
-			}
-			keys[c.CustomerID] = key
+		key, err := keys(ctx, c.CustomerID)
+		if err != nil {
+			return fmt.Errorf("contact of customer %s: %w", c.CustomerID, err)
 		}
 		rec := sealedRecord{key: key, table: tableContacts, id: c.ID}
 		row := append([]any{string(c.ID), string(c.CustomerID)}, contactArgs(rec, c)...)
@@ -37,18 +33,42 @@ func (s *Activities) InsertContacts(ctx context.Context, importID domain.ID, bat
 	return s.insertImported(ctx, "contacts", contactInsertColumns, rows)
 }
 
-var dealInsertColumns = []string{"id", "customer_id", "title", "amount_minor", "currency", "stage", "expected_close",
+var dealInsertColumns = []string{"id", "customer_id", "title", "title_sealed", "amount_minor", "currency", "stage", "expected_close",
 	"owner_id", "created_at", "updated_at", "version", "import_id"}
 
-// InsertDeals writes a batch of an import's deals (ids, times and version
-// set by the caller) in one transaction.
+// InsertDeals seals a batch of an import's deals (ids, times and version
+// set by the caller; the title under the customer's data key) and writes
+// them in one transaction. Imported deals are history, not a follow-up:
+// they leave the customer's pool clock as it was.
 func (s *Activities) InsertDeals(ctx context.Context, importID domain.ID, batch []*domain.Deal) error {
+	keys := s.keysOf()
 	rows := make([][]any, 0, len(batch))
 	for _, d := range batch {
-		row := append([]any{string(d.ID), string(d.CustomerID)}, dealArgs(d)...)
+		key, err := keys(ctx, d.CustomerID)
+		if err != nil {
+			return fmt.Errorf("deal of customer %s: %w", d.CustomerID, err)
+		}
+		rec := sealedRecord{key: key, table: tableDeals, id: d.ID}
+		row := append([]any{string(d.ID), string(d.CustomerID), ""}, dealArgs(rec, d)...)
 		rows = append(rows, append(row, d.CreatedAt.UnixMicro(), d.UpdatedAt.UnixMicro(), d.Version, string(importID)))
 	}
 	return s.insertImported(ctx, "deals", dealInsertColumns, rows)
+}
+
+// keysOf returns a lookup of customers' data keys that opens each once.
+func (s *Activities) keysOf() func(context.Context, domain.ID) (*vault.Key, error) {
+	keys := map[domain.ID]*vault.Key{}
+	return func(ctx context.Context, id domain.ID) (*vault.Key, error) {
+		if key, ok := keys[id]; ok {
+			return key, nil
+		}
+		key, err := s.customerKey(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		keys[id] = key
+		return key, nil
+	}
 }
 
 func (s *Activities) insertImported(ctx context.Context, table string, cols []string, rows [][]any) error {

@@ -52,7 +52,7 @@ func (s *Activities) CreateNote(ctx context.Context, n *domain.Note, evs ...*dom
 	rec := sealedRecord{key: key, table: tableNotes, id: n.ID}
 	return s.insertChild(ctx, "note", `INSERT INTO notes (id, customer_id, author_id, body_sealed, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?)`, []any{string(n.ID), string(n.CustomerID), nullString(n.AuthorID),
-		rec.seal(fBody, n.Body), n.CreatedAt.UnixMicro(), n.UpdatedAt.UnixMicro()}, evs)
+		rec.seal(fBody, n.Body), n.CreatedAt.UnixMicro(), n.UpdatedAt.UnixMicro()}, evs, followedUp(n.CustomerID, n.CreatedAt))
 }
 
 // GetNote returns a note with its body opened, or not found.
@@ -69,7 +69,7 @@ func (s *Activities) UpdateNote(ctx context.Context, n *domain.Note, prev int64,
 	}
 	rec := sealedRecord{key: key, table: tableNotes, id: n.ID}
 	return s.updateChild(ctx, "note", `UPDATE notes SET body_sealed = ?, updated_at = ?, version = ? WHERE id = ? AND version = ?`,
-		[]any{rec.seal(fBody, n.Body), n.UpdatedAt.UnixMicro(), n.Version, string(n.ID), prev}, evs)
+		[]any{rec.seal(fBody, n.Body), n.UpdatedAt.UnixMicro(), n.Version, string(n.ID), prev}, evs, followedUp(n.CustomerID, n.UpdatedAt))
 }
 
 // DeleteNote deletes a note with the audit events.

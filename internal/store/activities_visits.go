@@ -115,7 +115,7 @@ func (s *Activities) CreateVisit(ctx context.Context, v *domain.Visit, evs ...*d
 	args = append(args, v.CreatedAt.UnixMicro(), v.UpdatedAt.UnixMicro())
 	return s.insertChild(ctx, "visit", `INSERT INTO visits (id, customer_id, rep_id, planned_at, status, checkin_at,
 		checkin_loc_sealed, checkout_at, checkout_loc_sealed, notes_sealed, checkout_notes_sealed, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args, evs)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args, evs, followedUp(v.CustomerID, v.CreatedAt))
 }
 
 // GetVisit returns a visit with its fields opened, or not found.
@@ -135,7 +135,7 @@ func (s *Activities) UpdateVisit(ctx context.Context, v *domain.Visit, prev int6
 	args := append(visitArgs(rec, v), v.UpdatedAt.UnixMicro(), v.Version, string(v.ID), prev)
 	return s.updateChild(ctx, "visit", `UPDATE visits SET rep_id = ?, planned_at = ?, status = ?, checkin_at = ?,
 		checkin_loc_sealed = ?, checkout_at = ?, checkout_loc_sealed = ?, notes_sealed = ?, checkout_notes_sealed = ?,
-		updated_at = ?, version = ? WHERE id = ? AND version = ?`, args, evs)
+		updated_at = ?, version = ? WHERE id = ? AND version = ?`, args, evs, followedUp(v.CustomerID, v.UpdatedAt))
 }
 
 // DeleteVisit deletes a visit with the audit events.
@@ -152,6 +152,10 @@ func (s *Activities) ListVisits(ctx context.Context, f domain.VisitFilter) (doma
 	w.eq("x.rep_id", string(f.RepID))
 	w.eq("x.status", string(f.Status))
 	w.since("x.updated_at", f.UpdatedSince)
+	w.since("x.planned_at", f.PlannedFrom)
+	if !f.PlannedBefore.IsZero() {
+		w.add("x.planned_at < ?", f.PlannedBefore.UnixMicro())
+	}
 	return listPage(ctx, s, visitSelect+parentJoin(true), w, f.Cursor, f.Limit, s.scanVisit(ctx),
 		func(v *domain.Visit) domain.ID { return v.ID })
 }

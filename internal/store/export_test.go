@@ -20,7 +20,7 @@ func SetMaxPageCount(t interface{ Fatal(...any) }, s *Store, n int) {
 	if n == 0 {
 		n = 1 << 30
 	}
-	if _, err := s.writer.Exec(`PRAGMA max_page_count = ` + strconv.Itoa(n)); err != nil {
+	if _, err := s.writer.ExecContext(context.Background(), `PRAGMA max_page_count = `+strconv.Itoa(n)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -28,7 +28,7 @@ func SetMaxPageCount(t interface{ Fatal(...any) }, s *Store, n int) {
 // PageCount returns the pages s's SQLite database uses now.
 func PageCount(t interface{ Fatal(...any) }, s *Store) int {
 	var n int
-	if err := s.writer.QueryRow(`PRAGMA page_count`).Scan(&n); err != nil {
+	if err := s.writer.QueryRowContext(context.Background(), `PRAGMA page_count`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -48,4 +48,10 @@ func HoldPoolConnections(t interface {
 		}
 		t.Cleanup(func() { _ = tx.Rollback() })
 	}
+}
+
+// ApplyMigration applies one migration as Open does, for tests of the
+// version rules.
+func ApplyMigration(s *Store, m Migration, latest int) error {
+	return s.applyMigration(context.Background(), m, latest)
 }

@@ -44,7 +44,7 @@ func TestMigrationKeepsVisitNotesAsPlanningNotes(t *testing.T) {
 				t.Fatalf("%s: %v", q, err)
 			}
 		}
-		const before = 10 // the schema before versions and check-out notes
+		const before = 11 // the schema before versions and check-out notes
 		exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`)
 		for _, m := range ms[:before] {
 			exec(m.SQL)

@@ -12,7 +12,7 @@ import (
 )
 
 const userColumns = `u.id, u.email, u.display_name, u.role, u.team_id, u.status, u.password_hash,
-	u.must_change_password, u.created_at, u.updated_at, u.kind, u.mfa_enabled`
+	u.must_change_password, u.created_at, u.updated_at, u.kind, u.mfa_enabled, u.locale, u.time_zone`
 
 type userRow struct {
 	id, email, displayName, role string
@@ -22,11 +22,12 @@ type userRow struct {
 	createdAt, updatedAt         sql.NullInt64
 	kind                         string
 	mfaEnabled                   int64
+	locale, timeZone             string
 }
 
 func (r *userRow) dest() []any {
 	return []any{&r.id, &r.email, &r.displayName, &r.role, &r.teamID, &r.status, &r.passwordHash,
-		&r.mustChange, &r.createdAt, &r.updatedAt, &r.kind, &r.mfaEnabled}
+		&r.mustChange, &r.createdAt, &r.updatedAt, &r.kind, &r.mfaEnabled, &r.locale, &r.timeZone}
 }
 
 func (r *userRow) user() domain.User {
@@ -36,6 +37,7 @@ func (r *userRow) user() domain.User {
 		PasswordHash: r.passwordHash, MustChangePassword: r.mustChange != 0,
 		CreatedAt: fromMicros(r.createdAt), UpdatedAt: fromMicros(r.updatedAt),
 		Kind: domain.UserKind(r.kind), MFAEnabled: r.mfaEnabled != 0,
+		Locale: r.locale, TimeZone: r.timeZone,
 	}
 }
 
@@ -137,6 +139,12 @@ func (s *Users) UpdateUser(ctx context.Context, id domain.ID, up UserUpdate, evs
 	}
 	if up.Role != nil {
 		sets, args = append(sets, "role = ?"), append(args, *up.Role)
+	}
+	if up.Locale != nil {
+		sets, args = append(sets, "locale = ?"), append(args, *up.Locale)
+	}
+	if up.TimeZone != nil {
+		sets, args = append(sets, "time_zone = ?"), append(args, *up.TimeZone)
 	}
 	if up.TeamID != nil {
 		sets, args = append(sets, "team_id = ?"), append(args, nullString(*up.TeamID))

@@ -29,14 +29,35 @@ type Server struct {
 // directory's self-signed certificate; it stops when the test ends.
 func Serve(t testing.TB, a *TestApp) *Server {
 	t.Helper()
+	return ServeOn(t, a, Listen(t))
+}
+
+// Listen opens the loopback listener a test server will serve on, so a
+// test can configure the app with its origin first (passkeys are bound
+// to the origin): see Origin.
+func Listen(t testing.TB) net.Listener {
+	t.Helper()
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	return ln
+}
+
+// Origin is the https origin a browser sees for a server on ln, by the
+// name its certificate carries.
+func Origin(ln net.Listener) string {
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return "https://localhost:" + port
+}
+
+// ServeOn is Serve on a listener from Listen.
+func ServeOn(t testing.TB, a *TestApp, ln net.Listener) *Server {
+	t.Helper()
 	certPath := filepath.Join(a.Dir, "tls", "cert.pem")
 	cert, err := tlscert.Load(certPath, filepath.Join(a.Dir, "tls", "key.pem"))
 	if err != nil {
 		t.Fatalf("load cert: %v", err)
-	}
-	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
 	}
 	srv := httpserver.New(httpserver.Options{TLS: tlscert.ServerConfig(cert), Handler: a.Handler(), Log: a.Log,
 		MaxBodyBytes: a.Config.MaxBodyBytes, BodyLimit: a.BodyLimit, Ready: a.Store.Ready})
