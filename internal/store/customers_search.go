@@ -179,8 +179,11 @@ func (s *Customers) newSearchStream(ctx context.Context, f domain.CustomerFilter
 		}
 	}
 	where, args = append(where, conds...), append(args, cargs...)
-	st.query = `SELECT ` + cols + ` FROM blind_index b0 JOIN customers c ON c.id = b0.tiebreak
-		LEFT JOIN data_keys k ON k.id = c.dek_id WHERE ` + strings.Join(where, " AND ")
+	// CROSS JOIN keeps the bucket the outer loop: SQLite would otherwise
+	// walk a scope's index (customers_team, customers_owner) over every
+	// customer of the team and probe the bucket for each.
+	st.query = `SELECT ` + cols + ` FROM blind_index b0 CROSS JOIN customers c
+		LEFT JOIN data_keys k ON k.id = c.dek_id WHERE c.id = b0.tiebreak AND ` + strings.Join(where, " AND ")
 	st.order, st.args = "b0.tiebreak", args
 	return st, nil
 }
