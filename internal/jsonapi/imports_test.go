@@ -301,6 +301,24 @@ func TestImportUploadBadInput(t *testing.T) {
 			}
 		}
 
+		// Reading imports: an id of another kind, an unknown import, a
+		// report of an import that refused nothing.
+		clean := im.run(t, "/api/v1/imports/customers?dry_run=true", []byte("name\nAnn\n"))
+		for _, c := range []struct {
+			path   string
+			status int
+		}{
+			{"/api/v1/imports/cus_01m8y1pybhvfzwwrm3vsjvtkcw", 400},
+			{"/api/v1/imports/imp_01m8y1pybhvfzwwrm3vsjvtkcw", 404},
+			{"/api/v1/imports/imp_01m8y1pybhvfzwwrm3vsjvtkcw/report", 404},
+			{"/api/v1/imports/" + clean["id"].(string) + "/report", 404},
+			{"/api/v1/imports/" + clean["id"].(string) + "?verbose=1", 400},
+		} {
+			if r := im.s.Do(t, "GET", c.path, im.tok, nil); r.Status != c.status {
+				t.Errorf("GET %s: %d %s, want %d", c.path, r.Status, clip(r.Body), c.status)
+			}
+		}
+
 		// An upload of unknown length is cut off at the limit as it
 		// streams.
 		big := io.MultiReader(strings.NewReader("name\n"), strings.NewReader(strings.Repeat("Ann\n", limit/2)))
