@@ -3,6 +3,7 @@ package records_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"testing"
 	"time"
 
@@ -98,5 +99,67 @@ func TestImportStaleAndExpired(t *testing.T) {
 		if n := raw.Int(t, `SELECT COUNT(*) FROM imports WHERE id = ? AND report_dek_id IS NULL AND report_bytes = 0`, string(started.ID)); n != 1 {
 			t.Error("the expired report's key is still named")
 		}
+	})
+}
+
+// blockingSource is a file whose first row waits until release is closed.
+type blockingSource struct{ release chan struct{} }
+
+func (b blockingSource) Open() (records.ImportReader, error) {
+	return &blockingRows{release: b.release}, nil
+}
+
+type blockingRows struct {
+	release chan struct{}
+	done    bool
+}
+
+func (r *blockingRows) Header() []string { return []string{"name"} }
+
+func (r *blockingRows) Next() (records.ImportRow, error) {
+	if r.done {
+		return records.ImportRow{}, io.EOF
+	}
+	<-r.release
+	r.done = true
+	return records.ImportRow{Line: 2, Cells: []string{"Waited"}, Customer: domain.CustomerInput{Name: "Waited"}}, nil
+}
+
+// TestStartImportBounded: beyond the imports a service may run at once,
+// StartImport is refused (rate_limited) until one ends; Close waits for
+// the running ones.
+func TestStartImportBounded(t *testing.T) {
+	testkit.ForEachDialect(t, func(t *testing.T, d testkit.Dialect) {
+		a := testkit.NewApp(t, d, testkit.AppOptions{})
+		svc := records.New(records.Deps{
+			Customers: a.Store.Customers, Activities: a.Store.Activities, Imports: a.Store.Customers,
+			ImportJobs: a.Store.Imports, ActivityImports: a.Store.Activities, Directory: a.Store.Users,
+			Audit: a.Audit, Shredder: a.Keys, Checker: a.Store.Customers, Limiter: a.Store.RateLimits,
+			Duplicates: a.Store.Customers,
+		}, records.Options{Log: a.Log, RunningImports: 1})
+		ctx := a.System()
+		release := make(chan struct{})
+		first, err := svc.StartImport(ctx, blockingSource{release}, records.ImportOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.StartImport(ctx, blockingSource{release}, records.ImportOptions{}); domain.ErrorCode(err) != domain.CodeRateLimited {
+			t.Fatalf("a second import beside a running one: %v", err)
+		}
+		if err := svc.CanImport(ctx, domain.ImportDeals); domain.ErrorCode(err) != domain.CodeRateLimited {
+			t.Fatalf("CanImport beside a running one: %v", err)
+		}
+		close(release)
+		if imp := waitEnded(ctx, t, svc, first.ID); imp.State != domain.ImportDone || imp.RowsDone != 1 {
+			t.Fatalf("the first import: %+v", imp)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for svc.CanImport(ctx, domain.ImportCustomers) != nil {
+			if time.Now().After(deadline) {
+				t.Fatal("the ended import still counts as running")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		svc.Close()
 	})
 }
