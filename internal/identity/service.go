@@ -12,6 +12,7 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+	"unicode/utf8"
 
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/policy"
@@ -338,6 +339,11 @@ func (s *Service) record(ctx context.Context, ev *domain.AuditEvent) {
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	// Cut at the start of a character, never inside one: a User-Agent
+	// may hold any script, and half a character is not UTF-8.
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }
