@@ -80,9 +80,9 @@ type route struct {
 	handler http.HandlerFunc
 }
 
-// Register adds the UI's routes to mux.
-func (u *UI) Register(mux *http.ServeMux) {
-	for _, group := range [][]route{
+// routeGroups are the UI's routes, by page.
+func (u *UI) routeGroups() [][]route {
+	return [][]route{
 		u.assetRoutes(),
 		u.signInRoutes(),
 		u.todayRoutes(),
@@ -90,7 +90,12 @@ func (u *UI) Register(mux *http.ServeMux) {
 		u.settingsRoutes(),
 		u.securityRoutes(),
 		u.stepUpRoutes(),
-	} {
+	}
+}
+
+// Register adds the UI's routes to mux.
+func (u *UI) Register(mux *http.ServeMux) {
+	for _, group := range u.routeGroups() {
 		for _, rt := range group {
 			mux.Handle(rt.pattern, u.guard(rt.handler))
 		}
