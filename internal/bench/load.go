@@ -42,6 +42,13 @@ func newClient(base string, conns int) *client {
 
 // do sends one request and returns the status and body.
 func (c *client) do(ctx context.Context, method, path, token string, body []byte) (int, []byte, error) {
+	return c.send(ctx, request{method: method, path: path, token: token, body: body})
+}
+
+// send sends r: with its bearer token (the API) or its session cookie
+// (the web UI).
+func (c *client) send(ctx context.Context, r request) (int, []byte, error) {
+	method, path, token, body := r.method, r.path, r.token, r.body
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -56,6 +63,9 @@ func (c *client) do(ctx context.Context, method, path, token string, body []byte
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	if r.cookie != nil {
+		req.AddCookie(r.cookie)
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return 0, nil, err
@@ -68,6 +78,7 @@ func (c *client) do(ctx context.Context, method, path, token string, body []byte
 // request is one generated request of a scenario.
 type request struct {
 	method, path, token string
+	cookie              *http.Cookie // a web UI session
 	body                []byte
 	want                int // expected status
 	// alsoOK is another acceptable status (a 409 when two workers update
@@ -111,7 +122,7 @@ func load(ctx context.Context, c *client, conns int, d time.Duration, gen genera
 			for ctx.Err() == nil {
 				r := gen(rng, seq.Add(1))
 				t0 := time.Now()
-				status, _, err := c.do(ctx, r.method, r.path, r.token, r.body)
+				status, _, err := c.send(ctx, r)
 				el := time.Since(t0)
 				if ctx.Err() != nil {
 					break // the scenario ended mid-request: not a result
