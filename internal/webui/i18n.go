@@ -30,6 +30,12 @@ type catalog struct {
 	keys map[string]bool
 	en   *message.Printer
 	zh   *message.Printer
+	// plain holds, per language, the messages that take no argument,
+	// printed once: most of a page's text, looked up rather than printed.
+	plain map[string]map[string]string
+	// zones are the time zones of the settings list, loaded once (a
+	// zone otherwise is read from the system's database on every request).
+	zones map[string]*time.Location
 }
 
 func newCatalog() (*catalog, error) {
@@ -53,9 +59,25 @@ func newCatalog() (*catalog, error) {
 			return nil, err
 		}
 	}
-	return &catalog{cat: b, keys: keys,
-		en: message.NewPrinter(language.English, message.Catalog(b)),
-		zh: message.NewPrinter(language.SimplifiedChinese, message.Catalog(b))}, nil
+	c := &catalog{cat: b, keys: keys,
+		en:    message.NewPrinter(language.English, message.Catalog(b)),
+		zh:    message.NewPrinter(language.SimplifiedChinese, message.Catalog(b)),
+		plain: map[string]map[string]string{langEN: {}, langZH: {}},
+		zones: map[string]*time.Location{}}
+	for _, m := range allMessages() {
+		if !strings.Contains(m.en, "%") {
+			c.plain[langEN][m.key] = c.en.Sprintf(m.key)
+			c.plain[langZH][m.key] = c.zh.Sprintf(m.key)
+		}
+	}
+	for _, name := range zones {
+		z, err := time.LoadLocation(name)
+		if err != nil {
+			return nil, fmt.Errorf("time zone %s: %w", name, err)
+		}
+		c.zones[name] = z
+	}
+	return c, nil
 }
 
 // msg is one message: a key and its two translations (fmt verbs for
@@ -90,7 +112,9 @@ func (c *catalog) localeFor(r *http.Request, u *domain.User) *locale {
 		l.zone = shanghai
 	}
 	if u != nil && u.TimeZone != "" {
-		if z, err := time.LoadLocation(u.TimeZone); err == nil {
+		if z, ok := c.zones[u.TimeZone]; ok {
+			l.zone = z
+		} else if z, err := time.LoadLocation(u.TimeZone); err == nil {
 			l.zone = z
 		}
 	}
@@ -131,6 +155,11 @@ func negotiate(header string) string {
 // T translates key with args. A key without a message is a bug the
 // template check finds; at run time it shows the key.
 func (l *locale) T(key string, args ...any) string {
+	if len(args) == 0 {
+		if s, ok := l.cat.plain[l.Lang][key]; ok {
+			return s
+		}
+	}
 	if !l.cat.keys[key] {
 		return key
 	}
