@@ -375,7 +375,7 @@ func (f *fixture) signInUI(ctx context.Context, email, password string) (*http.C
 	resp.Body.Close()
 	for _, c := range resp.Cookies() {
 		if c.Name == "__Host-custos_session" && c.Value != "" {
-			return &http.Cookie{Name: c.Name, Value: c.Value}, nil
+			return c, nil
 		}
 	}
 	return nil, fmt.Errorf("sign in to the web UI as %s: %d, no session", email, resp.StatusCode)

@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"context"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ func benchRequest(b *testing.B, u *UI) (*request, *domain.Customer) {
 		Email: in.Email, Company: in.Company, Industry: in.Industry, Tags: in.Tags, Status: domain.StatusActive,
 		Address:   domain.Address{Province: "广东省", City: "深圳市", District: "南山区", Street: "科技园路1号"},
 		UpdatedAt: time.Date(2026, 3, 3, 9, 0, 0, 0, time.UTC), Masked: []string{"bank_account", "tax_id"}}
-	r := httptest.NewRequest("GET", "/customers/"+string(c.ID), nil)
+	r := httptest.NewRequestWithContext(context.Background(), "GET", "/customers/"+string(c.ID), nil)
 	user := &domain.User{ID: "usr_0123456789abcdefghjkmnpqrs", DisplayName: "陈经理 Manager Chen", Locale: "zh-CN", TimeZone: "Asia/Shanghai"}
 	actor := &domain.Actor{UserID: user.ID, Role: role, SessionID: "ses_0123456789abcdefghjkmnpqrs"}
 	return &request{w: httptest.NewRecorder(), r: r, ctx: r.Context(), actor: actor, user: user,

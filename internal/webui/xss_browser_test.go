@@ -43,7 +43,7 @@ var xssPayloads = []string{
 }
 
 // rtlOverride is a right-to-left override: text after it is shown
-// reversed ("‮gpj.exe" reads "exe.jpg"). Data fields refuse it; a
+// reversed (an override before "gpj.exe" makes it read "exe.jpg"). Data fields refuse it; a
 // browser's User-Agent can carry it to the sessions page.
 const rtlOverride = "\u202e"
 
