@@ -43,8 +43,9 @@ var xssPayloads = []string{
 }
 
 // rtlOverride is a right-to-left override: text after it is shown
-// reversed (an override before "gpj.exe" makes it read "exe.jpg"). Data fields refuse it; a
-// browser's User-Agent can carry it to the sessions page.
+// reversed (an override before "gpj.exe" makes it read "exe.jpg").
+// Data fields refuse it; a browser's User-Agent can carry it to the
+// sessions page.
 const rtlOverride = "\u202e"
 
 // fill repeats s up to n characters (a field's maximum).
