@@ -87,6 +87,9 @@ func (u *UI) newBase(rq *request, titleKey string) base {
 		Path: rq.r.URL.Path}
 	if rq.actor != nil && rq.actor.Pending == domain.PendingNone {
 		b.Nav = navFor(rq.actor, rq.r.URL.Path)
+		for i := range b.Nav {
+			b.Nav[i].Label = rq.loc.T(b.Nav[i].Key)
+		}
 	}
 	if n := rq.r.URL.Query().Get("done"); n != "" && u.i18n.keys["notice."+n] {
 		b.Notice = "notice." + n

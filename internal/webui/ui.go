@@ -68,6 +68,9 @@ func New(d Deps, o Options) (*UI, error) {
 	if u.i18n, err = newCatalog(); err != nil {
 		return nil, fmt.Errorf("webui: messages: %w", err)
 	}
+	if err = u.i18n.withChrome(u.assets); err != nil {
+		return nil, fmt.Errorf("webui: layout: %w", err)
+	}
 	if u.pages, err = u.parsePages(); err != nil {
 		return nil, fmt.Errorf("webui: templates: %w", err)
 	}
