@@ -69,6 +69,9 @@ func (f *fixture) scenario(name string) generator {
 		return func(rng *rand.Rand, _ int64) request {
 			r := []rune(f.pickName(rng, true))
 			i := rng.IntN(len(r) - 1)
+			for r[i] < 0x4e00 || r[i+1] < 0x4e00 { // two Chinese characters, not a branch number
+				i = rng.IntN(len(r) - 1)
+			}
 			return request{method: "GET", path: "/api/v1/customers?limit=20&q=" + url.QueryEscape(string(r[i:i+2])), token: f.manager, want: 200}
 		}
 	case "search_prefix":
