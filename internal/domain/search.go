@@ -382,9 +382,9 @@ func nameSegments(key string) []nameSegment {
 // part. Each is distinct.
 func CustomerSearchTokens(c *Customer) []SearchToken {
 	var out []SearchToken
-	seen := map[string]bool{}
+	seen := map[SearchToken]bool{}
 	add := func(ix SearchIndex, t string) {
-		k := string(rune('0'+ix)) + t
+		k := SearchToken{Index: ix, Token: t}
 		if !seen[k] {
 			seen[k] = true
 			out = append(out, SearchToken{Index: ix, Token: t})
