@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -360,12 +361,15 @@ func (s *Service) record(ctx context.Context, ev *domain.AuditEvent) {
 	}
 }
 
+// truncate keeps at most n bytes of a client's text (a User-Agent) as
+// UTF-8: bytes that are not UTF-8 (a header may carry any) are replaced,
+// and the cut falls between characters. PostgreSQL refuses text that is
+// not UTF-8, which would fail the sign-in.
 func truncate(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if len(s) <= n {
 		return s
 	}
-	// Cut at the start of a character, never inside one: a User-Agent
-	// may hold any script, and half a character is not UTF-8.
 	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
