@@ -62,7 +62,7 @@ func (w *World) scratchNotification(ctx context.Context, u *User) (string, error
 		return "", fmt.Errorf("the new notification of %s: %w", u.Email, err)
 	}
 	if len(page.Items) == 0 {
-		return "", fmt.Errorf("the new notification of %s: none", u.Email)
+		return "", fmt.Errorf("no new notification of %s", u.Email)
 	}
 	return page.Items[0].ID, nil
 }

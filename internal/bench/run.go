@@ -98,9 +98,9 @@ type Report struct {
 
 type fixture struct {
 	c            *client
-	manager      string       // sales_manager token: sees contact data unmasked
-	managerUI    *http.Cookie // the manager's web UI session
-	service      string       // service token: masked views
+	manager      string      // sales_manager token: sees contact data unmasked
+	managerUI    http.Header // the manager's web UI session cookie, as a browser sends it
+	service      string      // service token: masked views
 	ids          []string
 	phones       []string
 	names        []string
@@ -108,6 +108,8 @@ type fixture struct {
 	loginUsers   []string
 	loginPass    string
 	nextCustomer atomic.Int64
+	// etags holds the ETag the update scenario last saw for a customer.
+	etags sync.Map
 }
 
 func randomSecret() string {
@@ -327,9 +329,11 @@ func setup(ctx context.Context, base string, o Options) (*fixture, error) {
 		return nil, err
 	}
 	if contains(o.Scenarios, "ui_card") || contains(o.Scenarios, "ui_list") {
-		if f.managerUI, err = f.signInUI(ctx, "bench-manager@bench.custos.localhost", f.loginPass); err != nil {
+		session, err := f.signInUI(ctx, "bench-manager@bench.custos.localhost", f.loginPass)
+		if err != nil {
 			return nil, err
 		}
+		f.managerUI = http.Header{"Cookie": {session.Name + "=" + session.Value}}
 	}
 	return f, nil
 }

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -382,9 +383,9 @@ func nameSegments(key string) []nameSegment {
 // part. Each is distinct.
 func CustomerSearchTokens(c *Customer) []SearchToken {
 	var out []SearchToken
-	seen := map[SearchToken]bool{}
+	seen := map[string]bool{}
 	add := func(ix SearchIndex, t string) {
-		k := SearchToken{Index: ix, Token: t}
+		k := strconv.Itoa(int(ix)) + "\x00" + t
 		if !seen[k] {
 			seen[k] = true
 			out = append(out, SearchToken{Index: ix, Token: t})

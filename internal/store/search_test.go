@@ -149,7 +149,7 @@ func TestSearchPagesAndScope(t *testing.T) {
 			t.Fatal(err)
 		}
 		phone, name := "13811112222", "Renamed Zebulon"
-		if _, err := a.Records.UpdateCustomer(rep1, id, &domain.CustomerPatch{Phone: &phone, Name: &name}); err != nil {
+		if _, err := a.Records.UpdateCustomer(rep1, id, &domain.CustomerPatch{Phone: &phone, Name: &name}, domain.Precondition{}); err != nil {
 			t.Fatal(err)
 		}
 		oldPhone, oldWord := old.Phone[len(old.Phone)-7:], strings.Fields(strings.ToLower(old.Name))[1]
