@@ -112,7 +112,7 @@ func TestMiddlewareUserAgentIsUTF8(t *testing.T) {
 	var got string
 	h := httpserver.Middleware(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		got = domain.RequestInfoFrom(r.Context()).UserAgent
-	}), slog.New(slog.DiscardHandler), 1024)
+	}), slog.New(slog.DiscardHandler), func(*http.Request) int64 { return 1024 })
 	for _, ua := range []string{"Mozilla/5.0 \xff\xfe\xc3", "Mozilla/5.0 " + strings.Repeat("浏览器", 100) + "\xff"} {
 		req := httptest.NewRequestWithContext(context.Background(), "GET", "/healthz", nil)
 		req.Header.Set("User-Agent", ua)
