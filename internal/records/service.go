@@ -69,6 +69,7 @@ type Directory interface {
 	GetUser(ctx context.Context, id domain.ID) (*domain.User, error)
 	GetUserByEmail(ctx context.Context, email string) (*domain.User, error)
 	TerritoryRegions(ctx context.Context, ids []domain.ID) ([]domain.Region, error)
+	ListUsers(ctx context.Context, cursor domain.ID, limit int) (domain.Page[*domain.User], error)
 }
 
 // Deps are what the service is built on; every one is required.

@@ -126,6 +126,10 @@ func statusOf(c domain.Code) int {
 type customerCardView struct {
 	base
 	C *domain.Customer
+	// Reveal holds a form per masked field the caller may reveal.
+	Reveal []revealForm
+	// Manage is the manager's part of the card (reassigning the owner).
+	Manage *cardManage
 }
 
 // Masked reports whether field is shown masked to the caller.
@@ -161,6 +165,11 @@ func (u *UI) customerCard(rq *request) {
 		u.failed(rq, err)
 		return
 	}
-	v := &customerCardView{base: u.newBase(rq, "customer.title"), C: c}
-	u.render(rq, http.StatusOK, "customer", v)
+	u.render(rq, http.StatusOK, "customer", u.cardView(rq, c))
+}
+
+// cardView is the card's view of c with the forms the caller's role
+// may use.
+func (u *UI) cardView(rq *request, c *domain.Customer) *customerCardView {
+	return &customerCardView{base: u.newBase(rq, "customer.title"), C: c, Reveal: revealForms(rq, c), Manage: u.cardManage(rq, c)}
 }

@@ -90,6 +90,10 @@ func (u *UI) Register(mux *http.ServeMux) {
 		u.settingsRoutes(),
 		u.securityRoutes(),
 		u.stepUpRoutes(),
+		u.revealRoutes(),
+		u.reassignRoutes(),
+		u.pipelineRoutes(),
+		u.exportRoutes(),
 	} {
 		for _, rt := range group {
 			mux.Handle(rt.pattern, u.guard(rt.handler))
