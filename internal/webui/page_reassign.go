@@ -1,7 +1,6 @@
 package webui
 
 import (
-
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/records"
 )
