@@ -63,5 +63,7 @@ var managerMessages = []msg{
 	{"reveal.field.tax_id", "the tax ID", "税号"},
 	{"reveal.field.bank_account", "the bank account", "银行账号"},
 	{"revealed.title", "Revealed", "字段内容"},
+	{"revealed.name", "Name", "姓名"},
+	{"revealed.street", "Street address", "详细地址"},
 	{"revealed.once", "Shown this once and not kept by your browser. The reveal and your reason are in the audit log.", "仅显示这一次，浏览器不会保存。本次查看及理由已记入审计日志。"},
 }

@@ -24,15 +24,15 @@ func (u *UI) revealRoutes() []route {
 }
 
 // revealOrder is the order in which reveal forms are offered, with each
-// field's label.
-var revealOrder = []struct{ field, label string }{
-	{"name", "reveal.field.name"},
-	{"phone", "reveal.field.phone"},
-	{"email", "reveal.field.email"},
-	{"address.street", "reveal.field.street"},
-	{"id_number", "reveal.field.id_number"},
-	{"tax_id", "reveal.field.tax_id"},
-	{"bank_account", "reveal.field.bank_account"},
+// field's name in a sentence ("Reveal the phone") and as a heading.
+var revealOrder = []struct{ field, label, heading string }{
+	{"name", "reveal.field.name", "revealed.name"},
+	{"phone", "reveal.field.phone", "customer.phone"},
+	{"email", "reveal.field.email", "customer.email"},
+	{"address.street", "reveal.field.street", "revealed.street"},
+	{"id_number", "reveal.field.id_number", "customer.id_number"},
+	{"tax_id", "reveal.field.tax_id", "customer.tax_id"},
+	{"bank_account", "reveal.field.bank_account", "customer.bank_account"},
 }
 
 // revealForm is one masked field the caller may reveal.
@@ -61,10 +61,11 @@ func revealForms(rq *request, c *domain.Customer) []revealForm {
 	return out
 }
 
-func revealLabel(field string) (string, bool) {
+// revealHeading is field's heading key, and whether a reveal can show it.
+func revealHeading(field string) (string, bool) {
 	for _, f := range revealOrder {
 		if f.field == field {
-			return f.label, true
+			return f.heading, true
 		}
 	}
 	return "", false
@@ -128,7 +129,7 @@ func (u *UI) revealSubmit(rq *request) {
 		u.failed(rq, err)
 		return
 	}
-	label, _ := revealLabel(field)
+	label, _ := revealHeading(field)
 	u.render(rq, http.StatusOK, "revealed", &revealedView{base: u.newBase(rq, "revealed.title"),
 		CustomerID: res.CustomerID, Label: label, Value: res.Value})
 }
@@ -168,7 +169,7 @@ func revealTarget(rq *request, field string) (domain.ID, string, bool) {
 	if err != nil {
 		return "", "", false
 	}
-	if _, ok := revealLabel(field); !ok {
+	if _, ok := revealHeading(field); !ok {
 		return "", "", false
 	}
 	return id, field, true
