@@ -1,7 +1,9 @@
 package records_test
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/testkit"
@@ -71,6 +73,58 @@ func TestAssignees(t *testing.T) {
 			if _, err := a.Records.Assignees(a.ActAs(t, who)); domain.ErrorCode(err) != domain.CodeForbidden {
 				t.Errorf("%s: %v", who, err)
 			}
+		}
+	})
+}
+
+// Visit coverage counts a team's visits per rep and week (cancelled ones
+// aside, other teams' absent) for a manager; a rep is refused.
+func TestVisitCoverage(t *testing.T) {
+	testkit.ForEachDialect(t, func(t *testing.T, d testkit.Dialect) {
+		a := testkit.NewApp(t, d, testkit.AppOptions{})
+		south, north := a.CreateTeam(t, "South"), a.CreateTeam(t, "North")
+		ann := a.CreateUser(t, "ann@x.example.com", domain.RoleSalesRep, south)
+		bob := a.CreateUser(t, "bob@x.example.com", domain.RoleSalesRep, south)
+		far := a.CreateUser(t, "far@x.example.com", domain.RoleSalesRep, north)
+		a.CreateUser(t, "mgr@x.example.com", domain.RoleSalesManager, south)
+		from := time.Date(2026, 11, 2, 0, 0, 0, 0, time.FixedZone("CST", 8*3600)) // a Monday
+		for _, v := range []struct {
+			rep    *domain.User
+			day    int
+			cancel bool
+		}{
+			{ann, 0, false}, {ann, 1, false}, {ann, 8, false}, {ann, 9, true}, {bob, 15, false},
+			{bob, 22, false}, {bob, -1, false}, {far, 2, false},
+		} {
+			c, err := a.Records.CreateCustomer(a.System(), &domain.CustomerInput{Kind: domain.CustomerCompany, Name: "Shop", OwnerID: v.rep.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			x, err := a.Records.CreateVisit(a.System(), &domain.VisitInput{CustomerID: c.ID, RepID: v.rep.ID,
+				PlannedAt: from.AddDate(0, 0, v.day).Add(10 * time.Hour).Format(time.RFC3339)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.cancel {
+				st := domain.VisitCancelled
+				if _, err := a.Records.UpdateVisit(a.System(), x.ID, &domain.VisitPatch{Status: &st}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if _, err := a.Records.VisitCoverage(a.ActAs(t, "ann@x.example.com"), from, 3); domain.ErrorCode(err) != domain.CodeForbidden {
+			t.Fatalf("rep: %v", err)
+		}
+		cov, err := a.Records.VisitCoverage(a.ActAs(t, "mgr@x.example.com"), from, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cov.Weeks) != 3 || !cov.Weeks[2].Equal(from.AddDate(0, 0, 14)) || len(cov.Reps) != 2 {
+			t.Fatalf("coverage: %+v", cov)
+		}
+		got := fmt.Sprint(cov.Reps[0].DisplayName, cov.Reps[0].Counts, cov.Reps[1].DisplayName, cov.Reps[1].Counts)
+		if want := "ann@x.example.com[2 1 0]bob@x.example.com[0 0 1]"; got != want {
+			t.Fatalf("coverage %s, want %s", got, want)
 		}
 	})
 }

@@ -86,6 +86,13 @@ type Deps struct {
 	Checker IntegrityChecker
 	// Limiter holds the rate limits shared by every node.
 	Limiter RateLimiter
+	// Coverage counts visits for the coverage report.
+	Coverage CoverageStore
+}
+
+// CoverageStore counts visits per rep and week (see VisitCoverage).
+type CoverageStore interface {
+	CountVisits(ctx context.Context, sc domain.RecordScope, from time.Time, weeks int) ([]domain.VisitCount, error)
 }
 
 // RateLimiter takes a token from a bucket shared by every node.
@@ -119,6 +126,7 @@ type Service struct {
 	shredder   Shredder
 	checker    IntegrityChecker
 	limiter    RateLimiter
+	coverage   CoverageStore
 	now        func() time.Time
 	log        *slog.Logger
 	stepUp     time.Duration
@@ -142,7 +150,7 @@ func New(d Deps, o Options) *Service {
 	}
 	return &Service{
 		customers: d.Customers, activities: d.Activities, imports: d.Imports, directory: d.Directory,
-		audit: d.Audit, shredder: d.Shredder, checker: d.Checker, limiter: d.Limiter, now: o.Now, log: o.Log, stepUp: o.StepUpWindow,
+		audit: d.Audit, shredder: d.Shredder, checker: d.Checker, limiter: d.Limiter, coverage: d.Coverage, now: o.Now, log: o.Log, stepUp: o.StepUpWindow,
 		maskedLookup: o.MaskedLookupRate,
 	}
 }

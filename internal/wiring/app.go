@@ -166,6 +166,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		Shredder:   a.Keys,
 		Checker:    a.Store.Customers,
 		Limiter:    a.Store.RateLimits,
+		Coverage:   a.Store.Activities,
 	}, records.Options{Now: opts.Now, Log: log, StepUpWindow: stepUp, MaskedLookupRate: maskedLookupRate(cfg)})
 	a.Identity, err = identity.New(identity.Deps{
 		Users:    a.Store.Users,
