@@ -63,8 +63,36 @@ func newMgrWorld(t *testing.T) *mgrWorld {
 			t.Fatalf("deal %s: %v", d.title, err)
 		}
 	}
+	// Visits in the last weeks: three for rep this week and one a week
+	// ago, one for rep2 two weeks ago, one cancelled.
+	for i, v := range []struct {
+		rep    string
+		ago    time.Duration
+		cancel bool
+	}{{"rep", 0, false}, {"rep", time.Hour, false}, {"rep", 2 * time.Hour, false}, {"rep", 7 * 24 * time.Hour, false},
+		{"rep2", 14 * 24 * time.Hour, false}, {"rep2", 3 * time.Hour, true}} {
+		x, err := a.Records.CreateVisit(a.System(), &domain.VisitInput{CustomerID: w.customers[i%2].ID, RepID: w.users[v.rep].ID,
+			PlannedAt: startOfDay(clock.Now()).Add(-v.ago).Add(time.Minute).Format(time.RFC3339)})
+		if err != nil {
+			t.Fatalf("visit %d: %v", i, err)
+		}
+		if v.cancel {
+			st := domain.VisitCancelled
+			if _, err := a.Records.UpdateVisit(a.System(), x.ID, &domain.VisitPatch{Status: &st}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	w.s = testkit.Serve(t, a)
 	return w
+}
+
+// startOfDay is midnight of t's day in Shanghai (the UI's default zone),
+// so that visits fall in the weeks the test expects whatever the hour.
+func startOfDay(t time.Time) time.Time {
+	sh := time.FixedZone("CST", 8*3600)
+	y, m, d := t.In(sh).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, sh)
 }
 
 func (w *mgrWorld) signIn(t *testing.T, name string) *client {
@@ -312,5 +340,33 @@ func TestReassignOwner(t *testing.T) {
 	}
 	if p := rep.post(w.card(0)+"/owner", url.Values{"owner_id": {string(w.users["rep"].ID)}}); p.Status != http.StatusForbidden {
 		t.Errorf("a rep reassigning: %d", p.Status)
+	}
+}
+
+// The manager's visit coverage: a bar chart per rep with the counts on
+// the bars and the same numbers in a table; a rep is refused, and a
+// nonsense number of weeks is refused too.
+func TestVisitCoveragePage(t *testing.T) {
+	w := newMgrWorld(t)
+	mgr := w.signIn(t, "manager")
+	p := mgr.get("/coverage")
+	if p.Status != http.StatusOK {
+		t.Fatalf("coverage: %d %s", p.Status, p.Body)
+	}
+	for _, want := range []string{`<svg class="chart"`, `aria-label="rep@x.example.com: visits per week"`,
+		`<th scope="row">rep@x.example.com</th>`, "Visits: 4", "Visits: 1", `<td class="num">3</td>`} {
+		if !strings.Contains(p.Body, want) {
+			t.Errorf("coverage lacks %q", want)
+		}
+	}
+	if strings.Contains(p.Body, "outsider@") {
+		t.Error("another team's rep on the manager's coverage")
+	}
+	if p := mgr.get("/coverage?weeks=1000"); p.Status != http.StatusBadRequest {
+		t.Errorf("1000 weeks: %d", p.Status)
+	}
+	rep := w.signIn(t, "rep")
+	if p := rep.get("/coverage"); p.Status != http.StatusForbidden {
+		t.Errorf("rep: %d", p.Status)
 	}
 }

@@ -6,6 +6,16 @@ package webui
 var managerMessages = []msg{
 	{"nav.pipeline", "Pipeline", "销售漏斗"},
 	{"nav.export", "Export", "导出"},
+	{"nav.coverage", "Coverage", "拜访覆盖"},
+
+	{"coverage.title", "Visit coverage", "拜访覆盖"},
+	{"coverage.explain", "Store visits planned per rep and week over the last %d weeks, cancelled visits aside. Weeks start on Monday.", "近 %d 周每位销售代表每周计划的门店拜访次数（不含已取消的拜访），每周从周一开始。"},
+	{"coverage.chart_label", "%s: visits per week", "%s：每周拜访次数"},
+	{"coverage.total", "Visits: %d", "拜访 %d 次"},
+	{"coverage.table", "Visits per rep and week (week starting)", "每位代表每周拜访次数（按周起始日）"},
+	{"coverage.rep", "Rep", "销售代表"},
+	{"coverage.sum", "Total", "合计"},
+	{"coverage.none", "No visits in these weeks.", "这几周没有拜访记录。"},
 
 	{"pipeline.title", "Pipeline", "销售漏斗"},
 	{"pipeline.views", "Show the pipeline as", "漏斗显示方式"},

@@ -21,6 +21,7 @@ var navigation = []struct {
 	{"/today", "nav.today", domain.FnVisitsRead},
 	{"/customers", "nav.customers", domain.FnCustomersRead},
 	{"/pipeline", "nav.pipeline", domain.FnDealsRead},
+	{"/coverage", "nav.coverage", domain.FnVisitsRead},
 	{"/export", "nav.export", domain.FnCustomersExport},
 	{"/settings", "nav.settings", ""},
 }

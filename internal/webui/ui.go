@@ -93,6 +93,7 @@ func (u *UI) Register(mux *http.ServeMux) {
 		u.revealRoutes(),
 		u.reassignRoutes(),
 		u.pipelineRoutes(),
+		u.coverageRoutes(),
 		u.exportRoutes(),
 	} {
 		for _, rt := range group {
