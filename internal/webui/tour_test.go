@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -44,6 +45,13 @@ var tour = []stop{
 	{"sessions", domain.RoleSalesRep, at("/settings/sessions")},
 	{"step-up", domain.RoleSalesRep, at("/step-up?next=/settings/security")},
 	{"not-found", domain.RoleSalesRep, at("/customers/cus_00000000000000000000000000")},
+	{"pipeline-board", domain.RoleSalesManager, at("/pipeline")},
+	{"pipeline-table", domain.RoleSalesManager, at("/pipeline?view=table")},
+	{"coverage", domain.RoleSalesManager, at("/coverage")},
+	{"export", domain.RoleSalesManager, at("/export")},
+	{"customer-manager", domain.RoleSalesManager, func(w *tourWorld) string { return "/customers/" + string(w.customers[0].ID) }},
+	{"customer-finance", domain.RoleFinance, func(w *tourWorld) string { return "/customers/" + string(w.customers[0].ID) }},
+	{"reveal-form", domain.RoleService, func(w *tourWorld) string { return "/customers/" + string(w.customers[0].ID) + "/reveal?field=phone" }},
 }
 
 func newTourWorld(t *testing.T) *tourWorld {
@@ -64,8 +72,29 @@ func newTourWorld(t *testing.T) *tourWorld {
 		}
 		w.customers = append(w.customers, c)
 	}
+	seedManagerTour(t, w, users)
 	w.s = testkit.Serve(t, a)
 	return w
+}
+
+// seedManagerTour gives the tour's customers deals and visits, for the
+// pipeline and coverage pages.
+func seedManagerTour(t *testing.T, w *tourWorld, users map[string]*domain.User) {
+	t.Helper()
+	stages := []domain.DealStage{domain.StageQualification, domain.StageProposal, domain.StageNegotiation, domain.StageWon, domain.StageLost}
+	for i, c := range w.customers {
+		amt := domain.AmountInput(fmt.Sprintf("%d.50", 1000*(i+1)*(i+3)))
+		if _, err := w.a.Records.CreateDeal(w.a.System(), &domain.DealInput{CustomerID: c.ID, Title: fmt.Sprintf("Order %d", 2026001+i),
+			Amount: &amt, Stage: stages[i%len(stages)], OwnerID: c.OwnerID}); err != nil {
+			t.Fatal(err)
+		}
+		for k := range i + 1 {
+			at := time.Now().AddDate(0, 0, -5*k).Format(time.RFC3339)
+			if _, err := w.a.Records.CreateVisit(w.a.System(), &domain.VisitInput{CustomerID: c.ID, RepID: users[domain.RoleSalesRep].ID, PlannedAt: at}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }
 
 // signInBrowser signs the browser in as role through the form.
