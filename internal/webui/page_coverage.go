@@ -52,8 +52,10 @@ func (u *UI) coveragePage(rq *request) {
 		return
 	}
 	v := &coverageView{base: u.newBase(rq, "coverage.title"), WeeksN: weeks}
+	var ticks []string
 	for _, w := range cov.Weeks {
 		v.Weeks = append(v.Weeks, shortDate(rq.loc, w))
+		ticks = append(ticks, tickDate(rq.loc, w))
 	}
 	top := 1
 	for _, r := range cov.Reps {
@@ -63,7 +65,7 @@ func (u *UI) coveragePage(rq *request) {
 	}
 	for _, r := range cov.Reps {
 		v.Reps = append(v.Reps, coverageRep{RepCoverage: r,
-			Chart: barChart(rq.loc.T("coverage.chart_label", r.DisplayName), v.Weeks, r.Counts, top)})
+			Chart: barChart(rq.loc.T("coverage.chart_label", r.DisplayName), ticks, r.Counts, top)})
 	}
 	u.render(rq, http.StatusOK, "coverage", v)
 }
@@ -80,6 +82,16 @@ func shortDate(l *locale, t time.Time) string {
 	t = t.In(l.zone)
 	if l.Lang == langZH {
 		return t.Format("1月2日")
+	}
+	return t.Format("2 Jan")
+}
+
+// tickDate is a day as short as a chart's axis needs: "2 Nov", "11/2"
+// (month first, as Chinese charts write it).
+func tickDate(l *locale, t time.Time) string {
+	t = t.In(l.zone)
+	if l.Lang == langZH {
+		return t.Format("1/2")
 	}
 	return t.Format("2 Jan")
 }
