@@ -21,38 +21,12 @@ import (
 	"github.com/custoscrm/custos/internal/wiring"
 )
 
-const keysUsage = `Usage: custos keys <status|rotate|destroy> --data DIR [flags]
-
-  status    show master and blind-index key versions, their states, what
-            each wraps, rotation age against policy, rotation progress
-  rotate    rotate the master key (or, with --index, the blind-index key)
-            online, while servers on the same DIR keep serving
-  destroy   destroy a retired master key version for good
-
-Run 'custos keys <command> --help' for a command's flags.`
-
 func runKeys(ctx context.Context, env *Env, args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		w := env.Stdout
-		if len(args) == 0 {
-			w = env.Stderr
-		}
-		fmt.Fprintln(w, keysUsage)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	switch args[0] {
-	case "status":
-		return runKeysStatus(ctx, env, args[1:])
-	case "rotate":
-		return runKeysRotate(ctx, env, args[1:])
-	case "destroy":
-		return runKeysDestroy(ctx, env, args[1:])
-	}
-	fmt.Fprintf(env.Stderr, "custos: unknown keys command %q\n\n%s\n", args[0], keysUsage)
-	return 2
+	return group{name: "keys", usage: "<status|rotate|destroy> --data DIR [flags]", subs: []command{
+		{"status", "show master and blind-index key versions, their states, what each wraps, rotation age against policy, rotation progress", runKeysStatus},
+		{"rotate", "rotate the master key (or, with --index, the blind-index key) online, while servers on the same DIR keep serving", runKeysRotate},
+		{"destroy", "destroy a retired master key version for good", runKeysDestroy},
+	}}.run(ctx, env, args)
 }
 
 const keysGroups = config.FlagData | config.FlagDatabase | config.FlagKeys | config.FlagLog
@@ -236,7 +210,9 @@ again to resume), 2 bad usage, 3 another rotation is running.`)
 	}
 	defer a.Close()
 	bar := newProgressBar(env.Stderr, *quiet)
-	o := keylifecycle.RotateOptions{BatchSize: *batch, Progress: bar.update}
+	o := keylifecycle.RotateOptions{BatchSize: *batch, Progress: func(p domain.RotationPhase, done, total int64) {
+		bar.update(string(p), done, total)
+	}}
 	sys := a.SystemContext(ctx)
 	var rot *domain.Rotation
 	if *index {
@@ -313,14 +289,14 @@ func errMessage(err error) string {
 	return err.Error()
 }
 
-// progressBar draws rotation progress on a terminal, or prints a line at
-// most every few seconds otherwise.
+// progressBar draws the progress of a long job (a rotation, a seal run)
+// on a terminal, or prints a line at most every few seconds otherwise.
 type progressBar struct {
 	w     io.Writer
 	tty   bool
 	quiet bool
 	last  time.Time
-	phase domain.RotationPhase
+	phase string
 	drawn bool
 }
 
@@ -332,19 +308,22 @@ func newProgressBar(w io.Writer, quiet bool) *progressBar {
 	return &progressBar{w: w, tty: tty, quiet: quiet}
 }
 
-var phaseNames = map[domain.RotationPhase]string{
-	domain.PhaseRewrap:  "rewrapping data keys",
-	domain.PhaseBuild:   "building index entries",
-	domain.PhaseCleanup: "deleting old index entries",
-	domain.PhaseDone:    "done",
+var phaseNames = map[string]string{
+	string(domain.PhaseRewrap):   "rewrapping data keys",
+	string(domain.PhaseBuild):    "building index entries",
+	string(domain.PhaseCleanup):  "deleting old index entries",
+	string(domain.PhaseDone):     "done",
+	string(domain.SealCustomers): "sealing and indexing customers",
+	string(domain.SealContacts):  "sealing contact titles",
+	string(domain.SealDeals):     "sealing deal titles",
 }
 
-func (p *progressBar) update(phase domain.RotationPhase, done, total int64) {
+func (p *progressBar) update(phase string, done, total int64) {
 	if p.quiet {
 		return
 	}
 	now := time.Now()
-	if phase == p.phase && phase != domain.PhaseDone && now.Sub(p.last) < p.interval() {
+	if phase == p.phase && phase != string(domain.PhaseDone) && now.Sub(p.last) < p.interval() {
 		return
 	}
 	p.phase, p.last = phase, now
@@ -356,7 +335,7 @@ func (p *progressBar) update(phase domain.RotationPhase, done, total int64) {
 	fill := int(pct / 100 * width)
 	name := phaseNames[phase]
 	if name == "" {
-		name = string(phase)
+		name = phase
 	}
 	line := fmt.Sprintf("[%s%s] %5.1f%% %d/%d %s", strings.Repeat("#", fill), strings.Repeat(".", width-fill), pct, done, total, name)
 	if p.tty {
