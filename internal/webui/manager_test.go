@@ -206,7 +206,7 @@ func TestRevealWithReason(t *testing.T) {
 
 	w.clock.Advance(10 * time.Minute) // past the step-up window
 	p = svc.post(w.card(0)+"/reveal", url.Values{"field": {"phone"}, "reason": {"customer called about invoice 2026-031"}})
-	next := w.card(0) + "/reveal?field=phone"
+	next := w.card(0) + "/reveal?field=phone&stepped_up=1"
 	if p.Status != http.StatusSeeOther || p.Location != "/step-up?next="+url.QueryEscape(next) {
 		t.Fatalf("stale reveal: %d → %q", p.Status, p.Location)
 	}
@@ -214,7 +214,7 @@ func TestRevealWithReason(t *testing.T) {
 		t.Fatalf("step-up leads to %q", back.Location)
 	}
 	form := svc.get(next)
-	if form.Status != http.StatusOK || !strings.Contains(form.Body, `id="reason-phone"`) {
+	if form.Status != http.StatusOK || !strings.Contains(form.Body, `id="reason-phone"`) || !strings.Contains(form.Body, "You have confirmed who you are.") {
 		t.Fatalf("the field's form after step-up: %d", form.Status)
 	}
 	p = svc.post(w.card(0)+"/reveal", url.Values{"field": {"phone"}, "reason": {"customer called about invoice 2026-031"}})

@@ -75,7 +75,7 @@ type revealView struct {
 	base
 	C      *domain.Customer
 	Form   revealForm
-	Return bool // back from step-up
+	Return bool // back from step-up (?stepped_up=1)
 }
 
 type revealedView struct {
@@ -101,7 +101,8 @@ func (u *UI) revealPage(rq *request) {
 	for _, f := range revealForms(rq, c) {
 		if f.Field == field {
 			f.Open = true
-			u.render(rq, http.StatusOK, "reveal", &revealView{base: u.newBase(rq, "reveal.title"), C: c, Form: f, Return: true})
+			u.render(rq, http.StatusOK, "reveal", &revealView{base: u.newBase(rq, "reveal.title"), C: c, Form: f,
+				Return: rq.r.URL.Query().Get("stepped_up") == "1"})
 			return
 		}
 	}
@@ -118,7 +119,7 @@ func (u *UI) revealSubmit(rq *request) {
 		return
 	}
 	res, err := u.records.RevealCustomerField(rq.ctx, id, field, rq.r.PostForm.Get("reason"))
-	if stepUpNeeded(rq, err, "/customers/"+string(id)+"/reveal?field="+url.QueryEscape(field)) {
+	if stepUpNeeded(rq, err, "/customers/"+string(id)+"/reveal?field="+url.QueryEscape(field)+"&stepped_up=1") {
 		return
 	}
 	if err != nil {
