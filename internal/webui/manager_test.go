@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/custoscrm/custos/internal/domain"
+	"github.com/custoscrm/custos/internal/identity"
 	"github.com/custoscrm/custos/internal/testkit"
 )
 
@@ -361,6 +362,20 @@ func TestVisitCoveragePage(t *testing.T) {
 	}
 	if strings.Contains(p.Body, "outsider@") {
 		t.Error("another team's rep on the manager's coverage")
+	}
+	// A name is text in the chart, never markup.
+	odd, err := w.a.Identity.CreateUser(w.a.System(), &identity.UserInput{Email: "odd@x.example.com", Password: testkit.PasswordFor("odd@x.example.com"),
+		Role: domain.RoleSalesRep, DisplayName: `Ann "<b>" & co`, TeamID: w.users["rep"].TeamID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.a.Records.CreateVisit(w.a.System(), &domain.VisitInput{CustomerID: w.customers[0].ID, RepID: odd.ID,
+		PlannedAt: startOfDay(w.clock.Now()).Add(time.Minute).Format(time.RFC3339)}); err != nil {
+		t.Fatal(err)
+	}
+	p = mgr.get("/coverage")
+	if strings.Contains(p.Body, "<b>") || !strings.Contains(p.Body, `aria-label="Ann &#34;&lt;b&gt;&#34; &amp; co: visits per week"`) {
+		t.Errorf("the odd name in the chart: %s", p.Body[strings.Index(p.Body, "Ann"):][:200])
 	}
 	if p := mgr.get("/coverage?weeks=1000"); p.Status != http.StatusBadRequest {
 		t.Errorf("1000 weeks: %d", p.Status)
