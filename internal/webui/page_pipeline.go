@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/custoscrm/custos/internal/domain"
+	"github.com/custoscrm/custos/internal/records"
 )
 
 // The pipeline: the deals of the caller's scope by stage, as a board
@@ -46,6 +47,7 @@ type pipelineView struct {
 	Rows    []dealRow
 	Amounts bool // the caller sees amounts
 	More    bool
+	Max     int64 // how many deals the view shows at most
 }
 
 func (u *UI) pipelinePage(rq *request) {
@@ -64,7 +66,7 @@ func (u *UI) pipelinePage(rq *request) {
 		return
 	}
 	v := &pipelineView{base: u.newBase(rq, "pipeline.title"), Table: rq.r.URL.Query().Get("view") == "table", More: p.More,
-		Amounts: true}
+		Amounts: true, Max: records.MaxPipelineDeals}
 	v.Columns = make([]stageColumn, len(pipelineStages))
 	for i, st := range pipelineStages {
 		v.Columns[i].Stage = st
