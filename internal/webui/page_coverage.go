@@ -101,7 +101,7 @@ func tickDate(l *locale, t time.Time) string {
 // numbers are ours.
 func barChart(title string, labels []string, counts []int, top int) template.HTML {
 	const (
-		barW, gap, plotH, textH = 28, 14, 100, 18
+		barW, gap, plotH, textH = 26, 12, 100, 18
 	)
 	width := len(counts)*(barW+gap) + gap
 	height := plotH + 2*textH + 4
