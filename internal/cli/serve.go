@@ -80,7 +80,7 @@ is printed once).`)
 	srv := httpserver.New(httpserver.Options{
 		// The policy from tlscert; the certificate from certs.
 		TLS: tlscert.ServerConfig(tls.Certificate{}), Certificates: certs, Handler: a.Handler(), Log: log,
-		MaxBodyBytes: cfg.MaxBodyBytes, Ready: a.Store.Ready,
+		MaxBodyBytes: cfg.MaxBodyBytes, BodyLimit: a.BodyLimit, Ready: a.Store.Ready,
 	})
 	if cfg.PprofAddr != "" {
 		stopPprof, err := servePprof(ctx, cfg.PprofAddr)
@@ -90,7 +90,10 @@ is printed once).`)
 		defer stopPprof()
 	}
 	addr := ln.Addr().String()
-	fmt.Fprintf(env.Stdout, "Custos is serving https://%s\n", displayAddr(cfg.Addr, addr))
+	base := "https://" + displayAddr(cfg.Addr, addr)
+	fmt.Fprintf(env.Stdout, "Custos is serving %s\n", base)
+	fmt.Fprintf(env.Stdout, "  web UI: %s/login\n", base)
+	fmt.Fprintf(env.Stdout, "  API:    %s/api/v1/\n", base)
 	log.Info("serving", "addr", addr, "database", a.Store.Dialect().String())
 	if env.Ready != nil {
 		env.Ready(addr)

@@ -107,7 +107,7 @@ func TestVisitCoverage(t *testing.T) {
 			}
 			if v.cancel {
 				st := domain.VisitCancelled
-				if _, err := a.Records.UpdateVisit(a.System(), x.ID, &domain.VisitPatch{Status: &st}); err != nil {
+				if _, err := a.Records.UpdateVisit(a.System(), x.ID, &domain.VisitPatch{Status: &st}, domain.Precondition{}); err != nil {
 					t.Fatal(err)
 				}
 			}

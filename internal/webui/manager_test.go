@@ -79,7 +79,7 @@ func newMgrWorld(t *testing.T) *mgrWorld {
 		}
 		if v.cancel {
 			st := domain.VisitCancelled
-			if _, err := a.Records.UpdateVisit(a.System(), x.ID, &domain.VisitPatch{Status: &st}); err != nil {
+			if _, err := a.Records.UpdateVisit(a.System(), x.ID, &domain.VisitPatch{Status: &st}, domain.Precondition{}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -326,6 +326,10 @@ func TestReassignOwner(t *testing.T) {
 	c, err := w.a.Records.GetCustomer(w.a.System(), w.customers[0].ID)
 	if err != nil || c.OwnerID != w.users["rep2"].ID {
 		t.Fatalf("owner after reassign: %v %v", c.OwnerID, err)
+	}
+	// A form made before a change is refused, nothing overwritten.
+	if p := mgr.post(w.card(0)+"/owner", url.Values{"owner_id": {string(w.users["rep"].ID)}, "version": {"1"}}); p.Status != http.StatusConflict {
+		t.Fatalf("a stale owner form: %d", p.Status)
 	}
 	p = mgr.post(w.card(0)+"/owner", url.Values{"owner_id": {string(w.users["outsider"].ID)}})
 	if p.Status != http.StatusForbidden || !strings.Contains(p.Body, `id="owner-error"`) {

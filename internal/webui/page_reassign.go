@@ -1,6 +1,8 @@
 package webui
 
 import (
+	"strconv"
+
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/records"
 )
@@ -52,7 +54,16 @@ func (u *UI) reassignSubmit(rq *request) {
 		u.reassignRefused(rq, id, err)
 		return
 	}
-	_, err = u.records.UpdateCustomer(rq.ctx, id, &domain.CustomerPatch{OwnerID: &owner})
+	// The card's version: a change made meanwhile is not overwritten.
+	var pre domain.Precondition
+	if v, perr := strconv.ParseInt(rq.r.PostForm.Get("version"), 10, 64); perr == nil {
+		pre = domain.IfVersion(v)
+	}
+	_, err = u.records.UpdateCustomer(rq.ctx, id, &domain.CustomerPatch{OwnerID: &owner}, pre)
+	if domain.ErrorCode(err) == domain.CodePreconditionFailed {
+		u.failed(rq, domain.Conflict("", "the customer changed meanwhile"))
+		return
+	}
 	if err != nil {
 		u.reassignRefused(rq, id, err)
 		return
