@@ -73,6 +73,7 @@ type Directory interface {
 	GetUser(ctx context.Context, id domain.ID) (*domain.User, error)
 	GetUserByEmail(ctx context.Context, email string) (*domain.User, error)
 	TerritoryRegions(ctx context.Context, ids []domain.ID) ([]domain.Region, error)
+	ListUsers(ctx context.Context, cursor domain.ID, limit int) (domain.Page[*domain.User], error)
 }
 
 // Deps are what the service is built on; every one is required.
@@ -95,6 +96,13 @@ type Deps struct {
 	Limiter RateLimiter
 	// Duplicates answers duplicate checks (see duplicates.go).
 	Duplicates DuplicateStore
+	// Coverage counts visits for the coverage report.
+	Coverage CoverageStore
+}
+
+// CoverageStore counts visits per rep and week (see VisitCoverage).
+type CoverageStore interface {
+	CountVisits(ctx context.Context, sc domain.RecordScope, from time.Time, weeks int) ([]domain.VisitCount, error)
 }
 
 // RateLimiter takes a token from a bucket shared by every node.
@@ -140,6 +148,7 @@ type Service struct {
 	checker         IntegrityChecker
 	limiter         RateLimiter
 	duplicates      DuplicateStore
+	coverage        CoverageStore
 	now             func() time.Time
 	log             *slog.Logger
 	stepUp          time.Duration
@@ -181,7 +190,7 @@ func New(d Deps, o Options) *Service {
 		customers: d.Customers, activities: d.Activities, imports: d.Imports, importJobs: d.ImportJobs,
 		activityImports: d.ActivityImports, directory: d.Directory,
 		audit: d.Audit, shredder: d.Shredder, checker: d.Checker, limiter: d.Limiter, duplicates: d.Duplicates,
-		now: o.Now, log: o.Log, stepUp: o.StepUpWindow,
+		coverage: d.Coverage, now: o.Now, log: o.Log, stepUp: o.StepUpWindow,
 		maskedLookup: o.MaskedLookupRate, duplicateRate: o.DuplicateCheckRate,
 		jobs: jobs, stopJobs: stop, maxRunning: o.RunningImports,
 	}

@@ -243,6 +243,7 @@ func (a *TestApp) RecordsWithAuditor(aud domain.Auditor) *records.Service {
 		Checker:         a.Store.Customers,
 		Limiter:         a.Store.RateLimits,
 		Duplicates:      a.Store.Customers,
+		Coverage:        a.Store.Activities,
 	}, records.Options{Log: a.Log})
 }
 

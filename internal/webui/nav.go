@@ -21,15 +21,26 @@ var navigation = []struct {
 }{
 	{"/today", "nav.today", domain.FnVisitsRead},
 	{"/customers", "nav.customers", domain.FnCustomersRead},
+	{"/pipeline", "nav.pipeline", domain.FnDealsRead},
+	{"/coverage", "nav.coverage", domain.FnVisitsRead},
+	{"/export", "nav.export", domain.FnCustomersExport},
 	{"/audit", "nav.audit", domain.FnAuditRead},
 	{"/admin", "nav.admin", domain.FnUsersManage},
 	{"/settings", "nav.settings", ""},
 }
 
+// overseeing lists the sections about others' records (a team's
+// pipeline, its visit coverage): roles limited to their own records do
+// not see them (their services refuse them).
+var overseeing = map[string]bool{"/pipeline": true, "/coverage": true}
+
 func navFor(a *domain.Actor, path string) []navItem {
 	var out []navItem
 	for _, n := range navigation {
 		if n.fn != "" && !a.Role.Can(n.fn) {
+			continue
+		}
+		if overseeing[n.href] && a.Role.Scope == domain.ScopeOwn {
 			continue
 		}
 		out = append(out, navItem{Href: n.href, Key: n.key, Current: path == n.href || strings.HasPrefix(path, n.href+"/")})

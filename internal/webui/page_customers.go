@@ -108,6 +108,10 @@ func statusOf(c domain.Code) int {
 type customerCardView struct {
 	base
 	C *domain.Customer
+	// Reveal holds a form per masked field the caller may reveal.
+	Reveal []revealForm
+	// Manage is the manager's part of the card (reassigning the owner).
+	Manage *cardManage
 	// Fields are the card's contact, identity, financial and business
 	// fields the caller may see and that hold a value, in order, labelled
 	// in the caller's language (built here rather than in the template:
@@ -181,5 +185,13 @@ func (u *UI) customerCard(rq *request) {
 		u.failed(rq, err)
 		return
 	}
-	u.render(rq, http.StatusOK, "customer", newCustomerCardView(u.newBase(rq, "customer.title"), c))
+	u.render(rq, http.StatusOK, "customer", u.cardView(rq, c))
+}
+
+// cardView is the card's view of c with the forms the caller's role
+// may use.
+func (u *UI) cardView(rq *request, c *domain.Customer) *customerCardView {
+	v := newCustomerCardView(u.newBase(rq, "customer.title"), c)
+	v.Reveal, v.Manage = revealForms(rq, c), u.cardManage(rq, c)
+	return v
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -60,6 +61,13 @@ var tour = []stop{
 	{"admin-role-builtin", domain.RoleAdmin, at("/admin/roles/" + domain.RoleSalesRep)},
 	{"admin-role-custom", domain.RoleAdmin, at("/admin/roles/field_agent")},
 	{"admin-teams", domain.RoleAdmin, at("/admin/teams")},
+	{"pipeline-board", domain.RoleSalesManager, at("/pipeline")},
+	{"pipeline-table", domain.RoleSalesManager, at("/pipeline?view=table")},
+	{"coverage", domain.RoleSalesManager, at("/coverage")},
+	{"export", domain.RoleSalesManager, at("/export")},
+	{"customer-manager", domain.RoleSalesManager, func(w *tourWorld) string { return "/customers/" + string(w.customers[0].ID) }},
+	{"customer-finance", domain.RoleFinance, func(w *tourWorld) string { return "/customers/" + string(w.customers[0].ID) }},
+	{"reveal-form", domain.RoleService, func(w *tourWorld) string { return "/customers/" + string(w.customers[0].ID) + "/reveal?field=phone" }},
 }
 
 func newTourWorld(t *testing.T) *tourWorld {
@@ -82,8 +90,29 @@ func newTourWorld(t *testing.T) *tourWorld {
 	}
 	w.users = users
 	seedAdminAndAudit(t, w)
+	seedManagerTour(t, w, users)
 	w.s = testkit.Serve(t, a)
 	return w
+}
+
+// seedManagerTour gives the tour's customers deals and visits, for the
+// pipeline and coverage pages.
+func seedManagerTour(t *testing.T, w *tourWorld, users map[string]*domain.User) {
+	t.Helper()
+	stages := []domain.DealStage{domain.StageQualification, domain.StageProposal, domain.StageNegotiation, domain.StageWon, domain.StageLost}
+	for i, c := range w.customers {
+		amt := domain.AmountInput(fmt.Sprintf("%d.50", 1000*(i+1)*(i+3)))
+		if _, err := w.a.Records.CreateDeal(w.a.System(), &domain.DealInput{CustomerID: c.ID, Title: fmt.Sprintf("Order %d", 2026001+i),
+			Amount: &amt, Stage: stages[i%len(stages)], OwnerID: c.OwnerID}); err != nil {
+			t.Fatal(err)
+		}
+		for k := range i + 1 {
+			at := time.Now().AddDate(0, 0, -5*k).Format(time.RFC3339)
+			if _, err := w.a.Records.CreateVisit(w.a.System(), &domain.VisitInput{CustomerID: c.ID, RepID: users[domain.RoleSalesRep].ID, PlannedAt: at}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }
 
 // signInBrowser signs the browser in as role through the form.

@@ -100,6 +100,11 @@ func (u *UI) routeGroups() [][]route {
 		u.adminUserRoutes(),
 		u.adminRoleRoutes(),
 		u.adminTeamRoutes(),
+		u.revealRoutes(),
+		u.reassignRoutes(),
+		u.pipelineRoutes(),
+		u.coverageRoutes(),
+		u.exportRoutes(),
 	}
 }
 

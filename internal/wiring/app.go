@@ -181,6 +181,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		Checker:         a.Store.Customers,
 		Limiter:         a.Store.RateLimits,
 		Duplicates:      a.Store.Customers,
+		Coverage:        a.Store.Activities,
 	}, records.Options{Now: opts.Now, Log: log, StepUpWindow: stepUp, MaskedLookupRate: maskedLookupRate(cfg),
 		DuplicateCheckRate: duplicateCheckRate(cfg)})
 	a.Pool = pool.New(pool.Deps{
