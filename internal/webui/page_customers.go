@@ -126,6 +126,7 @@ func statusOf(c domain.Code) int {
 type customerCardView struct {
 	base
 	C *domain.Customer
+	repCard
 }
 
 // Masked reports whether field is shown masked to the caller.
@@ -151,16 +152,28 @@ func (v *customerCardView) Hidden(field string) bool {
 // customerCard is one customer as the caller may see it: masked per
 // role, an unmasked read audited by the service before it is shown.
 func (u *UI) customerCard(rq *request) {
-	id, err := domain.ParseID(domain.KindCustomer, "id", rq.r.PathValue("id"))
-	if err != nil {
-		u.failed(rq, domain.NotFound("customer"))
-		return
-	}
-	c, err := u.records.GetCustomer(rq.ctx, id)
+	v, err := u.cardView(rq)
 	if err != nil {
 		u.failed(rq, err)
 		return
 	}
-	v := &customerCardView{base: u.newBase(rq, "customer.title"), C: c}
 	u.render(rq, http.StatusOK, "customer", v)
+}
+
+// cardView reads the customer of the request's path and what hangs off
+// it, each as the caller may see it.
+func (u *UI) cardView(rq *request) (*customerCardView, error) {
+	id, err := domain.ParseID(domain.KindCustomer, "id", rq.r.PathValue("id"))
+	if err != nil {
+		return nil, domain.NotFound("customer")
+	}
+	c, err := u.records.GetCustomer(rq.ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	v := &customerCardView{base: u.newBase(rq, "customer.title"), C: c}
+	if err := u.loadRepCard(rq, v); err != nil {
+		return nil, err
+	}
+	return v, nil
 }

@@ -1,0 +1,33 @@
+package webui
+
+import (
+	"strings"
+
+	"github.com/custoscrm/custos/internal/domain"
+)
+
+func (u *UI) taskRoutes() []route {
+	return []route{{"POST /tasks/{id}/done", u.signedIn(u.taskDone)}}
+}
+
+// taskDone marks a follow-up done and goes back to the page it was
+// marked on (the day or the customer's card).
+func (u *UI) taskDone(rq *request) {
+	id, err := domain.ParseID(domain.KindTask, "id", rq.r.PathValue("id"))
+	if err != nil {
+		u.failed(rq, domain.NotFound("task"))
+		return
+	}
+	back, _, _ := strings.Cut(safeNext(rq.r.PostForm.Get("back")), "?")
+	if back == "" {
+		back = "/today"
+	}
+	done := domain.TaskDone
+	if _, err := u.records.UpdateTask(rq.ctx, id, &domain.TaskPatch{Status: &done}); err != nil {
+		if !stepUpNeeded(rq, err, back) {
+			u.failed(rq, err)
+		}
+		return
+	}
+	seeOther(rq, back+"?done=task_done")
+}
