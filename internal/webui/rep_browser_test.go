@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
@@ -29,12 +30,9 @@ func TestBrowserRepDay(t *testing.T) {
 	s := testkit.Serve(t, a)
 	base := strings.Replace(s.URL, "127.0.0.1", "localhost", 1)
 	b := testkit.NewBrowser(t, 360, 740)
+	b.Expect("status of 400 () (" + base + "/customers/" + string(c.ID) + "/deals)")
 	lat, lng, acc := 31.2304, 121.4737, 15.0
-	if _, err := chromedp.CallBrowser(b.Ctx, browser.SetPermission, browser.SetPermissionParams{
-		Permission: &browser.PermissionDescriptor{Name: string(browser.PermissionTypeGeolocation)},
-		Setting:    browser.PermissionSettingGranted, Origin: base}); err != nil {
-		t.Fatalf("grant geolocation: %v", err)
-	}
+	setGeolocationPermission(t, b, base, browser.PermissionSettingGranted)
 	b.Do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tg, emulation.SetGeolocationOverride, emulation.SetGeolocationOverrideParams{
 			Latitude: &lat, Longitude: &lng, Accuracy: &acc})
@@ -51,7 +49,7 @@ func TestBrowserRepDay(t *testing.T) {
 		chromedp.Click(chromedp.CSS("form.search button")),
 		chromedp.WaitVisible(chromedp.CSS(`a.row[href="/customers/`+string(c.ID)+`"]`)),
 	)
-	if l := b.Location(); strings.Contains(l, "1234") {
+	if l := testkit.Eval[string](b, "location.href"); strings.Contains(l, "1234") {
 		t.Errorf("the phone number is in the URL: %s", l)
 	}
 	b.Shot("rep-day-search")
@@ -98,8 +96,21 @@ func TestBrowserRepDay(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#card-deals ~ details summary`)),
 		chromedp.WaitVisible(chromedp.ID("deal-title")),
 		chromedp.SendKeys(chromedp.ID("deal-title"), "Two chest freezers"),
-		chromedp.SendKeys(chromedp.ID("deal-amount"), "12800.50"),
+		chromedp.SendKeys(chromedp.ID("deal-amount"), "12,800.5O"),
 		chromedp.SetValue(chromedp.ID("deal-stage"), "proposal"),
+		chromedp.Click(chromedp.CSS(`form[action$="/deals"] button`)),
+		chromedp.WaitVisible(chromedp.ID("deal-amount-error")),
+	)
+	// A mistyped amount comes back in the open form, kept, with the error
+	// at the field.
+	mustShow(t, b, "#deal-amount-error", "Enter the amount in yuan")
+	if got := testkit.Eval[string](b, `document.getElementById("deal-title").value + "|" + document.getElementById("deal-amount").value + "|" + document.getElementById("deal-stage").value`); got != "Two chest freezers|12,800.5O|proposal" {
+		t.Errorf("the form did not keep the input: %q", got)
+	}
+	b.Shot("rep-day-bad-amount")
+	b.Do(
+		chromedp.Clear(chromedp.ID("deal-amount")),
+		chromedp.SendKeys(chromedp.ID("deal-amount"), "12800.50"),
 		chromedp.Click(chromedp.CSS(`form[action$="/deals"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`#card-deals + ul`)),
 	)
@@ -122,6 +133,19 @@ func TestBrowserRepDay(t *testing.T) {
 	b.NoProblems()
 }
 
+// setGeolocationPermission grants or denies geolocation to origin, as
+// the person would in the browser's prompt.
+func setGeolocationPermission(t *testing.T, b *testkit.Browser, origin string, setting browser.PermissionSetting) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, 30*time.Second)
+	defer cancel()
+	if _, err := chromedp.CallBrowser(ctx, browser.SetPermission, browser.SetPermissionParams{
+		Permission: &browser.PermissionDescriptor{Name: string(browser.PermissionTypeGeolocation)},
+		Setting:    setting, Origin: origin}); err != nil {
+		t.Fatalf("geolocation permission: %v", err)
+	}
+}
+
 // mustShow checks that the element matching css holds every text.
 func mustShow(t *testing.T, b *testkit.Browser, css string, texts ...string) {
 	t.Helper()
@@ -131,4 +155,37 @@ func mustShow(t *testing.T, b *testkit.Browser, css string, texts ...string) {
 			t.Errorf("%s does not show %q: %q", css, s, got)
 		}
 	}
+}
+
+// Where the phone will not give its position, check-in says why it needs
+// one and stays on the page; the visit stays planned.
+func TestBrowserCheckInWithoutPosition(t *testing.T) {
+	a := testkit.NewApp(t, testkit.SQLite, testkit.AppOptions{})
+	rep := a.CreateUser(t, domain.RoleSalesRep+"@x.example.com", domain.RoleSalesRep, "")
+	c, err := a.Records.CreateCustomer(a.System(), &domain.CustomerInput{Name: "Fresh Mart", OwnerID: rep.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := a.Records.CreateVisit(a.System(), &domain.VisitInput{CustomerID: c.ID, PlannedAt: "2026-12-04T01:30:00Z"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := testkit.Serve(t, a)
+	base := strings.Replace(s.URL, "127.0.0.1", "localhost", 1)
+	b := testkit.NewBrowser(t, 360, 740)
+	setGeolocationPermission(t, b, base, browser.PermissionSettingDenied)
+	signInBrowser(t, b, base, domain.RoleSalesRep)
+	setLanguage(t, b, "zh-CN")
+	b.Do(
+		chromedp.Navigate(base+"/visits/"+string(v.ID)),
+		chromedp.WaitVisible(chromedp.ID("check-in-title")),
+	)
+	b.Do(chromedp.Click(chromedp.CSS(`form[action$="/check-in"] button`)))
+	b.Do(chromedp.WaitVisible(chromedp.CSS(`[data-geo-state="denied"]`)))
+	mustShow(t, b, `[data-geo-state="denied"]`, "位置权限已被阻止")
+	b.Shot("rep-check-in-denied")
+	if x, err := a.Records.GetVisit(a.System(), v.ID); err != nil || x.Status != domain.VisitPlanned {
+		t.Errorf("the visit: %v %v", x.Status, err)
+	}
+	b.NoProblems()
 }
