@@ -115,6 +115,12 @@ type cardForm struct {
 	id     domain.ID
 }
 
+// section is the card's heading of what the form adds, where the page
+// lands after it.
+func (f cardForm) section() string {
+	return map[string]string{"note": "card-notes", "deal": "card-deals", "task": "card-tasks", "visit": "card-visits"}[f.name]
+}
+
 // cardCustomer is the customer of a card form's path. A malformed id is
 // answered as not found.
 func cardCustomer(rq *request) (domain.ID, bool) {
@@ -130,7 +136,7 @@ func cardCustomer(rq *request) (domain.ID, bool) {
 func (u *UI) cardFormDone(rq *request, f cardForm, err error, notice string) {
 	back := "/customers/" + string(f.id)
 	if err == nil {
-		seeOther(rq, back+"?done="+notice)
+		seeOther(rq, back+"?done="+notice+"#"+f.section())
 		return
 	}
 	if stepUpNeeded(rq, err, back) {

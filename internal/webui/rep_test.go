@@ -94,19 +94,19 @@ func TestCardActivity(t *testing.T) {
 		mustSee(t, p, "Visits", "Open follow-ups", "Deals and orders", "Notes", "No notes yet.", "Add a note")
 
 		p = c.post(card+"/notes", url.Values{"body": {"Wants the spring catalogue.\nCall after 3 pm."}})
-		if p.Status != http.StatusSeeOther || p.Location != card+"?done=note_added" {
+		if p.Status != http.StatusSeeOther || p.Location != card+"?done=note_added#card-notes" {
 			t.Fatalf("add note: %d → %q", p.Status, p.Location)
 		}
 		mustSee(t, c.get(p.Location), "The note is saved.", "Wants the spring catalogue.\nCall after 3 pm.")
 
 		p = c.post(card+"/deals", url.Values{"title": {"Cold-chain contract"}, "amount": {"¥ 12800.5"}, "stage": {"proposal"}})
-		if p.Status != http.StatusSeeOther || p.Location != card+"?done=deal_added" {
+		if p.Status != http.StatusSeeOther || p.Location != card+"?done=deal_added#card-deals" {
 			t.Fatalf("add deal: %d → %q %s", p.Status, p.Location, p.Body)
 		}
 		mustSee(t, c.get(p.Location), "The deal is saved.", "Cold-chain contract", "¥12,800.50", "Proposal")
 
 		p = c.post(card+"/tasks", url.Values{"title": {"Send the quote"}, "due": {"2026-12-24"}})
-		if p.Status != http.StatusSeeOther || p.Location != card+"?done=task_added" {
+		if p.Status != http.StatusSeeOther || p.Location != card+"?done=task_added#card-tasks" {
 			t.Fatalf("add task: %d → %q %s", p.Status, p.Location, p.Body)
 		}
 		mustSee(t, c.get(p.Location), "The follow-up is added.", "Send the quote", "due 24 Dec 2026")
@@ -293,4 +293,40 @@ func TestTodayLinksVisitsAndClosesTasks(t *testing.T) {
 	}
 	p = c.get(p.Location)
 	mustSee(t, p, "The follow-up is done.", "No open follow-ups.")
+}
+
+// The card shows what the service returns for the caller's role: notes
+// masked for an administrator, deals without amounts for a role without
+// amount access, and no forms for functions the role lacks.
+func TestCardShowsWhatTheRoleMaySee(t *testing.T) {
+	w := newRepWorld(t, testkit.SQLite)
+	ctx := w.a.ActAs(t, "rep@x.example.com")
+	if _, err := w.a.Records.CreateNote(ctx, &domain.NoteInput{CustomerID: w.mine.ID, Body: "Mrs Wang's daughter runs the shop now"}); err != nil {
+		t.Fatal(err)
+	}
+	amount := domain.AmountInput("5000")
+	if _, err := w.a.Records.CreateDeal(ctx, &domain.DealInput{CustomerID: w.mine.ID, Title: "Display fridge", Amount: &amount}); err != nil {
+		t.Fatal(err)
+	}
+	card := "/customers/" + string(w.mine.ID)
+
+	admin := newClient(t, w.s)
+	admin.lang = "en"
+	admin.signIn(testkit.AdminEmail, testkit.AdminPassword)
+	p := admin.get(card)
+	if p.Status != http.StatusOK || strings.Contains(p.Body, "daughter runs the shop") {
+		t.Errorf("administrator's card: %d, the note unmasked: %v", p.Status, strings.Contains(p.Body, "daughter runs the shop"))
+	}
+	mustSee(t, p, "masked", "Display fridge", "¥5,000.00")
+
+	w.a.UpdateRole(t, domain.RoleService, func(r *domain.Role) { r.Fields[domain.ClassAmount] = domain.AccessNone })
+	w.a.CreateUser(t, "service@x.example.com", domain.RoleService, "")
+	svc := w.signedIn(t, "service@x.example.com")
+	p = svc.get(card)
+	mustSee(t, p, "Display fridge", "Mrs Wang's daughter runs the shop now", "Add a note")
+	for _, s := range []string{"¥5,000.00", "No amount yet", "Add a deal", "Plan a visit"} {
+		if strings.Contains(p.Body, s) {
+			t.Errorf("customer service's card shows %q", s)
+		}
+	}
 }
