@@ -34,11 +34,15 @@ var mayImport = map[string][]string{
 	"identity":     {"domain", "policy"},
 	"audit":        {"domain", "policy", "vault"},
 	"keylifecycle": {"audit", "domain", "masterkey", "policy", "vault"},
+	"pool":         {"domain", "policy"},
+	"inbox":        {"domain", "policy"},
+	// Background jobs, one node at a time under database leases.
+	"jobs": {"domain"},
 
 	// Adapters: each depends on the domain and the services, never on
 	// another adapter.
 	"store":      {"domain", "vault"},
-	"jsonapi":    {"audit", "domain", "identity", "records"},
+	"jsonapi":    {"audit", "domain", "identity", "inbox", "pool", "records"},
 	"httpserver": {"domain"},
 	"webui":      {"audit", "domain", "identity", "records"},
 	"csvimport":  {"domain"},
@@ -48,9 +52,9 @@ var mayImport = map[string][]string{
 	"bench": {"demo", "domain"},
 
 	// The wiring assembles everything; the CLI and the test kit use it.
-	"wiring": {"audit", "config", "demo", "domain", "identity", "jsonapi", "keylifecycle", "masterkey",
-		"policy", "records", "store", "tlscert", "vault", "webui"},
-	"cli": {"audit", "bench", "config", "csvimport", "demo", "domain", "httpserver", "keylifecycle",
+	"wiring": {"audit", "config", "demo", "domain", "identity", "inbox", "jobs", "jsonapi", "keylifecycle", "masterkey",
+		"policy", "pool", "records", "store", "tlscert", "vault", "webui"},
+	"cli": {"audit", "bench", "config", "csvimport", "demo", "domain", "httpserver", "jobs", "keylifecycle",
 		"records", "tlscert", "wiring"},
 	"testkit": {"config", "domain", "httpserver", "identity", "masterkey", "records", "store", "tlscert",
 		"vault", "wiring"},

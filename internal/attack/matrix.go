@@ -66,6 +66,13 @@ type Rule struct {
 	// WriteFirst: the fields written are checked before the scope (the
 	// creates that name customer_id in their body).
 	WriteFirst bool
+	// Pool: the record is a customer of the pool, which own- and
+	// team-scoped roles reach in their team's pool (RelTeam) and
+	// all-scoped roles in every team's (RelOther too).
+	Pool bool
+	// OwnerOnly: only the record's owner acts on it (RelOwn); anyone
+	// else, whatever their scope, gets 404.
+	OwnerOnly bool
 	// Owns is a class the caller must write to destroy the record.
 	Owns domain.FieldClass
 	// SessionOnly routes manage credentials: API tokens are refused (403)
@@ -108,7 +115,10 @@ func (r Rule) Expect(role *domain.Role, rel Relation, v Variant) int {
 	if r.WriteFirst && !writeOK {
 		return http.StatusForbidden
 	}
-	if r.Scoped && !InScope(role.Scope, rel) {
+	if r.OwnerOnly && rel != RelOwn {
+		return http.StatusNotFound
+	}
+	if r.Scoped && !r.reaches(role.Scope, rel) {
 		if r.OutOfScope != 0 {
 			return r.OutOfScope
 		}
@@ -126,6 +136,15 @@ func (r Rule) Expect(role *domain.Role, rel Relation, v Variant) int {
 		return http.StatusForbidden
 	}
 	return r.OK
+}
+
+// reaches reports whether a role of scope reaches the route's record in
+// relation rel (a pool customer for Pool routes).
+func (r Rule) reaches(scope domain.Scope, rel Relation) bool {
+	if !r.Pool {
+		return InScope(scope, rel)
+	}
+	return scope == domain.ScopeAll || rel == RelTeam || rel == RelNone
 }
 
 // TokenCaller is an API token of a role's actor with some scopes: it

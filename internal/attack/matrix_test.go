@@ -100,6 +100,26 @@ func TestRuleOrder(t *testing.T) {
 	if got := reveal.Expect(roles["service"], RelTeam, Variant{ReadClasses: classContact}); got != http.StatusOK {
 		t.Errorf("reveal of a masked class: %d, want 200", got)
 	}
+	claim := Rule{Fn: domain.FnPoolClaim, Scoped: true, Pool: true, OK: http.StatusOK}
+	for _, c := range []struct {
+		role string
+		rel  Relation
+		want int
+	}{
+		{"sales_rep", RelTeam, http.StatusOK}, {"sales_rep", RelOther, http.StatusNotFound},
+		{"sales_manager", RelOther, http.StatusNotFound}, {"admin", RelOther, http.StatusOK}, {"finance", RelTeam, http.StatusForbidden},
+	} {
+		if got := claim.Expect(roles[c.role], c.rel, Variant{}); got != c.want {
+			t.Errorf("claim from the pool as %s, %s: %d, want %d", c.role, c.rel, got, c.want)
+		}
+	}
+	release := Rule{Fn: domain.FnPoolClaim, Scoped: true, OwnerOnly: true, OK: http.StatusNoContent}
+	if got := release.Expect(roles["sales_manager"], RelTeam, Variant{}); got != http.StatusNotFound {
+		t.Errorf("release of a team member's customer: %d, want 404", got)
+	}
+	if got := release.Expect(roles["sales_rep"], RelOwn, Variant{}); got != http.StatusNoContent {
+		t.Errorf("release of one's own customer: %d", got)
+	}
 	public := Rule{Public: true, AnonStatus: http.StatusUnauthorized, OK: http.StatusOK}
 	if got := public.Expect(nil, RelNone, Variant{}); got != http.StatusUnauthorized {
 		t.Errorf("public route, anonymous: %d", got)

@@ -611,6 +611,7 @@ func Recipes() map[string]*Recipe {
 		Query: map[string]string{"from": "1", "to": ""}, Build: fixed("/api/v1/audit/proofs/consistency?from=1", nil)}
 	m["GET /api/v1/audit/events"] = &Recipe{Rule: fn(domain.FnAuditRead, http.StatusOK), Query: withPaging, Build: fixed("/api/v1/audit/events?limit=50", nil)}
 	m["GET /api/v1/audit/export"] = &Recipe{Rule: fn(domain.FnAuditRead, http.StatusOK), Query: withFormat, Build: fixed("/api/v1/audit/export", nil)}
+	poolRecipes(m)
 	return m
 }
 

@@ -60,7 +60,8 @@ type Options struct {
 }
 
 // Scenario names, in the order they run.
-var AllScenarios = []string{"create", "get_unmasked", "get_masked", "search_phone", "search_name", "list", "update", "mixed", "login"}
+var AllScenarios = []string{"create", "get_unmasked", "get_masked", "search_phone", "search_name", "search_suffix",
+	"search_bigram", "search_prefix", "list", "update", "mixed", "login"}
 
 // Result is one scenario's outcome.
 type Result struct {
@@ -98,6 +99,7 @@ type fixture struct {
 	ids          []string
 	phones       []string
 	names        []string
+	fullNames    []string
 	loginUsers   []string
 	loginPass    string
 	nextCustomer atomic.Int64
@@ -343,7 +345,7 @@ func (f *fixture) login(ctx context.Context, email, password string) (string, er
 // seedAPI creates n customers through the API as the manager.
 func (f *fixture) seedAPI(ctx context.Context, n, conns int) error {
 	g := demo.NewGenerator(1)
-	f.ids, f.phones, f.names = make([]string, n), make([]string, n), make([]string, n)
+	f.ids, f.phones, f.names, f.fullNames = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	var next atomic.Int64
 	var firstErr error
 	var once sync.Once
@@ -368,7 +370,7 @@ func (f *fixture) seedAPI(ctx context.Context, n, conns int) error {
 					ID string `json:"id"`
 				}
 				_ = json.Unmarshal(body, &c)
-				f.ids[i], f.phones[i], f.names[i] = c.ID, in.Phone, searchName(in)
+				f.ids[i], f.phones[i], f.names[i], f.fullNames[i] = c.ID, in.Phone, searchName(in), in.Name
 			}
 		}()
 	}
@@ -385,6 +387,7 @@ func (f *fixture) collect(ctx context.Context, n int) error {
 		in := g.Customer(i)
 		f.phones = append(f.phones, in.Phone)
 		f.names = append(f.names, searchName(in))
+		f.fullNames = append(f.fullNames, in.Name)
 	}
 	cursor := ""
 	for {

@@ -7,7 +7,10 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/url"
+	"strings"
 	"text/tabwriter"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/custoscrm/custos/internal/demo"
 )
@@ -52,6 +55,32 @@ func (f *fixture) scenario(name string) generator {
 		return func(rng *rand.Rand, _ int64) request {
 			return request{method: "GET", path: "/api/v1/customers?limit=50&q=" + url.QueryEscape(f.names[rng.IntN(len(f.names))]), token: f.manager, want: 200}
 		}
+	case "search_suffix":
+		// The last 4 or 6 digits of a customer's phone, as a rep types
+		// them; the first page of a search box (20).
+		return func(rng *rand.Rand, _ int64) request {
+			p := f.phones[rng.IntN(len(f.phones))]
+			n := 4 + 2*rng.IntN(2)
+			return request{method: "GET", path: "/api/v1/customers?limit=20&q=" + p[len(p)-n:], token: f.manager, want: 200}
+		}
+	case "search_bigram":
+		// Two consecutive characters of a customer's Chinese name (a
+		// person's or a company's).
+		return func(rng *rand.Rand, _ int64) request {
+			r := []rune(f.pickName(rng, true))
+			i := rng.IntN(len(r) - 1)
+			return request{method: "GET", path: "/api/v1/customers?limit=20&q=" + url.QueryEscape(string(r[i:i+2])), token: f.manager, want: 200}
+		}
+	case "search_prefix":
+		// The first 3 or more letters of a word of a customer's Latin name.
+		return func(rng *rand.Rand, _ int64) request {
+			words := strings.Fields(f.pickName(rng, false))
+			w := words[rng.IntN(len(words))]
+			if len(w) > 3 {
+				w = w[:3+rng.IntN(len(w)-3)]
+			}
+			return request{method: "GET", path: "/api/v1/customers?limit=20&q=" + url.QueryEscape(w), token: f.manager, want: 200}
+		}
 	case "list":
 		return list
 	case "update":
@@ -79,6 +108,29 @@ func (f *fixture) scenario(name string) generator {
 		}
 	}
 	panic("unknown scenario " + name)
+}
+
+// pickName returns the name of a random seeded customer written in
+// Chinese (cjk) or in Latin letters.
+func (f *fixture) pickName(rng *rand.Rand, cjk bool) string {
+	for {
+		n := f.fullNames[rng.IntN(len(f.fullNames))]
+		r, _ := utf8.DecodeRuneInString(n)
+		if (r >= 0x4e00) == cjk && utf8.RuneCountInString(n) >= 2 && strings.TrimFunc(n, unicode.IsDigit) != "" {
+			if !cjk {
+				n = strings.Map(func(r rune) rune {
+					if unicode.IsLetter(r) || r == ' ' {
+						return r
+					}
+					return ' '
+				}, n)
+				if len(strings.Fields(n)) == 0 {
+					continue
+				}
+			}
+			return n
+		}
+	}
 }
 
 // encodeCursor builds the API's opaque cursor for an id (base64url of the

@@ -40,8 +40,10 @@ func commands() []command {
 		{"serve", "serve Custos over HTTPS", runServe},
 		{"import", "import customers from a CSV file", runImport},
 		{"bench", "run the load benchmark", runBench},
+		{"data", "seal values stored in clear by earlier versions; index them for search", runData},
 		{"doctor", "check every stored record's integrity and list the unreadable ones", runDoctor},
 		{"keys", "master and blind-index keys: status, rotate, destroy", runKeys},
+		{"pool", "the customer pool: every team's settings, run the automatic return now", runPool},
 		{"users", "recover a user's access: reset their second factors or password", runUsers},
 		{"version", "print the version", runVersion},
 	}

@@ -236,7 +236,9 @@ again to resume), 2 bad usage, 3 another rotation is running.`)
 	}
 	defer a.Close()
 	bar := newProgressBar(env.Stderr, *quiet)
-	o := keylifecycle.RotateOptions{BatchSize: *batch, Progress: bar.update}
+	o := keylifecycle.RotateOptions{BatchSize: *batch, Progress: func(p domain.RotationPhase, done, total int64) {
+		bar.update(string(p), done, total)
+	}}
 	sys := a.SystemContext(ctx)
 	var rot *domain.Rotation
 	if *index {
@@ -313,14 +315,14 @@ func errMessage(err error) string {
 	return err.Error()
 }
 
-// progressBar draws rotation progress on a terminal, or prints a line at
-// most every few seconds otherwise.
+// progressBar draws the progress of a long job (a rotation, a seal run)
+// on a terminal, or prints a line at most every few seconds otherwise.
 type progressBar struct {
 	w     io.Writer
 	tty   bool
 	quiet bool
 	last  time.Time
-	phase domain.RotationPhase
+	phase string
 	drawn bool
 }
 
@@ -332,19 +334,22 @@ func newProgressBar(w io.Writer, quiet bool) *progressBar {
 	return &progressBar{w: w, tty: tty, quiet: quiet}
 }
 
-var phaseNames = map[domain.RotationPhase]string{
-	domain.PhaseRewrap:  "rewrapping data keys",
-	domain.PhaseBuild:   "building index entries",
-	domain.PhaseCleanup: "deleting old index entries",
-	domain.PhaseDone:    "done",
+var phaseNames = map[string]string{
+	string(domain.PhaseRewrap):   "rewrapping data keys",
+	string(domain.PhaseBuild):    "building index entries",
+	string(domain.PhaseCleanup):  "deleting old index entries",
+	string(domain.PhaseDone):     "done",
+	string(domain.SealCustomers): "sealing and indexing customers",
+	string(domain.SealContacts):  "sealing contact titles",
+	string(domain.SealDeals):     "sealing deal titles",
 }
 
-func (p *progressBar) update(phase domain.RotationPhase, done, total int64) {
+func (p *progressBar) update(phase string, done, total int64) {
 	if p.quiet {
 		return
 	}
 	now := time.Now()
-	if phase == p.phase && phase != domain.PhaseDone && now.Sub(p.last) < p.interval() {
+	if phase == p.phase && phase != string(domain.PhaseDone) && now.Sub(p.last) < p.interval() {
 		return
 	}
 	p.phase, p.last = phase, now
@@ -356,7 +361,7 @@ func (p *progressBar) update(phase domain.RotationPhase, done, total int64) {
 	fill := int(pct / 100 * width)
 	name := phaseNames[phase]
 	if name == "" {
-		name = string(phase)
+		name = phase
 	}
 	line := fmt.Sprintf("[%s%s] %5.1f%% %d/%d %s", strings.Repeat("#", fill), strings.Repeat(".", width-fill), pct, done, total, name)
 	if p.tty {

@@ -110,6 +110,13 @@ type Config struct {
 	// MaskedLookupsPerHour bounds each user's exact lookups by a value
 	// their role sees masked (see records.Options.MaskedLookupRate).
 	MaskedLookupsPerHour int
+	// DuplicateChecksPerHour bounds each user's duplicate answers: creates
+	// that repeat another customer's identifier or company name (see
+	// records.Options.DuplicateCheckRate).
+	DuplicateChecksPerHour int
+	// PoolReturnInterval is how often this node offers to run the pool's
+	// automatic return (one node at a time runs it); 0 turns it off here.
+	PoolReturnInterval time.Duration
 	// MinFreeDiskMB is the free space SQLite keeps on the data volume:
 	// below it the WAL is checkpointed and truncated, and writes are
 	// refused (503 store_unavailable) while that does not help. 0: off.
@@ -131,6 +138,9 @@ func Defaults() Config {
 		SQLiteSynchronous:    "FULL",
 		MinFreeDiskMB:        64,
 		MaskedLookupsPerHour: 120,
+
+		DuplicateChecksPerHour: 30,
+		PoolReturnInterval:     15 * time.Minute,
 
 		MasterKeyProvider:       "file",
 		PKCS11KeyLabel:          "custos",
@@ -201,6 +211,8 @@ func (c *Config) Register(fs *flag.FlagSet, groups int) {
 		fs.StringVar(&c.WebAuthnRPID, "webauthn-rp-id", c.WebAuthnRPID, "passkey relying party id: the `domain` users reach Custos at")
 		fs.IntVar(&c.MaskedLookupsPerHour, "masked-lookups-per-hour", c.MaskedLookupsPerHour, "exact lookups per user and hour by a value the user's role sees masked (phone, email; up to 20 at once)")
 		fs.StringVar(&c.WebAuthnOrigins, "webauthn-origins", c.WebAuthnOrigins, "comma-separated `origins` browsers report for Custos (https://host[:port])")
+		fs.IntVar(&c.DuplicateChecksPerHour, "duplicate-checks-per-hour", c.DuplicateChecksPerHour, "creates per user and hour that may match an existing customer's phone, email, ID number, tax id or company name (up to 10 at once)")
+		fs.DurationVar(&c.PoolReturnInterval, "pool-return-interval", c.PoolReturnInterval, "how often to run the customer pool's automatic return (one node at a time; 0: not on this node)")
 	}
 	if groups&FlagAudit != 0 {
 		fs.DurationVar(&c.AuditSequenceInterval, "audit-sequence-interval", c.AuditSequenceInterval, "how often new audit events are integrated into the Merkle log")
@@ -283,6 +295,12 @@ func (c *Config) Validate(groups int) error {
 	if groups&FlagServe != 0 {
 		if c.MaskedLookupsPerHour < 1 || c.MaskedLookupsPerHour > 100000 {
 			return errors.New("--masked-lookups-per-hour must be between 1 and 100000")
+		}
+		if c.DuplicateChecksPerHour < 1 || c.DuplicateChecksPerHour > 100000 {
+			return errors.New("--duplicate-checks-per-hour must be between 1 and 100000")
+		}
+		if c.PoolReturnInterval != 0 && (c.PoolReturnInterval < time.Minute || c.PoolReturnInterval > 24*time.Hour) {
+			return errors.New("--pool-return-interval must be 0 (off) or from 1m to 24h")
 		}
 		host, port, err := net.SplitHostPort(c.Addr)
 		if err != nil {

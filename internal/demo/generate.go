@@ -118,6 +118,11 @@ func (g *Generator) Customer(i int) *domain.CustomerInput {
 			in.Name = fmt.Sprintf("%s %s Co. %d", pick(r, enCompanies), pick(r, enTrades), i)
 		} else {
 			in.Name = fmt.Sprintf("%s%s%s有限公司", reg.City[:len(reg.City)-len("市")], pick(r, companyStems), pick(r, companyTrades))
+			if i >= 500 {
+				// Company names are unique, as registered names are:
+				// beyond the first few hundred, branches carry a number.
+				in.Name += fmt.Sprintf("第%d分公司", i)
+			}
 		}
 		in.TaxID = USCC(i)
 		in.Email = fmt.Sprintf("contact%d@%s", i, pick(r, emailDomains))

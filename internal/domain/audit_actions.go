@@ -23,16 +23,31 @@ const (
 	ActionCustomerUpdate = "customer.update" // fields changed (named, never values)
 	ActionCustomerDelete = "customer.delete"
 	ActionCustomerList   = "customer.list"   // a page with unmasked personal fields
-	ActionCustomerSearch = "customer.search" // a search by name (personal data)
+	ActionCustomerSearch = "customer.search" // a partial search (q): the fields searched and the ids found, never the query
 	ActionCustomerLookup = "customer.lookup" // an exact lookup by phone, email, id number or tax id
 	ActionCustomerReveal = "customer.reveal" // a masked field revealed, with the reason
 	ActionCustomerExport = "customer.export"
 	ActionCustomerImport = "customer.import"
+	// A create (or change) met a customer that already holds one of its
+	// identifiers or its company name: the field is named, the target is
+	// the customer holding it, the reason says what the caller was told.
+	ActionCustomerDuplicate = "customer.duplicate"
 	// A customer whose stored data failed its integrity check was met
 	// (outcome error; the reason names the action and the failure).
 	ActionCustomerUnreadable = "customer.unreadable"
 	// Every stored record's integrity was checked (custos doctor).
 	ActionDataIntegrityCheck = "data.integrity_check"
+
+	// The customer pool (公海池). The target is the customer; the
+	// reason names the owners involved by id.
+	ActionPoolClaim           = "pool.claim"            // a rep took a pool customer
+	ActionPoolAssign          = "pool.assign"           // a manager gave a pool customer to a rep
+	ActionPoolRelease         = "pool.release"          // the owner gave their customer back
+	ActionPoolReclaim         = "pool.reclaim"          // a manager took a rep's customer back
+	ActionPoolReturn          = "pool.return"           // no follow-up for the team's return period
+	ActionPoolWarn            = "pool.warn"             // the owner was warned of a coming return
+	ActionPoolSettings        = "pool.settings_update"  // a team's pool settings changed (fields named)
+	ActionPoolTransferRequest = "pool.transfer_request" // a duplicate's owner's managers were asked for it
 
 	// People, permissions and keys.
 	ActionUserCreate   = "user.create"

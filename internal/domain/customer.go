@@ -102,9 +102,10 @@ type CustomerFilter struct {
 	Tag          string
 	Kind         CustomerKind
 	UpdatedSince time.Time
-	// Name matches a whole name or one whole word of it (for Chinese names,
-	// the full name or the surname), case-insensitively.
-	Name   string
+	// Search is the partial search of q (nil: none). Matches are
+	// confirmed by decrypting, so a page may hold fewer than Limit
+	// customers and still have a next cursor (MaxSearchExamined).
+	Search *Search
 	Cursor ID // list customers with ids below Cursor (newest first)
 	Limit  int
 	// Skip names field classes the caller may not see at all: the store

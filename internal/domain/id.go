@@ -32,6 +32,10 @@ const (
 	KindImport    = "imp"
 	KindChallenge = "chl" // a sign-in or step-up waiting for its second factor
 	KindPasskey   = "pky" // a WebAuthn credential
+	// KindNotification is an entry of a user's notification inbox.
+	KindNotification = "ntf"
+	// KindPoolMove is one move of a customer into or out of the pool.
+	KindPoolMove = "pmv"
 )
 
 const crockford = "0123456789abcdefghjkmnpqrstvwxyz"
@@ -143,6 +147,8 @@ func kindName(kind string) string {
 		return "passkey"
 	case KindChallenge:
 		return "challenge"
+	case KindNotification:
+		return "notification"
 	}
 	return kind
 }

@@ -99,30 +99,6 @@ func TestNormalizeTextRefusesControlAndBidi(t *testing.T) {
 	}
 }
 
-func TestNameTokensAndMatching(t *testing.T) {
-	cases := []struct {
-		name, query string
-		match       bool
-	}{
-		{"张伟", "张伟", true},
-		{"张伟", "张", true},
-		{"张伟", "伟", false},
-		{"欧阳娜娜", "欧阳", true},
-		{"欧阳娜娜", "欧", false},
-		{"Zhang Wei", "zhang", true},
-		{"Zhang Wei", "WEI", true},
-		{"Zhang Wei", "zhang wei", true},
-		{"Zhang Wei", "zha", false},
-		{"Mary-Jane Watson", "jane", true},
-		{"Mary-Jane Watson", "mary-jane watson", true},
-	}
-	for _, c := range cases {
-		if got := domain.NameMatches(c.name, c.query); got != c.match {
-			t.Errorf("NameMatches(%q, %q) = %v, want %v", c.name, c.query, got, c.match)
-		}
-	}
-}
-
 func TestErrorsIsByCode(t *testing.T) {
 	err := domain.NotFound("customer")
 	if !errors.Is(err, domain.ErrNotFound) || errors.Is(err, domain.ErrConflict) {

@@ -26,7 +26,9 @@ const (
 	FnTeamsManage     Function = "teams.manage"
 	FnAuditRead       Function = "audit.read"
 	FnKeysManage      Function = "keys.manage"
-	FnDataCheck       Function = "data.check" // check every stored record's integrity (ids and reasons only)
+	FnDataCheck       Function = "data.check"  // check every stored record's integrity (ids and reasons only)
+	FnPoolClaim       Function = "pool.claim"  // see the pool (masked), claim from it, release one's own customers
+	FnPoolManage      Function = "pool.manage" // assign and reclaim in scope, set the team's pool rules, run the return
 )
 
 // AllFunctions lists every function, in a stable order.
@@ -35,6 +37,7 @@ var AllFunctions = []Function{
 	FnCustomersExport, FnCustomersImport, FnCustomersErase, FnDealsRead, FnDealsWrite,
 	FnVisitsRead, FnVisitsWrite, FnNotesRead, FnNotesWrite, FnReveal,
 	FnUsersManage, FnRolesManage, FnTeamsManage, FnAuditRead, FnKeysManage, FnDataCheck,
+	FnPoolClaim, FnPoolManage,
 }
 
 // Scope bounds which records a role reaches.

@@ -12,6 +12,8 @@ import (
 	"github.com/custoscrm/custos/internal/audit"
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/identity"
+	"github.com/custoscrm/custos/internal/inbox"
+	"github.com/custoscrm/custos/internal/pool"
 	"github.com/custoscrm/custos/internal/records"
 )
 
@@ -37,13 +39,24 @@ type API struct {
 	records  *records.Service
 	identity *identity.Service
 	audit    *audit.Service
+	pool     *pool.Service
+	inbox    *inbox.Service
 	log      *slog.Logger
 	routes   []Route
 }
 
+// Services are the services the API serves.
+type Services struct {
+	Records  *records.Service
+	Identity *identity.Service
+	Audit    *audit.Service
+	Pool     *pool.Service
+	Inbox    *inbox.Service
+}
+
 // New returns the API over the services.
-func New(recordsSvc *records.Service, id *identity.Service, auditSvc *audit.Service, log *slog.Logger) *API {
-	api := &API{records: recordsSvc, identity: id, audit: auditSvc, log: log}
+func New(s Services, log *slog.Logger) *API {
+	api := &API{records: s.Records, identity: s.Identity, audit: s.Audit, pool: s.Pool, inbox: s.Inbox, log: log}
 	// Each capability lists its endpoints in its own file.
 	for _, group := range [][]Route{
 		api.authRoutes(),
@@ -62,6 +75,8 @@ func New(recordsSvc *records.Service, id *identity.Service, auditSvc *audit.Serv
 		api.teamRoutes(),
 		api.revealRoutes(),
 		api.auditRoutes(),
+		api.poolRoutes(),
+		api.notificationRoutes(),
 	} {
 		api.routes = append(api.routes, group...)
 	}

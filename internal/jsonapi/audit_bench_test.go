@@ -60,7 +60,8 @@ func newReadBench(b *testing.B, audited bool) *readBench {
 		c.AuditCheckpointInterval = config.Defaults().AuditCheckpointInterval
 	}})
 	if !audited {
-		a.API = jsonapi.New(a.RecordsWithAuditor(nopAuditor{}), a.Identity, a.AuditService, a.Log)
+		a.API = jsonapi.New(jsonapi.Services{Records: a.RecordsWithAuditor(nopAuditor{}), Identity: a.Identity,
+			Audit: a.AuditService, Pool: a.Pool, Inbox: a.Inbox}, a.Log)
 	}
 	if err := a.Start(context.Background()); err != nil {
 		b.Fatal(err)

@@ -195,12 +195,15 @@ func (api *API) listCustomers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.Cursor, f.Limit = cursor, limit
-	if f.Name = q.Get("q"); f.Name != "" {
-		if f.Name, err = domain.NormalizeName("q", f.Name); err != nil {
-			api.writeError(w, r, err)
-			return
-		}
+	if f.Search, err = domain.ParseSearch("q", q.Get("q")); err != nil {
+		api.writeError(w, r, err)
+		return
 	}
+	api.customerPage(w, r, f)
+}
+
+// customerPage answers a list (or a search) with one page.
+func (api *API) customerPage(w http.ResponseWriter, r *http.Request, f domain.CustomerFilter) {
 	page, err := api.records.ListCustomers(r.Context(), f)
 	if err != nil {
 		api.writeError(w, r, err)
@@ -257,13 +260,18 @@ func (api *API) lookupCustomers(w http.ResponseWriter, r *http.Request, field do
 	writeJSON(w, http.StatusOK, listJSON[customerJSON]{Items: items})
 }
 
-// searchRequest is the body of POST /customers/search: an exact lookup
-// that keeps the personal value out of URLs (and so out of proxy logs).
+// searchRequest is the body of POST /customers/search: an exact lookup,
+// or a partial search (q, with kind, cursor and limit), that keeps the
+// personal value out of URLs (and so out of proxy logs).
 type searchRequest struct {
 	Phone    *string `json:"phone"`
 	Email    *string `json:"email"`
 	IDNumber *string `json:"id_number"`
 	TaxID    *string `json:"tax_id"`
+	Q        *string `json:"q"`
+	Kind     *string `json:"kind"`
+	Cursor   *string `json:"cursor"`
+	Limit    *int    `json:"limit"`
 }
 
 func (api *API) searchCustomers(w http.ResponseWriter, r *http.Request) {
@@ -278,15 +286,61 @@ func (api *API) searchCustomers(w http.ResponseWriter, r *http.Request) {
 	for _, kv := range []struct {
 		f domain.LookupField
 		v *string
-	}{{domain.LookupPhone, in.Phone}, {domain.LookupEmail, in.Email}, {domain.LookupIDNumber, in.IDNumber}, {domain.LookupTaxID, in.TaxID}} {
+	}{{domain.LookupPhone, in.Phone}, {domain.LookupEmail, in.Email}, {domain.LookupIDNumber, in.IDNumber}, {domain.LookupTaxID, in.TaxID}, {"q", in.Q}} {
 		if kv.v != nil {
 			n++
 			field, value = kv.f, *kv.v
 		}
 	}
 	if n != 1 {
-		api.writeError(w, r, domain.Invalid("", "give exactly one of phone, email, id_number, tax_id"))
+		api.writeError(w, r, domain.Invalid("", "give exactly one of phone, email, id_number, tax_id, q"))
 		return
 	}
-	api.lookupCustomers(w, r, field, value)
+	if field != "q" {
+		for name, v := range map[string]bool{"kind": in.Kind != nil, "cursor": in.Cursor != nil, "limit": in.Limit != nil} {
+			if v {
+				api.writeError(w, r, domain.Invalid(name, "an exact lookup by %s takes no %s", field, name))
+				return
+			}
+		}
+		api.lookupCustomers(w, r, field, value)
+		return
+	}
+	f, err := searchFilter(in, value)
+	if err != nil {
+		api.writeError(w, r, err)
+		return
+	}
+	api.customerPage(w, r, f)
+}
+
+// searchFilter reads the partial search of a POST /customers/search body.
+func searchFilter(in searchRequest, q string) (domain.CustomerFilter, error) {
+	var f domain.CustomerFilter
+	var err error
+	if f.Search, err = domain.ParseSearch("q", q); err != nil {
+		return f, err
+	}
+	if f.Search == nil {
+		return f, domain.Invalid("q", "q is empty")
+	}
+	if in.Kind != nil {
+		if *in.Kind != string(domain.CustomerPerson) && *in.Kind != string(domain.CustomerCompany) {
+			return f, domain.Invalid("kind", "kind must be person or company")
+		}
+		f.Kind = domain.CustomerKind(*in.Kind)
+	}
+	if in.Cursor != nil {
+		if f.Cursor, err = decodeCursor(*in.Cursor, domain.KindCustomer); err != nil {
+			return f, err
+		}
+	}
+	f.Limit = domain.DefaultPageSize
+	if in.Limit != nil {
+		if *in.Limit < 1 || *in.Limit > domain.MaxPageSize {
+			return f, domain.Invalid("limit", "limit must be a whole number from 1 to %d", domain.MaxPageSize)
+		}
+		f.Limit = *in.Limit
+	}
+	return f, nil
 }

@@ -1,6 +1,7 @@
 package jsonapi_test
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -166,6 +167,8 @@ func TestDealsScope(t *testing.T) {
 	testkit.ForEachDialect(t, func(t *testing.T, d testkit.Dialect) {
 		w := newWorld(t, d)
 		id := w.id(t, w.must(t, "rep1", "POST", "/api/v1/deals", map[string]any{"customer_id": w.company1, "title": "Q3 order", "amount": "500"}, http.StatusCreated))
+		var sealed []byte
+		w.row(t, "SELECT title_sealed FROM deals WHERE id = ?", []any{id}, &sealed)
 		// A rep cannot attach a deal to another rep's customer (it looks
 		// absent), nor give a deal to someone else.
 		expectError(t, w.do(t, "rep2", "POST", "/api/v1/deals", map[string]any{"customer_id": w.company1, "title": "x"}), 400, "customer_id")
@@ -174,10 +177,10 @@ func TestDealsScope(t *testing.T) {
 		w.must(t, "rep2", "PATCH", "/api/v1/deals/"+id, map[string]any{"amount": "1"}, http.StatusNotFound)
 		w.must(t, "rep2", "DELETE", "/api/v1/deals/"+id, nil, http.StatusNotFound)
 		var minor int64
-		var title string
-		w.row(t, "SELECT amount_minor, title FROM deals WHERE id = ?", []any{id}, &minor, &title)
-		if minor != 50000 || title != "Q3 order" || w.count(t, "deals", "") != 1 {
-			t.Fatalf("stored deal changed: %d %q", minor, title)
+		var title []byte
+		w.row(t, "SELECT amount_minor, title_sealed FROM deals WHERE id = ?", []any{id}, &minor, &title)
+		if minor != 50000 || !bytes.Equal(title, sealed) || w.count(t, "deals", "") != 1 {
+			t.Fatalf("stored deal changed: %d", minor)
 		}
 		if n := w.audited(t, "deal.delete", id, "denied"); n != 1 {
 			t.Fatalf("denied delete audited %d times", n)
@@ -192,6 +195,8 @@ func TestDealsBadInput(t *testing.T) {
 	testkit.ForEachDialect(t, func(t *testing.T, d testkit.Dialect) {
 		w := newWorld(t, d)
 		id := w.id(t, w.must(t, "rep1", "POST", "/api/v1/deals", map[string]any{"customer_id": w.company1, "title": "Q3 order", "amount": "500"}, http.StatusCreated))
+		var sealed []byte
+		w.row(t, "SELECT title_sealed FROM deals WHERE id = ?", []any{id}, &sealed)
 		ok := map[string]any{"customer_id": w.company1, "title": "x"}
 		with := func(k string, v any) map[string]any {
 			m := map[string]any{}
@@ -245,10 +250,11 @@ func TestDealsBadInput(t *testing.T) {
 			})
 		}
 		var minor int64
-		var title, stage string
-		w.row(t, "SELECT amount_minor, title, stage FROM deals WHERE id = ?", []any{id}, &minor, &title, &stage)
-		if n := w.count(t, "deals", ""); n != 1 || minor != 50000 || title != "Q3 order" || stage != "qualification" {
-			t.Fatalf("stored deals changed: %d deals, %d %q %q", n, minor, title, stage)
+		var stage string
+		var title []byte
+		w.row(t, "SELECT amount_minor, title_sealed, stage FROM deals WHERE id = ?", []any{id}, &minor, &title, &stage)
+		if n := w.count(t, "deals", ""); n != 1 || minor != 50000 || !bytes.Equal(title, sealed) || stage != "qualification" {
+			t.Fatalf("stored deals changed: %d deals, %d %q", n, minor, stage)
 		}
 	})
 }

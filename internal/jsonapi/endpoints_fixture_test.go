@@ -25,6 +25,7 @@ type fixture struct {
 	n         int
 	mfaEmail  string
 	recovery  []string
+	westRep   *domain.User // a rep of another team (created when needed)
 }
 
 // fixtureCustomer is a customer owned by the owner rep, with a value of

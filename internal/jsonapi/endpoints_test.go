@@ -114,6 +114,9 @@ var endpointTable = []endpointRow{
 		return request{path: "/api/v1/auth/logout", token: f.login(c)}
 	}, set(signedIn(204), narrow, 400)},
 	{"GET /api/v1/auth/me", func(f *fixture, c caller) request { return p("/api/v1/auth/me", nil) }, signedIn(200)},
+	{"PATCH /api/v1/auth/me/preferences", func(f *fixture, c caller) request {
+		return p("/api/v1/auth/me/preferences", map[string]string{"locale": "zh-CN", "time_zone": "Asia/Shanghai"})
+	}, signedIn(200)},
 	{"POST /api/v1/auth/step-up", func(f *fixture, c caller) request {
 		return request{path: "/api/v1/auth/step-up", body: map[string]string{"password": f.password(c)}, token: f.login(c)}
 	}, sessionsOnly(200)},

@@ -42,6 +42,9 @@ func StatusOf(c domain.Code) int {
 
 type errorBody struct {
 	Error errorDetail `json:"error"`
+	// Duplicate says what the caller may know of the customer that
+	// already holds a value they tried to set (see duplicate.go).
+	Duplicate *duplicateJSON `json:"duplicate,omitempty"`
 }
 
 type errorDetail struct {
@@ -78,5 +81,10 @@ func (api *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(e.RetryAfter.Seconds())), 10))
 	}
-	writeJSON(w, status, errorBody{Error: errorDetail{Code: e.Code, Message: msg, Field: e.Field}})
+	body := errorBody{Error: errorDetail{Code: e.Code, Message: msg, Field: e.Field}}
+	var dup *domain.DuplicateError
+	if errors.As(err, &dup) {
+		body.Duplicate = toDuplicateJSON(dup.Duplicate)
+	}
+	writeJSON(w, status, body)
 }

@@ -50,6 +50,9 @@ func TestLogsHoldNoSecretsOrPersonalData(t *testing.T) {
 		s.Do(t, "POST", "/api/v1/customers/search", tok, map[string]string{"email": "sentinel@x.example.com"})
 		s.Do(t, "POST", "/api/v1/customers", tok, map[string]any{"name": "x", "phone": "999-Sentinel-Phone"})
 		s.Do(t, "GET", "/api/v1/customers?q=Sentinelname", tok, nil)
+		s.Do(t, "GET", "/api/v1/customers?q=349876", tok, nil)
+		s.Do(t, "POST", "/api/v1/customers/search", tok, map[string]string{"q": "Sentinelqueryword"})
+		s.Do(t, "GET", "/api/v1/customers?q=Sentinelbad%25", tok, nil)
 		s.Do(t, "GET", "/api/v1/customers", "cs1.ses_0000000000000000000000000.forged-token-sentinel", nil)
 
 		out := logs.String()
@@ -60,7 +63,7 @@ func TestLogsHoldNoSecretsOrPersonalData(t *testing.T) {
 			"Wrong-Password-Sentinel", "Ghost-Password-Sentinel", testkit.PasswordFor("rep@x.example.com"),
 			tok, strings.Split(tok, ".")[2], "forged-token-sentinel",
 			"Sentinelname", "13812349876", "8613812349876", "sentinel@x.example.com", "Sentinel Street", "Sentinel-Phone",
-			"ghost@x.example.com",
+			"ghost@x.example.com", "349876", "Sentinelqueryword", "sentinelqueryword", "Sentinelbad",
 		} {
 			if strings.Contains(out, secret) {
 				t.Errorf("log contains %q", secret)

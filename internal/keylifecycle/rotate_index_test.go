@@ -3,6 +3,7 @@ package keylifecycle_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -107,6 +108,19 @@ func TestRotateIndexOnline(t *testing.T) {
 				if err != nil || len(found) != 1 || found[0].ID != id {
 					t.Fatalf("customer %s not found by phone after the index rotation: %v", id, err)
 				}
+			}
+		}
+		// Partial-search tokens are rebuilt under the new key too.
+		n := 0
+		for id, c := range want {
+			if n++; n > 40 {
+				break
+			}
+			if c.Phone != "" && !search(t, b, c.Phone[len(c.Phone)-6:], id) {
+				t.Fatalf("customer %s not found by the end of its phone after the index rotation", id)
+			}
+			if w := strings.Fields(c.Name); len(w) > 0 && !search(t, b, w[0], id) {
+				t.Fatalf("customer %s not found by its name after the index rotation", id)
 			}
 		}
 		if n, err := a.Store.IndexKeys.DeleteIndexEntries(ctx, 1, 10); err != nil || n != 0 {

@@ -33,6 +33,7 @@ type Deps struct {
 	DataKeys   DataKeyStore
 	Leases     LeaseStore
 	Customers  CustomerReader
+	Sealing    SealStore
 	Keyring    *masterkey.Keyring
 	Vault      *vault.Vault
 	Index      *vault.BlindIndex

@@ -97,6 +97,7 @@ var scopeFunctions = map[string][]domain.Function{
 	"reveal":          {domain.FnReveal},
 	"audit:read":      {domain.FnAuditRead},
 	"admin":           {domain.FnUsersManage, domain.FnRolesManage, domain.FnTeamsManage, domain.FnKeysManage, domain.FnCustomersErase},
+	"pool":            {domain.FnPoolClaim, domain.FnPoolManage},
 }
 
 // TokenScopes lists every scope a token may carry, sorted.

@@ -38,9 +38,11 @@ func role(name string, scope domain.Scope, functions map[domain.Function]bool, f
 //   - admin manages users, roles, teams, keys and the audit log, and every
 //     record, but sees personal data masked unless revealed;
 //   - sales_manager works the team's customers in full, including
-//     identity documents, and sees financial identifiers masked;
+//     identity documents, sees financial identifiers masked, and runs the
+//     team's customer pool (assigns, reclaims, sets its rules);
 //   - sales_rep works their own customers, reads and writes their contact
-//     data, sees identity documents masked and no financial identifiers;
+//     data, sees identity documents masked and no financial identifiers,
+//     and claims customers from the team's pool;
 //   - finance reads and writes financial fields and amounts everywhere,
 //     reads identity documents (invoices, tax filings), sees contact data
 //     masked and cannot change visits;
@@ -68,12 +70,13 @@ func BuiltinRoles() map[string]*domain.Role {
 		role(domain.RoleSalesManager, domain.ScopeTeam, fns(
 			domain.FnCustomersRead, domain.FnCustomersCreate, domain.FnCustomersUpdate, domain.FnCustomersDelete,
 			domain.FnCustomersExport, domain.FnDealsRead, domain.FnDealsWrite, domain.FnVisitsRead,
-			domain.FnVisitsWrite, domain.FnNotesRead, domain.FnNotesWrite, domain.FnReveal),
+			domain.FnVisitsWrite, domain.FnNotesRead, domain.FnNotesWrite, domain.FnReveal,
+			domain.FnPoolClaim, domain.FnPoolManage),
 			access(write, write, write, masked, write, write, read)),
 		role(domain.RoleSalesRep, domain.ScopeOwn, fns(
 			domain.FnCustomersRead, domain.FnCustomersCreate, domain.FnCustomersUpdate, domain.FnCustomersDelete,
 			domain.FnDealsRead, domain.FnDealsWrite, domain.FnVisitsRead, domain.FnVisitsWrite,
-			domain.FnNotesRead, domain.FnNotesWrite),
+			domain.FnNotesRead, domain.FnNotesWrite, domain.FnPoolClaim),
 			access(write, write, masked, none, write, write, write)),
 		role(domain.RoleFinance, domain.ScopeAll, fns(
 			domain.FnCustomersRead, domain.FnCustomersUpdate, domain.FnCustomersExport,

@@ -10,6 +10,9 @@ import (
 // and the audit log.
 type View struct {
 	actor *domain.Actor
+	// ceiling, when set, caps the access to every class but public (see
+	// NewPoolView).
+	ceiling domain.Access
 	// Masked and Hidden list field names as the API shows them.
 	Masked []string
 	Hidden []string
@@ -20,12 +23,21 @@ type View struct {
 // NewView starts a view for actor a.
 func NewView(a *domain.Actor) *View { return &View{actor: a} }
 
+// access is the actor's access to class, under the view's ceiling.
+func (v *View) access(class domain.FieldClass) domain.Access {
+	acc := FieldAccess(v.actor, class)
+	if v.ceiling != domain.AccessNone && class != domain.ClassPublic && acc > v.ceiling {
+		return v.ceiling
+	}
+	return acc
+}
+
 // String applies access to a string field: it returns the value to show.
 func (v *View) String(f domain.Field, value string, mask func(string) string) string {
 	if value == "" {
 		return ""
 	}
-	switch FieldAccess(v.actor, f.Class) {
+	switch v.access(f.Class) {
 	case domain.AccessNone:
 		v.Hidden = append(v.Hidden, f.Name)
 		return ""
@@ -45,7 +57,7 @@ func (v *View) Location(f domain.Field, l *domain.Location) *domain.Location {
 	if l == nil {
 		return nil
 	}
-	switch FieldAccess(v.actor, f.Class) {
+	switch v.access(f.Class) {
 	case domain.AccessNone:
 		v.Hidden = append(v.Hidden, f.Name)
 		return nil
@@ -63,7 +75,7 @@ func (v *View) Location(f domain.Field, l *domain.Location) *domain.Location {
 // Visible reports whether the actor sees class at all (for non-string
 // fields such as amounts).
 func (v *View) Visible(f domain.Field) bool {
-	if FieldAccess(v.actor, f.Class) == domain.AccessNone {
+	if v.access(f.Class) == domain.AccessNone {
 		v.Hidden = append(v.Hidden, f.Name)
 		return false
 	}
@@ -78,7 +90,7 @@ func (v *View) Customer(c *domain.Customer) {
 	c.Email = v.String(domain.FieldCustomerEmail, c.Email, MaskEmail)
 	street := c.Address.Street
 	c.Address.Street = v.String(domain.FieldCustomerStreet, street, MaskStreet)
-	if street != "" && FieldAccess(v.actor, domain.ClassContact) < domain.AccessRead {
+	if street != "" && v.access(domain.ClassContact) < domain.AccessRead {
 		// A masked or hidden address keeps only province and city.
 		c.Address.District = ""
 	}

@@ -13,8 +13,13 @@ import (
 // Authorization: customers.create, and write access to the class of every
 // field set. The owner defaults to the caller; only roles whose scope goes
 // beyond their own records may assign another owner, within their scope.
-// Errors: invalid (field named), forbidden, conflict (a unique identifier
-// is taken), unavailable (audit).
+// A phone, email, ID number or tax id another customer holds, or the
+// name of another company customer, is answered by a duplicate check
+// (duplicates.go): a conflict carrying a *domain.DuplicateError that says
+// what the caller may know of that customer; each costs a token of the
+// caller's duplicate bucket, and while it is empty every create is
+// refused (rate_limited). Errors: invalid (field named), forbidden,
+// conflict, rate_limited, unavailable (audit).
 func (s *Service) CreateCustomer(ctx context.Context, in *domain.CustomerInput) (*domain.Customer, error) {
 	a, err := s.require(ctx, domain.FnCustomersCreate, "customer.create", "customer", "")
 	if err != nil {
@@ -34,12 +39,30 @@ func (s *Service) CreateCustomer(ctx context.Context, in *domain.CustomerInput) 
 	if err := s.assignOwner(ctx, a, c); err != nil {
 		return nil, err
 	}
+	checked := checksDuplicates(a)
+	if checked {
+		if err := s.duplicateBudget(ctx, a, "create"); err != nil {
+			return nil, err
+		}
+		if c.Kind == domain.CustomerCompany {
+			holders, err := s.duplicates.CompanyNameHolders(ctx, c.Name)
+			if err != nil {
+				return nil, err
+			}
+			if len(holders) > 0 {
+				return nil, s.duplicateAnswer(ctx, a, "name", holders)
+			}
+		}
+	}
 	now := s.now().UTC()
 	c.ID = domain.NewIDAt(domain.KindCustomer, now)
 	c.CreatedAt, c.UpdatedAt, c.Version = now, now, 1
 	ev := domain.NewAuditEvent(ctx, now, "customer.create", "customer", string(c.ID))
 	ev.Fields = changed
 	if err := s.customers.CreateCustomer(ctx, c, ev); err != nil {
+		if field := identifierConflict(err); field != "" && checked {
+			return nil, s.identifierDuplicate(ctx, a, field, c, err)
+		}
 		return nil, err
 	}
 	policy.NewView(a).Customer(c)
@@ -120,6 +143,9 @@ func (s *Service) UpdateCustomer(ctx context.Context, id domain.ID, p *domain.Cu
 			return nil, err
 		}
 	}
+	if err := s.checkChangeDuplicates(ctx, a, c, changed); err != nil {
+		return nil, err
+	}
 	now := s.now().UTC()
 	view := *c
 	view.Tags = append([]string(nil), c.Tags...)
@@ -140,6 +166,13 @@ func (s *Service) UpdateCustomer(ctx context.Context, id domain.ID, p *domain.Cu
 		readEv.Fields = v.Revealed
 	}
 	if err := s.customers.UpdateCustomer(ctx, c, changed, ev, readEv); err != nil {
+		if field := identifierConflict(err); field != "" && checksDuplicates(a) {
+			var holder domain.ID
+			if h, herr := s.duplicates.IdentifierHolder(ctx, field, c.Identifier(field)); herr == nil && h != nil {
+				holder = h.ID
+			}
+			return nil, s.changeDuplicate(ctx, a, string(field), holder, err)
+		}
 		return nil, err
 	}
 	view.UpdatedAt, view.Version = c.UpdatedAt, c.Version
@@ -171,20 +204,30 @@ func (s *Service) DeleteCustomer(ctx context.Context, id domain.ID, cascade bool
 }
 
 // ListCustomers returns a page of customers in the caller's scope matching
-// f. A name query matches whole names or whole words of them.
+// f. A search (f.Search, the q of the API) matches partial names, phone
+// endings and email local parts through the blind index (see
+// domain.ParseSearch); a page of search results may hold fewer than the
+// limit and still have a next cursor.
 //
 // Authorization: customers.read; records outside scope are never listed.
-// Unmasked personal fields on the page, and any search by name, are
-// audited before the page is returned.
+// A search reads contact data (a person's name, phone, email) only for a
+// role that may look customers up by contact data (domain.Role.Lookup):
+// one that sees contact data masked draws each search from the same
+// per-user budget as its exact lookups (rate_limited, Retry-After), and
+// one that may not look up by contact data searches company names only
+// (forbidden, field q, for a phone or email search). Unmasked personal
+// fields on the page, and every search (the fields searched, never the
+// query), are audited before the page is returned.
 func (s *Service) ListCustomers(ctx context.Context, f domain.CustomerFilter) (domain.Page[*domain.Customer], error) {
 	var page domain.Page[*domain.Customer]
 	a, err := s.require(ctx, domain.FnCustomersRead, "customer.list", "customer", "")
 	if err != nil {
 		return page, err
 	}
-	if f.Name != "" && policy.FieldAccess(a, domain.ClassContact) == domain.AccessNone {
-		s.recordDenied(ctx, "customer.search", "customer", "", "no access to the searched field")
-		return page, domain.ForbiddenField("q")
+	if f.Search != nil {
+		if err := s.allowSearch(ctx, a, &f); err != nil {
+			return page, err
+		}
 	}
 	f.Scope, f.Skip = policy.RecordScope(a), hiddenClasses(a)
 	page, err = s.customers.ListCustomers(ctx, f)
@@ -205,14 +248,48 @@ func (s *Service) ListCustomers(ctx context.Context, f domain.CustomerFilter) (d
 		}
 	}
 	action := "customer.list"
-	if f.Name != "" {
-		action = "customer.search"
-		fields = mergeFields([]string{"name"}, fields)
+	if f.Search != nil {
+		action = domain.ActionCustomerSearch
+		fields = mergeFields(f.Search.Fields(), fields)
+		ids = nil
+		for _, c := range page.Items {
+			ids = append(ids, string(c.ID))
+		}
 	}
 	if err := s.recordRead(ctx, action, "customer", "", ids, fields); err != nil {
 		return domain.Page[*domain.Customer]{}, err
 	}
 	return page, nil
+}
+
+// allowSearch decides whether and how a may run f's search (see
+// ListCustomers), narrowing it to company names or taking a token from
+// the caller's masked-lookup budget.
+func (s *Service) allowSearch(ctx context.Context, a *domain.Actor, f *domain.CustomerFilter) error {
+	if a.System {
+		return nil
+	}
+	allowed, limited := a.Role.Lookup(domain.ClassContact)
+	if !allowed {
+		if !f.Search.OnlyCompanies() || f.Kind == domain.CustomerPerson {
+			s.recordDenied(ctx, domain.ActionCustomerSearch, "customer", "", "may not search contact data")
+			return &domain.Error{Code: domain.CodeForbidden, Field: "q",
+				Message: "your role may search company names only, not phone numbers, emails or the names of people"}
+		}
+		return nil
+	}
+	if !limited || f.Kind == domain.CustomerCompany && f.Search.OnlyCompanies() {
+		return nil // company names are public: no lookup budget
+	}
+	ok, wait, err := s.limiter.Take(ctx, "lookup:"+string(a.UserID), s.maskedLookup)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		s.recordDenied(ctx, domain.ActionCustomerSearch, "customer", "", "masked searches over the rate limit")
+		return domain.RateLimited(wait, "too many searches and lookups by values your role sees masked; try again later")
+	}
+	return nil
 }
 
 // hiddenClasses names the sealed field classes a may not see at all: the

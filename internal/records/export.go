@@ -32,7 +32,7 @@ func (s *Service) ExportCustomers(ctx context.Context, f domain.CustomerFilter, 
 		s.recordDenied(ctx, domain.ActionCustomerExport, "customer", "", "step-up required")
 		return 0, err
 	}
-	f.Name, f.Cursor, f.Limit = "", "", exportPage
+	f.Search, f.Cursor, f.Limit = nil, "", exportPage
 	f.Scope, f.Skip = policy.RecordScope(a), hiddenClasses(a)
 	n := 0
 	for {

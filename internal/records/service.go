@@ -85,11 +85,16 @@ type Deps struct {
 	Checker IntegrityChecker
 	// Limiter holds the rate limits shared by every node.
 	Limiter RateLimiter
+	// Duplicates answers duplicate checks (see duplicates.go).
+	Duplicates DuplicateStore
 }
 
 // RateLimiter takes a token from a bucket shared by every node.
 type RateLimiter interface {
 	Take(ctx context.Context, bucket string, r domain.Rate) (ok bool, retryAfter time.Duration, err error)
+	// Available reports whether the bucket holds a token, without taking
+	// it.
+	Available(ctx context.Context, bucket string, r domain.Rate) (ok bool, retryAfter time.Duration, err error)
 }
 
 // DefaultMaskedLookupRate bounds exact lookups by a value the caller sees
@@ -106,6 +111,9 @@ type Options struct {
 	// MaskedLookupRate bounds each user's exact lookups by a value their
 	// role sees masked (default DefaultMaskedLookupRate).
 	MaskedLookupRate domain.Rate
+	// DuplicateCheckRate bounds each user's duplicate answers (default
+	// DefaultDuplicateCheckRate).
+	DuplicateCheckRate domain.Rate
 }
 
 // Service implements the records use cases.
@@ -118,11 +126,14 @@ type Service struct {
 	shredder   Shredder
 	checker    IntegrityChecker
 	limiter    RateLimiter
+	duplicates DuplicateStore
 	now        func() time.Time
 	log        *slog.Logger
 	stepUp     time.Duration
 	// maskedLookup bounds lookups by values the caller sees masked.
 	maskedLookup domain.Rate
+	// duplicateRate bounds duplicate answers.
+	duplicateRate domain.Rate
 }
 
 // New returns the records service over d.
@@ -139,10 +150,14 @@ func New(d Deps, o Options) *Service {
 	if o.MaskedLookupRate == (domain.Rate{}) {
 		o.MaskedLookupRate = DefaultMaskedLookupRate
 	}
+	if o.DuplicateCheckRate == (domain.Rate{}) {
+		o.DuplicateCheckRate = DefaultDuplicateCheckRate
+	}
 	return &Service{
 		customers: d.Customers, activities: d.Activities, imports: d.Imports, directory: d.Directory,
-		audit: d.Audit, shredder: d.Shredder, checker: d.Checker, limiter: d.Limiter, now: o.Now, log: o.Log, stepUp: o.StepUpWindow,
-		maskedLookup: o.MaskedLookupRate,
+		audit: d.Audit, shredder: d.Shredder, checker: d.Checker, limiter: d.Limiter, duplicates: d.Duplicates,
+		now: o.Now, log: o.Log, stepUp: o.StepUpWindow,
+		maskedLookup: o.MaskedLookupRate, duplicateRate: o.DuplicateCheckRate,
 	}
 }
 
@@ -189,10 +204,12 @@ func (s *Service) require(ctx context.Context, fn domain.Function, action, targe
 
 // Which sealed field classes a customer read opens: all of them (to
 // change and re-seal a customer, or reveal one field), or none (a scope
-// check needs only the clear columns: owner, team, kind, region).
+// check needs only the clear columns: owner, team, kind, region; the
+// public class is skipped too, so a company's sealed name stays shut).
 var (
 	openAll  map[domain.FieldClass]bool
-	openNone = map[domain.FieldClass]bool{domain.ClassContact: true, domain.ClassIdentity: true, domain.ClassFinancial: true}
+	openNone = map[domain.FieldClass]bool{domain.ClassContact: true, domain.ClassIdentity: true, domain.ClassFinancial: true,
+		domain.ClassPublic: true}
 )
 
 // customerInScope loads a customer, opening its sealed fields except the

@@ -55,7 +55,7 @@ func (p *parentRow) ref() domain.ParentRef {
 // openParent returns the parent reference and the customer's data key. An
 // erased customer (or a destroyed key) yields a nil key and Erased set:
 // the record's sealed fields then read as empty.
-func (s *Activities) openParent(ctx context.Context, p *parentRow) (domain.ParentRef, *vault.Key, error) {
+func (s *DB) openParent(ctx context.Context, p *parentRow) (domain.ParentRef, *vault.Key, error) {
 	ref := p.ref()
 	if ref.Erased {
 		return ref, nil, nil
@@ -122,6 +122,17 @@ func (r sealedRecord) open(field string, ct []byte, dst *string) error {
 	}
 	*dst = v
 	return nil
+}
+
+// openEither reads a field stored in either form: the sealed one when
+// there is one, else the clear column written before the field was
+// sealed (kept until `custos data seal` moves it).
+func (r sealedRecord) openEither(field, clear string, ct []byte, dst *string) error {
+	if ct == nil {
+		*dst = clear
+		return nil
+	}
+	return r.open(field, ct, dst)
 }
 
 // scanner is a *sql.Row or *sql.Rows.
@@ -217,10 +228,11 @@ func listPage[T any](ctx context.Context, s *Activities, selectFrom string, w wh
 	return page, nil
 }
 
-// insertChild runs an INSERT of a child record with its audit events. A
-// reference that vanished since the service checked it (the customer or a
-// user deleted meanwhile) is a conflict.
-func (s *Activities) insertChild(ctx context.Context, what, query string, args []any, evs []*domain.AuditEvent) error {
+// insertChild runs an INSERT of a child record with its audit events and
+// any further steps of the same transaction (a follow-up of the customer).
+// A reference that vanished since the service checked it (the customer or
+// a user deleted meanwhile) is a conflict.
+func (s *Activities) insertChild(ctx context.Context, what, query string, args []any, evs []*domain.AuditEvent, also ...func(context.Context, *Tx) error) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		if _, err := tx.Exec(ctx, query, args...); err != nil {
 			if isForeignKeyViolation(err) {
@@ -228,14 +240,20 @@ func (s *Activities) insertChild(ctx context.Context, what, query string, args [
 			}
 			return fmt.Errorf("insert %s: %w", what, err)
 		}
+		for _, step := range also {
+			if err := step(ctx, tx); err != nil {
+				return err
+			}
+		}
 		return insertAudit(ctx, tx, evs...)
 	})
 }
 
 // updateChild runs an UPDATE of one child record guarded by its previous
 // state (the WHERE clause of query ends with the guard), with its audit
-// events. No row matched means someone else changed or deleted it first.
-func (s *Activities) updateChild(ctx context.Context, what, query string, args []any, evs []*domain.AuditEvent) error {
+// events and any further steps of the same transaction. No row matched
+// means someone else changed or deleted it first.
+func (s *Activities) updateChild(ctx context.Context, what, query string, args []any, evs []*domain.AuditEvent, also ...func(context.Context, *Tx) error) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.Exec(ctx, query, args...)
 		if err != nil {
@@ -246,6 +264,11 @@ func (s *Activities) updateChild(ctx context.Context, what, query string, args [
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return domain.Conflict("", "the %s was changed by someone else; reload and try again", what)
+		}
+		for _, step := range also {
+			if err := step(ctx, tx); err != nil {
+				return err
+			}
 		}
 		return insertAudit(ctx, tx, evs...)
 	})

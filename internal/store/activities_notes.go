@@ -53,7 +53,7 @@ func (s *Activities) CreateNote(ctx context.Context, n *domain.Note, evs ...*dom
 	rec := sealedRecord{key: key, table: tableNotes, id: n.ID}
 	return s.insertChild(ctx, "note", `INSERT INTO notes (id, customer_id, author_id, body_sealed, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?)`, []any{string(n.ID), string(n.CustomerID), nullString(n.AuthorID),
-		rec.seal(fBody, n.Body), n.CreatedAt.UnixMicro(), n.UpdatedAt.UnixMicro()}, evs)
+		rec.seal(fBody, n.Body), n.CreatedAt.UnixMicro(), n.UpdatedAt.UnixMicro()}, evs, followedUp(n.CustomerID, n.CreatedAt))
 }
 
 // GetNote returns a note with its body opened, or not found.
@@ -70,7 +70,7 @@ func (s *Activities) UpdateNote(ctx context.Context, n *domain.Note, prev time.T
 	}
 	rec := sealedRecord{key: key, table: tableNotes, id: n.ID}
 	return s.updateChild(ctx, "note", `UPDATE notes SET body_sealed = ?, updated_at = ? WHERE id = ? AND updated_at = ?`,
-		[]any{rec.seal(fBody, n.Body), n.UpdatedAt.UnixMicro(), string(n.ID), prev.UnixMicro()}, evs)
+		[]any{rec.seal(fBody, n.Body), n.UpdatedAt.UnixMicro(), string(n.ID), prev.UnixMicro()}, evs, followedUp(n.CustomerID, n.UpdatedAt))
 }
 
 // DeleteNote deletes a note with the audit events.

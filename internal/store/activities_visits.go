@@ -114,7 +114,7 @@ func (s *Activities) CreateVisit(ctx context.Context, v *domain.Visit, evs ...*d
 	args = append(args, v.CreatedAt.UnixMicro(), v.UpdatedAt.UnixMicro())
 	return s.insertChild(ctx, "visit", `INSERT INTO visits (id, customer_id, rep_id, planned_at, status, checkin_at,
 		checkin_loc_sealed, checkout_at, checkout_loc_sealed, notes_sealed, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args, evs)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args, evs, followedUp(v.CustomerID, v.CreatedAt))
 }
 
 // GetVisit returns a visit with its fields opened, or not found.
@@ -134,7 +134,7 @@ func (s *Activities) UpdateVisit(ctx context.Context, v *domain.Visit, prev time
 	args := append(visitArgs(rec, v), v.UpdatedAt.UnixMicro(), string(v.ID), prev.UnixMicro(), string(prevStatus))
 	return s.updateChild(ctx, "visit", `UPDATE visits SET rep_id = ?, planned_at = ?, status = ?, checkin_at = ?,
 		checkin_loc_sealed = ?, checkout_at = ?, checkout_loc_sealed = ?, notes_sealed = ?, updated_at = ?
-		WHERE id = ? AND updated_at = ? AND status = ?`, args, evs)
+		WHERE id = ? AND updated_at = ? AND status = ?`, args, evs, followedUp(v.CustomerID, v.UpdatedAt))
 }
 
 // DeleteVisit deletes a visit with the audit events.

@@ -112,3 +112,34 @@ func BenchmarkStoreCreateCustomer(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkStoreSearch measures partial searches of a page of 20 among
+// 5,000 customers, the last digits of a phone and a bigram of a name.
+func BenchmarkStoreSearch(b *testing.B) {
+	a, _, ins := seeded(b, 5000)
+	ctx := context.Background()
+	for _, kind := range []string{"suffix", "bigram"} {
+		b.Run(kind, func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				in := ins[i%len(ins)]
+				i++
+				q := in.Phone[len(in.Phone)-4:]
+				if kind == "bigram" {
+					r := []rune(in.Name)
+					if len(r) < 2 {
+						continue
+					}
+					q = string(r[:2])
+				}
+				s, err := domain.ParseSearch("q", q)
+				if err != nil || s == nil {
+					continue
+				}
+				if _, err := a.Store.Customers.ListCustomers(ctx, domain.CustomerFilter{Search: s, Limit: 20}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

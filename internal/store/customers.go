@@ -25,13 +25,13 @@ func (s *Customers) CreateCustomer(ctx context.Context, c *domain.Customer, evs 
 		if err := insertDataKey(ctx, tx, wk, now); err != nil {
 			return fmt.Errorf("insert data key: %w", err)
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO customers (id, kind, dek_id, name_public, name_sealed, phone_sealed,
+		_, err := tx.Exec(ctx, `INSERT INTO customers (id, kind, dek_id, name_sealed, phone_sealed,
 			email_sealed, street_sealed, id_type, id_number_sealed, tax_id_sealed, bank_account_sealed,
-			province, city, district, company, industry, status, owner_id, team_id, created_at, updated_at, version, tags)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
-			string(c.ID), string(c.Kind), string(wk.ID), sc.namePublic, sc.name, sc.phone,
+			province, city, district, company_sealed, industry, status, owner_id, team_id, created_at, updated_at, version, tags)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
+			string(c.ID), string(c.Kind), string(wk.ID), sc.name, sc.phone,
 			sc.email, sc.street, string(c.IDType), sc.idNumber, sc.taxID, sc.bankAccount,
-			c.Address.Province, c.Address.City, c.Address.District, c.Company, c.Industry, string(c.Status),
+			c.Address.Province, c.Address.City, c.Address.District, sc.company, c.Industry, string(c.Status),
 			nullString(c.OwnerID), nullString(c.TeamID), now, now, strings.Join(c.Tags, ","))
 		if err != nil {
 			if isForeignKeyViolation(err) {
@@ -88,34 +88,28 @@ func (s *Customers) UpdateCustomer(ctx context.Context, c *domain.Customer, chan
 	}
 	reindex := map[int]bool{}
 	for _, f := range changed {
-		switch f {
-		case "phone":
-			reindex[vault.IndexPhone.Code] = true
-		case "email":
-			reindex[vault.IndexEmail.Code] = true
-		case "id_number":
-			reindex[vault.IndexIDNumber.Code] = true
-		case "tax_id":
-			reindex[vault.IndexTaxID.Code] = true
-		case "name":
-			reindex[vault.IndexNameToken.Code] = true
+		for _, ix := range reindexOnChange[f] {
+			reindex[ix.Code] = true
 		}
 	}
-	tagsChanged := false
+	tagsChanged, ownerChanged := false, false
 	for _, f := range changed {
-		if f == "tags" {
+		switch f {
+		case "tags":
 			tagsChanged = true
+		case "owner_id":
+			ownerChanged = true
 		}
 	}
 	now := c.UpdatedAt.UnixMicro()
 	err = s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE customers SET name_public = ?, name_sealed = ?, phone_sealed = ?,
+		res, err := tx.Exec(ctx, `UPDATE customers SET name_public = NULL, name_sealed = ?, phone_sealed = ?,
 			email_sealed = ?, street_sealed = ?, id_type = ?, id_number_sealed = ?, tax_id_sealed = ?,
-			bank_account_sealed = ?, province = ?, city = ?, district = ?, company = ?, industry = ?,
+			bank_account_sealed = ?, province = ?, city = ?, district = ?, company = '', company_sealed = ?, industry = ?,
 			status = ?, owner_id = ?, team_id = ?, updated_at = ?, tags = ?, version = version + 1
 			WHERE id = ? AND version = ? AND erased_at IS NULL`,
-			sc.namePublic, sc.name, sc.phone, sc.email, sc.street, string(c.IDType), sc.idNumber, sc.taxID,
-			sc.bankAccount, c.Address.Province, c.Address.City, c.Address.District, c.Company, c.Industry,
+			sc.name, sc.phone, sc.email, sc.street, string(c.IDType), sc.idNumber, sc.taxID,
+			sc.bankAccount, c.Address.Province, c.Address.City, c.Address.District, sc.company, c.Industry,
 			string(c.Status), nullString(c.OwnerID), nullString(c.TeamID), now, strings.Join(c.Tags, ","), string(c.ID), c.Version)
 		if err != nil {
 			if isForeignKeyViolation(err) {
@@ -131,6 +125,12 @@ func (s *Customers) UpdateCustomer(ctx context.Context, c *domain.Customer, chan
 				return err
 			}
 			if err := insertTags(ctx, tx, c.ID, c.Tags); err != nil {
+				return err
+			}
+		}
+		if ownerChanged {
+			// A new owner starts a new quiet spell (see the pool).
+			if err := touchPoolClock(ctx, tx, c.ID, c.UpdatedAt); err != nil {
 				return err
 			}
 		}
@@ -154,6 +154,17 @@ func (s *Customers) UpdateCustomer(ctx context.Context, c *domain.Customer, chan
 		c.Version++
 	}
 	return err
+}
+
+// reindexOnChange names the blind indexes a changed field's entries live
+// in: an update rewrites those and leaves the others as they are.
+var reindexOnChange = map[string][]vault.IndexField{
+	"phone":     {vault.IndexPhone, vault.IndexPhoneSuffix},
+	"email":     {vault.IndexEmail, vault.IndexEmailLocal},
+	"id_number": {vault.IndexIDNumber},
+	"tax_id":    {vault.IndexTaxID},
+	"name":      {vault.IndexNameToken, vault.IndexNameGram, vault.IndexCompanyName},
+	"kind":      {vault.IndexCompanyName},
 }
 
 // CustomerDependents counts the deals and visits that reference a

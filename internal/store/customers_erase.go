@@ -14,8 +14,8 @@ import (
 // for puncturing, see PendingShreds), its sealed and identifying columns,
 // tags, blind indexes, contacts, notes and tasks are deleted, its visits
 // keep their times and status but lose their sealed locations and notes,
-// and its deals stay as they are, attached to a customer record that now
-// holds no personal data. evs are audited in the same transaction. An
+// and its deals keep their amount, stage and dates but lose their title,
+// attached to a customer record that now holds no personal data. evs are audited in the same transaction. An
 // erased customer cannot be erased again (conflict).
 func (s *Customers) EraseCustomer(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error {
 	now := s.now().UnixMicro()
@@ -37,7 +37,7 @@ func (s *Customers) EraseCustomer(ctx context.Context, id domain.ID, evs ...*dom
 		}
 		if _, err := tx.Exec(ctx, `UPDATE customers SET name_public = NULL, name_sealed = NULL, phone_sealed = NULL,
 			email_sealed = NULL, street_sealed = NULL, id_type = '', id_number_sealed = NULL, tax_id_sealed = NULL,
-			bank_account_sealed = NULL, district = '', company = '', tags = '', erased_at = ?, updated_at = ?, version = version + 1
+			bank_account_sealed = NULL, district = '', company = '', company_sealed = NULL, tags = '', erased_at = ?, updated_at = ?, version = version + 1
 			WHERE id = ?`, now, now, string(id)); err != nil {
 			return fmt.Errorf("erase customer: %w", err)
 		}
@@ -48,6 +48,7 @@ func (s *Customers) EraseCustomer(ctx context.Context, id domain.ID, evs ...*dom
 			`DELETE FROM notes WHERE customer_id = ?`,
 			`DELETE FROM tasks WHERE customer_id = ?`,
 			`UPDATE visits SET checkin_loc_sealed = NULL, checkout_loc_sealed = NULL, notes_sealed = NULL WHERE customer_id = ?`,
+			`UPDATE deals SET title = '', title_sealed = NULL WHERE customer_id = ?`,
 		} {
 			if _, err := tx.Exec(ctx, q, string(id)); err != nil {
 				return fmt.Errorf("erase customer: %w", err)

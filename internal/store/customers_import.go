@@ -47,9 +47,9 @@ func insertRows(ctx context.Context, tx *Tx, table string, cols []string, rows [
 	return nil
 }
 
-var customerInsertColumns = []string{"id", "kind", "dek_id", "name_public", "name_sealed", "phone_sealed",
+var customerInsertColumns = []string{"id", "kind", "dek_id", "name_sealed", "phone_sealed",
 	"email_sealed", "street_sealed", "id_type", "id_number_sealed", "tax_id_sealed", "bank_account_sealed",
-	"province", "city", "district", "company", "industry", "status", "owner_id", "team_id", "created_at",
+	"province", "city", "district", "company_sealed", "industry", "status", "owner_id", "team_id", "created_at",
 	"updated_at", "version", "tags", "import_id"}
 
 // InsertCustomers writes a batch of new customers of import importID
@@ -74,9 +74,9 @@ func (s *Customers) InsertCustomers(ctx context.Context, importID domain.ID, cus
 		c, sc := p.c, p.sc
 		now := c.CreatedAt.UnixMicro()
 		keys = append(keys, []any{string(p.wk.ID), p.wk.KEKVersion, p.wk.Wrapped, leafValue(p.wk.Leaf), now})
-		custs = append(custs, []any{string(c.ID), string(c.Kind), string(p.wk.ID), sc.namePublic, sc.name, sc.phone,
+		custs = append(custs, []any{string(c.ID), string(c.Kind), string(p.wk.ID), sc.name, sc.phone,
 			sc.email, sc.street, string(c.IDType), sc.idNumber, sc.taxID, sc.bankAccount,
-			c.Address.Province, c.Address.City, c.Address.District, c.Company, c.Industry, string(c.Status),
+			c.Address.Province, c.Address.City, c.Address.District, sc.company, c.Industry, string(c.Status),
 			nullString(c.OwnerID), nullString(c.TeamID), now, now, 1, strings.Join(c.Tags, ","), string(importID)})
 		for _, t := range c.Tags {
 			tags = append(tags, []any{string(c.ID), t})

@@ -22,9 +22,10 @@ type sealedTable struct {
 // data key, the customers first.
 var sealedTables = []sealedTable{
 	{"customer", tableCustomers,
-		[]string{"name_sealed", "phone_sealed", "email_sealed", "street_sealed", "id_number_sealed", "tax_id_sealed", "bank_account_sealed"},
-		[]string{fName, fPhone, fEmail, fStreet, fIDNumber, fTaxID, fBankAccount}},
-	{"contact", tableContacts, []string{"name_sealed", "phone_sealed", "email_sealed"}, []string{fName, fPhone, fEmail}},
+		[]string{"name_sealed", "phone_sealed", "email_sealed", "street_sealed", "id_number_sealed", "tax_id_sealed", "bank_account_sealed", "company_sealed"},
+		[]string{fName, fPhone, fEmail, fStreet, fIDNumber, fTaxID, fBankAccount, fCompany}},
+	{"contact", tableContacts, []string{"name_sealed", "phone_sealed", "email_sealed", "title_sealed"}, []string{fName, fPhone, fEmail, fTitle}},
+	{"deal", tableDeals, []string{"title_sealed"}, []string{fTitle}},
 	{"visit", "visits", []string{"checkin_loc_sealed", "checkout_loc_sealed", "notes_sealed"}, []string{fCheckInLoc, fCheckOutLoc, fNotes}},
 	{"note", "notes", []string{"body_sealed"}, []string{fBody}},
 	{"task", "tasks", []string{"title_sealed"}, []string{fTitle}},

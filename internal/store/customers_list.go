@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/custoscrm/custos/internal/domain"
-	"github.com/custoscrm/custos/internal/vault"
 )
 
 // scopeClause returns the SQL condition (on alias c) and arguments that
@@ -32,22 +31,15 @@ func scopeClause(sc domain.RecordScope) (string, []any) {
 	return "1 = 1", nil
 }
 
-// ListCustomers returns a page of customers matching f, newest first.
-func (s *Customers) ListCustomers(ctx context.Context, f domain.CustomerFilter) (domain.Page[*domain.Customer], error) {
-	var page domain.Page[*domain.Customer]
-	limit := f.Limit
-	if limit <= 0 || limit > domain.MaxPageSize {
-		limit = domain.DefaultPageSize
-	}
+// customerConds returns the SQL conditions (on alias c) and arguments of
+// f's scope and filters, q aside.
+func customerConds(f domain.CustomerFilter) ([]string, []any) {
 	where := []string{}
 	args := []any{}
 	sc, sargs := scopeClause(f.Scope)
 	where = append(where, sc)
 	args = append(args, sargs...)
 	if len(f.IDs) > 0 {
-		if len(f.IDs) > domain.MaxPageSize {
-			return page, domain.Invalid("ids", "at most %d customers at once", domain.MaxPageSize)
-		}
 		ph := make([]string, len(f.IDs))
 		for i, id := range f.IDs {
 			ph[i] = "?"
@@ -75,65 +67,47 @@ func (s *Customers) ListCustomers(ctx context.Context, f domain.CustomerFilter) 
 		where = append(where, "c.updated_at >= ?")
 		args = append(args, f.UpdatedSince.UnixMicro())
 	}
-	if f.Name != "" {
-		toks := domain.NameQueryTokens(f.Name)
-		if len(toks) == 0 {
-			return page, nil
-		}
-		v := s.index.Active()
-		ph := make([]string, len(toks))
-		for i, t := range toks {
-			h, err := s.index.Compute(v, vault.IndexNameToken, t)
-			if err != nil {
-				return page, err
-			}
-			ph[i] = "?"
-			args = append(args, h)
-		}
-		where = append(where, "c.id IN (SELECT customer_id FROM blind_index WHERE field = "+
-			fmt.Sprint(vault.IndexNameToken.Code)+" AND key_version = "+fmt.Sprint(v)+" AND hash IN ("+strings.Join(ph, ",")+"))")
+	return where, args
+}
+
+// pageLimit is f's page size: Limit within 1..MaxPageSize, else the
+// default.
+func pageLimit(f domain.CustomerFilter) int {
+	if f.Limit <= 0 || f.Limit > domain.MaxPageSize {
+		return domain.DefaultPageSize
 	}
-	cursor := f.Cursor
-	// Name search confirms matches by decrypting: blind-index buckets hold
-	// other names too. Keep reading until the page is full.
-	for {
-		qargs := append([]any(nil), args...)
-		qwhere := append([]string(nil), where...)
-		if cursor != "" {
-			qwhere = append(qwhere, "c.id < ?")
-			qargs = append(qargs, string(cursor))
-		}
-		qargs = append(qargs, limit+1)
-		batch, err := s.queryCustomers(ctx, f.Skip, `SELECT `+s.customerColumns()+`
-			FROM customers c
-			WHERE `+strings.Join(qwhere, " AND ")+` ORDER BY c.id DESC LIMIT ?`, qargs...)
-		if err != nil {
-			return page, fmt.Errorf("list customers: %w", err)
-		}
-		more := len(batch) > limit
-		if more {
-			batch = batch[:limit]
-		}
-		for _, c := range batch {
-			cursor = c.ID
-			if f.Name != "" && !domain.NameMatches(c.Name, f.Name) {
-				continue
-			}
-			page.Items = append(page.Items, c)
-			if len(page.Items) == limit {
-				break
-			}
-		}
-		if len(page.Items) == limit {
-			if more || cursor != batch[len(batch)-1].ID {
-				page.NextCursor = string(cursor)
-			}
-			return page, nil
-		}
-		if !more {
-			return page, nil
-		}
+	return f.Limit
+}
+
+// ListCustomers returns a page of customers matching f, newest first. A
+// search (f.Search) goes through the blind index (customers_search.go).
+func (s *Customers) ListCustomers(ctx context.Context, f domain.CustomerFilter) (domain.Page[*domain.Customer], error) {
+	var page domain.Page[*domain.Customer]
+	if len(f.IDs) > domain.MaxPageSize {
+		return page, domain.Invalid("ids", "at most %d customers at once", domain.MaxPageSize)
 	}
+	if f.Search != nil {
+		return s.searchCustomers(ctx, f)
+	}
+	limit := pageLimit(f)
+	where, args := customerConds(f)
+	if f.Cursor != "" {
+		where = append(where, "c.id < ?")
+		args = append(args, string(f.Cursor))
+	}
+	args = append(args, limit+1)
+	batch, err := s.queryCustomers(ctx, f.Skip, `SELECT `+s.customerColumns()+`
+		FROM customers c
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY c.id DESC LIMIT ?`, args...)
+	if err != nil {
+		return page, fmt.Errorf("list customers: %w", err)
+	}
+	if len(batch) > limit {
+		batch = batch[:limit]
+		page.NextCursor = string(batch[limit-1].ID)
+	}
+	page.Items = batch
+	return page, nil
 }
 
 // FindCustomers returns the customers in scope whose field equals value

@@ -25,15 +25,20 @@ const (
 	fIDNumber    = "id_number"
 	fTaxID       = "tax_id"
 	fBankAccount = "bank_account"
+	fCompany     = "company"
 )
 
 func (s *DB) customerColumns() string {
 	return `c.id, c.kind, c.dek_id, c.name_public, c.name_sealed,
 	c.phone_sealed, c.email_sealed, c.street_sealed, c.id_type, c.id_number_sealed, c.tax_id_sealed,
-	c.bank_account_sealed, c.province, c.city, c.district, c.company, c.industry, c.status,
+	c.bank_account_sealed, c.province, c.city, c.district, c.company, c.company_sealed, c.industry, c.status,
 	c.owner_id, c.team_id, c.erased_at, c.created_at, c.updated_at, c.version, c.tags`
 }
 
+// customerRow is a customers row as stored. A company's name and a
+// person's employer written before they were sealed are still in clear
+// (name_public, company) until `custos data seal` moves them: both forms
+// are read.
 type customerRow struct {
 	id, kind, dekID                             string
 	namePublic                                  sql.NullString
@@ -41,6 +46,7 @@ type customerRow struct {
 	idType                                      string
 	idNumber, taxID, bankAccount                []byte
 	province, city, district, company, industry string
+	companySealed                               []byte
 	status                                      string
 	ownerID, teamID                             sql.NullString
 	erasedAt, createdAt, updatedAt              sql.NullInt64
@@ -51,8 +57,38 @@ type customerRow struct {
 func (r *customerRow) dest() []any {
 	return []any{&r.id, &r.kind, &r.dekID, &r.namePublic, &r.name,
 		&r.phone, &r.email, &r.street, &r.idType, &r.idNumber, &r.taxID,
-		&r.bankAccount, &r.province, &r.city, &r.district, &r.company, &r.industry, &r.status,
+		&r.bankAccount, &r.province, &r.city, &r.district, &r.company, &r.companySealed, &r.industry, &r.status,
 		&r.ownerID, &r.teamID, &r.erasedAt, &r.createdAt, &r.updatedAt, &r.version, &r.tags}
+}
+
+// sealedColumn is one sealed column of a customers row with the class
+// that decides whether it is opened.
+type sealedColumn struct {
+	name  string
+	class domain.FieldClass
+	ct    []byte
+	dst   *string
+}
+
+// sealedColumns lists r's sealed columns for c. The name is contact data
+// for a person and public for a company (opened unless the public class
+// is skipped: openNone).
+func (r *customerRow) sealedColumns(c *domain.Customer) []sealedColumn {
+	cols := []sealedColumn{
+		{fPhone, domain.ClassContact, r.phone, &c.Phone},
+		{fEmail, domain.ClassContact, r.email, &c.Email},
+		{fStreet, domain.ClassContact, r.street, &c.Address.Street},
+		{fIDNumber, domain.ClassIdentity, r.idNumber, &c.IDNumber},
+		{fTaxID, domain.ClassFinancial, r.taxID, &c.TaxID},
+		{fBankAccount, domain.ClassFinancial, r.bankAccount, &c.BankAccount},
+	}
+	if !r.namePublic.Valid {
+		cols = append(cols, sealedColumn{fName, domain.CustomerNameField(c.Kind).Class, r.name, &c.Name})
+	}
+	if r.companySealed != nil {
+		cols = append(cols, sealedColumn{fCompany, domain.ClassPublic, r.companySealed, &c.Company})
+	}
+	return cols
 }
 
 // openCustomer decrypts a row into a customer, leaving the classes in skip
@@ -89,7 +125,15 @@ func (s *DB) openCustomer(ctx context.Context, r *customerRow, skip map[domain.F
 		c.Erased, c.IDType = true, ""
 		return c, nil
 	}
-	if skip[domain.ClassContact] && skip[domain.ClassIdentity] && skip[domain.ClassFinancial] {
+	cols := r.sealedColumns(c)
+	need := false
+	for _, f := range cols {
+		if !skip[f.class] && f.ct != nil {
+			need = true
+			break
+		}
+	}
+	if !need {
 		return c, nil // nothing sealed to open: the data key is not needed
 	}
 	key, err := s.dataKey(ctx, domain.ID(r.dekID))
@@ -103,41 +147,18 @@ func (s *DB) openCustomer(ctx context.Context, r *customerRow, skip map[domain.F
 	if err != nil {
 		return nil, fmt.Errorf("customer %s: %w", r.id, err)
 	}
-	open := func(field string, ct []byte) (string, error) {
-		v, err := key.Open(vault.Place{Table: tableCustomers, Record: c.ID, Field: field}, ct)
-		if err != nil {
-			return "", fmt.Errorf("customer %s field %s: %w", r.id, field, err)
-		}
-		return v, nil
-	}
-	for _, f := range [...]struct {
-		name  string
-		class domain.FieldClass
-		ct    []byte
-		dst   *string
-	}{
-		{fPhone, domain.ClassContact, r.phone, &c.Phone},
-		{fEmail, domain.ClassContact, r.email, &c.Email},
-		{fStreet, domain.ClassContact, r.street, &c.Address.Street},
-		{fIDNumber, domain.ClassIdentity, r.idNumber, &c.IDNumber},
-		{fTaxID, domain.ClassFinancial, r.taxID, &c.TaxID},
-		{fBankAccount, domain.ClassFinancial, r.bankAccount, &c.BankAccount},
-	} {
+	for _, f := range cols {
 		if skip[f.class] {
 			continue
 		}
-		if *f.dst, err = open(f.name, f.ct); errors.Is(err, vault.ErrOpen) {
+		v, err := key.Open(vault.Place{Table: tableCustomers, Record: c.ID, Field: f.name}, f.ct)
+		if errors.Is(err, vault.ErrOpen) {
 			return unreadableCustomer(c, domain.UnreadableField), nil
-		} else if err != nil {
-			return nil, err
 		}
-	}
-	if !r.namePublic.Valid && !skip[domain.ClassContact] {
-		if c.Name, err = open(fName, r.name); errors.Is(err, vault.ErrOpen) {
-			return unreadableCustomer(c, domain.UnreadableField), nil
-		} else if err != nil {
-			return nil, err
+		if err != nil {
+			return nil, fmt.Errorf("customer %s field %s: %w", r.id, f.name, err)
 		}
+		*f.dst = v
 	}
 	return c, nil
 }
@@ -152,31 +173,29 @@ func unreadableCustomer(c *domain.Customer, why domain.UnreadableReason) *domain
 	}
 }
 
-// sealedCustomer holds a customer's column values ready for SQL.
+// sealedCustomer holds a customer's column values ready for SQL. Every
+// name (a person's or a company's) and the employer are sealed; the clear
+// columns name_public and company are written empty.
 type sealedCustomer struct {
-	namePublic                   any
 	name, phone, email, street   []byte
 	idNumber, taxID, bankAccount []byte
+	company                      []byte
 }
 
 func sealCustomer(key *vault.Key, c *domain.Customer) sealedCustomer {
 	p := func(field string) vault.Place {
 		return vault.Place{Table: tableCustomers, Record: c.ID, Field: field}
 	}
-	sc := sealedCustomer{
+	return sealedCustomer{
+		name:        key.Seal(p(fName), c.Name),
 		phone:       key.Seal(p(fPhone), c.Phone),
 		email:       key.Seal(p(fEmail), c.Email),
 		street:      key.Seal(p(fStreet), c.Address.Street),
 		idNumber:    key.Seal(p(fIDNumber), c.IDNumber),
 		taxID:       key.Seal(p(fTaxID), c.TaxID),
 		bankAccount: key.Seal(p(fBankAccount), c.BankAccount),
+		company:     key.Seal(p(fCompany), c.Company),
 	}
-	if c.Kind == domain.CustomerCompany {
-		sc.namePublic = c.Name
-	} else {
-		sc.name = key.Seal(p(fName), c.Name)
-	}
-	return sc
 }
 
 // lookupIndex is the blind index of each exact-lookup field.
@@ -227,22 +246,22 @@ func (s *DB) customerIndexEntries(c *domain.Customer) ([]indexEntry, error) {
 	return out, nil
 }
 
+// searchIndex is the blind index of each partial-search token kind.
+var searchIndex = map[domain.SearchIndex]vault.IndexField{
+	domain.SearchSurname:     vault.IndexNameToken,
+	domain.SearchNameGram:    vault.IndexNameGram,
+	domain.SearchPhoneSuffix: vault.IndexPhoneSuffix,
+	domain.SearchEmailLocal:  vault.IndexEmailLocal,
+}
+
 // customerIndexEntriesFor computes the blind-index rows of c under the
-// given index key versions.
+// given index key versions: its identifiers and its partial-search tokens
+// (domain.CustomerSearchTokens). Two tokens whose truncated tags collide
+// yield one row.
 func (s *DB) customerIndexEntriesFor(c *domain.Customer, versions []int) ([]indexEntry, error) {
 	var out []indexEntry
+	toks := domain.CustomerSearchTokens(c)
 	for _, v := range versions {
-		add := func(f vault.IndexField, value string) error {
-			if value == "" {
-				return nil
-			}
-			h, err := s.index.Compute(v, f, value)
-			if err != nil {
-				return err
-			}
-			out = append(out, indexEntry{field: f, version: v, hash: h})
-			return nil
-		}
 		for _, kv := range []struct {
 			f vault.IndexField
 			v string
@@ -252,23 +271,46 @@ func (s *DB) customerIndexEntriesFor(c *domain.Customer, versions []int) ([]inde
 			{vault.IndexIDNumber, c.IDNumber},
 			{vault.IndexTaxID, c.TaxID},
 		} {
-			if err := add(kv.f, kv.v); err != nil {
-				return nil, err
+			if kv.v == "" {
+				continue
 			}
-		}
-		seen := map[string]bool{}
-		for _, tok := range domain.NameTokens(c.Name) {
-			h, err := s.index.Compute(v, vault.IndexNameToken, tok)
+			h, err := s.index.Compute(v, kv.f, kv.v)
 			if err != nil {
 				return nil, err
 			}
-			if !seen[string(h)] {
-				seen[string(h)] = true
-				out = append(out, indexEntry{field: vault.IndexNameToken, version: v, hash: h})
+			out = append(out, indexEntry{field: kv.f, version: v, hash: h})
+		}
+		if key := domain.CompanyNameKey(c.Name); c.Kind == domain.CustomerCompany && key != "" {
+			h, err := s.index.Compute(v, vault.IndexCompanyName, key)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, indexEntry{field: vault.IndexCompanyName, version: v, hash: h})
+		}
+		seen := map[[2]uint32]bool{}
+		for _, t := range toks {
+			f := searchIndex[t.Index]
+			h, err := s.index.Compute(v, f, t.Token)
+			if err != nil {
+				return nil, err
+			}
+			k := [2]uint32{uint32(f.Code), tagKey(h)} //nolint:gosec // small field codes
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, indexEntry{field: f, version: v, hash: h})
 			}
 		}
 	}
 	return out, nil
+}
+
+// tagKey packs a truncated tag (at most 4 bytes) into a map key.
+func tagKey(h []byte) uint32 {
+	var k uint32
+	for _, b := range h {
+		k = k<<8 | uint32(b)
+	}
+	return k | uint32(len(h))<<28 //nolint:gosec // len ≤ 4
 }
 
 // insertIndexEntries writes blind-index rows. A unique field whose value

@@ -23,7 +23,11 @@ type Migration struct {
 }
 
 // Migrations returns the embedded migrations for a dialect, in order. File
-// names are NNNN_name.sql; both dialects carry the same versions.
+// names are NNNN_name.sql; both dialects carry the same versions. Versions
+// ascend without repeats but need not be contiguous: each one not yet
+// recorded in schema_migrations is applied, so a version numbered below
+// one already applied (changes developed side by side, each with its
+// number) still runs once it ships.
 func Migrations(d Dialect) ([]Migration, error) {
 	dir := path.Join("migrations", d.String())
 	entries, err := fs.ReadDir(migrationFS, dir)
@@ -51,9 +55,9 @@ func Migrations(d Dialect) ([]Migration, error) {
 		ms = append(ms, Migration{Version: v, Name: rest, SQL: string(b)})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
-	for i := range ms {
-		if ms[i].Version != i+1 {
-			return nil, fmt.Errorf("migrations for %s: version %d missing", d, i+1)
+	for i := 1; i < len(ms); i++ {
+		if ms[i].Version == ms[i-1].Version {
+			return nil, fmt.Errorf("migrations for %s: version %d twice (%s, %s)", d, ms[i].Version, ms[i-1].Name, ms[i].Name)
 		}
 	}
 	return ms, nil
@@ -75,8 +79,12 @@ func (s *DB) migrate(ctx context.Context) error {
 	)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
+	latest := 0
+	if len(ms) > 0 {
+		latest = ms[len(ms)-1].Version
+	}
 	for _, m := range ms {
-		if err := s.applyMigration(ctx, m, len(ms)); err != nil {
+		if err := s.applyMigration(ctx, m, latest); err != nil {
 			return err
 		}
 	}
@@ -101,7 +109,11 @@ func (s *DB) applyMigration(ctx context.Context, m Migration, latest int) error 
 	if newest.Valid && int(newest.Int64) > latest {
 		return fmt.Errorf("the database schema is at version %d, newer than this binary knows (%d); upgrade Custos", newest.Int64, latest)
 	}
-	if newest.Valid && int(newest.Int64) >= m.Version {
+	var applied int
+	if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), m.Version).Scan(&applied); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if applied > 0 {
 		return nil
 	}
 	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {

@@ -49,3 +49,9 @@ func HoldPoolConnections(t interface {
 		t.Cleanup(func() { _ = tx.Rollback() })
 	}
 }
+
+// ApplyMigration applies one migration as Open does, for tests of the
+// version rules.
+func ApplyMigration(s *Store, m Migration, latest int) error {
+	return s.applyMigration(context.Background(), m, latest)
+}

@@ -74,7 +74,7 @@ func TestMigrationMovesIdentifierUniquenessIntoTheKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer st.Close()
-		if v, err := st.SchemaVersion(ctx); err != nil || v != len(ms) {
+		if v, err := st.SchemaVersion(ctx); err != nil || v != ms[len(ms)-1].Version {
 			t.Fatalf("schema version %d, %v", v, err)
 		}
 		var n int

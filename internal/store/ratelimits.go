@@ -52,3 +52,27 @@ func (s *RateLimits) Take(ctx context.Context, bucket string, r domain.Rate) (ok
 	})
 	return ok, retryAfter, err
 }
+
+// Available reports whether bucket holds a token now, without taking it,
+// and when not, how long until it will. A bucket never drawn from is
+// full.
+func (s *RateLimits) Available(ctx context.Context, bucket string, r domain.Rate) (ok bool, retryAfter time.Duration, err error) {
+	if r.Burst <= 0 || r.PerSecond() <= 0 {
+		return false, time.Hour, nil
+	}
+	var tokens float64
+	var updated int64
+	err = s.queryRow(ctx, `SELECT tokens, updated_at FROM rate_limits WHERE bucket = ?`, bucket).Scan(&tokens, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return true, 0, nil
+	}
+	if err != nil {
+		return false, 0, err
+	}
+	elapsed := max(0, s.now().Sub(time.UnixMicro(updated)).Seconds())
+	tokens = min(float64(r.Burst), tokens+elapsed*r.PerSecond())
+	if tokens >= 1 {
+		return true, 0, nil
+	}
+	return false, time.Duration(math.Ceil((1-tokens)/r.PerSecond()*1e3)) * time.Millisecond, nil
+}

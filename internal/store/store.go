@@ -22,6 +22,11 @@
 //	DataKeys    data keys: bulk insert, erasure punctures   (datakeys.go)
 //	Leases      leases that serialize background jobs       (leases.go)
 //	RateLimits  token buckets shared by every node          (ratelimits.go)
+//	Sealing     sealing values stored in clear by earlier   (sealing.go)
+//	            versions, with its progress
+//	Pool        the customer pool: moves, settings, the automatic return,
+//	            transfer requests                            (pool*.go)
+//	Notifications  per-user notification inboxes             (notifications.go)
 package store
 
 // Store is an open database with its capability stores.
@@ -38,6 +43,10 @@ type Store struct {
 	DataKeys   *DataKeys
 	Leases     *Leases
 	RateLimits *RateLimits
+	Sealing    *Sealing
+	Pool       *Pool
+	// Notifications holds each user's notification inbox.
+	Notifications *Notifications
 }
 
 // Customers stores customers with their sealed fields and blind indexes,
@@ -82,6 +91,20 @@ type Leases struct{ *DB }
 // RateLimits stores token buckets every node draws from.
 type RateLimits struct{ *DB }
 
+// Sealing moves values stored in clear before their field was sealed into
+// sealed form, writes the search entries of customers stored before they
+// existed, and records the progress of that work (custos data seal).
+type Sealing struct{ *DB }
+
+// Pool stores the customer pool: who owns what and how it moved (claims,
+// assignments, releases, reclaims, returns), each team's pool settings,
+// the quiet spell of every owned customer, and the references duplicate
+// checks hand out for transfer requests.
+type Pool struct{ *DB }
+
+// Notifications stores each user's notification inbox.
+type Notifications struct{ *DB }
+
 func newStore(db *DB) *Store {
 	return &Store{
 		DB:         db,
@@ -96,5 +119,9 @@ func newStore(db *DB) *Store {
 		DataKeys:   &DataKeys{db},
 		Leases:     &Leases{db},
 		RateLimits: &RateLimits{db},
+		Sealing:    &Sealing{db},
+		Pool:       &Pool{db},
+
+		Notifications: &Notifications{db},
 	}
 }

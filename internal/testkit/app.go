@@ -239,6 +239,7 @@ func (a *TestApp) RecordsWithAuditor(aud domain.Auditor) *records.Service {
 		Shredder:   a.Keys,
 		Checker:    a.Store.Customers,
 		Limiter:    a.Store.RateLimits,
+		Duplicates: a.Store.Customers,
 	}, records.Options{Log: a.Log})
 }
 

@@ -2,6 +2,7 @@ package testkit
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -281,4 +282,26 @@ func (b *Browser) VirtualAuthenticator() {
 			}})
 		return err
 	}))
+}
+
+// Submit submits the form matching the CSS selector as its first submit
+// button would, and waits until the page it leads to has loaded. Waiting
+// for the next document, rather than for an element of it, keeps a step
+// from reading a node of the page being replaced.
+func (b *Browser) Submit(formCSS string) {
+	b.t.Helper()
+	origin := Eval[float64](b, "performance.timeOrigin")
+	sel, _ := json.Marshal(formCSS)
+	Eval[bool](b, "(() => { const f = document.querySelector("+string(sel)+"); if (!f) throw new Error('no form '+"+string(sel)+"); f.requestSubmit(); return true })()")
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(b.Ctx, 5*time.Second)
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[[]any]("[performance.timeOrigin, document.readyState]"))
+		cancel()
+		if err == nil && len(v) == 2 && v[0] != origin && v[1] == "complete" {
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	b.t.Fatalf("browser: submitting %s led to no new page within 30 s", formCSS)
 }

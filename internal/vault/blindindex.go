@@ -25,15 +25,28 @@ type IndexField struct {
 
 // Blind-indexed fields. Identifiers keep 16 bytes: they are unique, so
 // there is nothing to hide among and a longer tag only prevents false
-// matches. Name tokens keep 2 bytes (65,536 buckets): many names share a
-// bucket, so the index alone does not tell which customers share a rare
-// name; matches are confirmed by decrypting.
+// matches. Partial-search tokens keep 2 bytes (65,536 buckets): many
+// tokens share a bucket, so the index alone does not tell which customers
+// share a rare name, word or number; matches are confirmed by decrypting.
+// Each field has its own key: a phone suffix and a name bigram with the
+// same text have unrelated tags.
 var (
 	IndexPhone     = IndexField{Code: 1, Name: "phone", Length: 16, Unique: true}
 	IndexEmail     = IndexField{Code: 2, Name: "email", Length: 16, Unique: true}
 	IndexIDNumber  = IndexField{Code: 3, Name: "id_number", Length: 16, Unique: true}
 	IndexTaxID     = IndexField{Code: 4, Name: "tax_id", Length: 16, Unique: true}
-	IndexNameToken = IndexField{Code: 5, Name: "name_token", Length: 2}
+	IndexNameToken = IndexField{Code: 5, Name: "name_token", Length: 2} // Chinese surnames
+	// IndexPhoneSuffix holds the last 4 and last 6 digits of a phone.
+	IndexPhoneSuffix = IndexField{Code: 6, Name: "phone_suffix", Length: 2}
+	// IndexNameGram holds bigrams of CJK names and prefixes of words.
+	IndexNameGram = IndexField{Code: 7, Name: "name_gram", Length: 2}
+	// IndexEmailLocal holds the local part of an email address.
+	IndexEmailLocal = IndexField{Code: 8, Name: "email_local", Length: 2}
+	// IndexCompanyName holds the folded name of each company customer
+	// (domain.CompanyNameKey), for duplicate checks: not unique (names
+	// are not identifiers, and older records may share one), and kept
+	// long, because a match must not depend on decrypting candidates.
+	IndexCompanyName = IndexField{Code: 9, Name: "company_name", Length: 16}
 )
 
 // IndexKeyName is the name a blind-index root key of version v is wrapped
@@ -41,7 +54,8 @@ var (
 func IndexKeyName(v int) string { return "blind-index-root/" + strconv.Itoa(v) }
 
 // IndexFields lists every blind-indexed field.
-var IndexFields = []IndexField{IndexPhone, IndexEmail, IndexIDNumber, IndexTaxID, IndexNameToken}
+var IndexFields = []IndexField{IndexPhone, IndexEmail, IndexIDNumber, IndexTaxID, IndexNameToken,
+	IndexPhoneSuffix, IndexNameGram, IndexEmailLocal, IndexCompanyName}
 
 // BlindIndex computes blind indexes: HMAC-SHA256 over the normalized value
 // with a key derived per field (HKDF-SHA256) from a versioned index root

@@ -23,9 +23,9 @@ func TestBrowserSignInOnAPhone(t *testing.T) {
 	b.Do(
 		chromedp.SendKeys(chromedp.ID("email"), "rep@x.example.com"),
 		chromedp.SendKeys(chromedp.ID("password"), testkit.PasswordFor("rep@x.example.com")),
-		chromedp.Click(chromedp.CSS("form.stack button[type=submit]")),
-		chromedp.WaitVisible(chromedp.ID("visits")),
 	)
+	b.Submit("form.stack")
+	b.Do(chromedp.WaitVisible(chromedp.ID("visits")))
 	if got := b.Text("h1"); got == "" {
 		t.Fatal("no heading on the day page")
 	}

@@ -51,13 +51,13 @@ func TestBrowserTOTP(t *testing.T) {
 	if len(recovery) != 10 {
 		t.Fatalf("%d recovery codes shown", len(recovery))
 	}
-	b.Do(chromedp.Click(chromedp.CSS("form.signout button")), chromedp.WaitVisible(chromedp.ID("email")))
+	b.Submit("form.signout")
 
 	signIn := func() {
 		b.Do(chromedp.SendKeys(chromedp.ID("email"), "sales_rep@x.example.com"),
-			chromedp.SendKeys(chromedp.ID("password"), testkit.PasswordFor("sales_rep@x.example.com")),
-			chromedp.Click(chromedp.CSS("form.stack button[type=submit]")),
-			chromedp.WaitVisible(chromedp.ID("totp")))
+			chromedp.SendKeys(chromedp.ID("password"), testkit.PasswordFor("sales_rep@x.example.com")))
+		b.Submit("form.stack")
+		b.Do(chromedp.WaitVisible(chromedp.ID("totp")))
 	}
 	signIn()
 	b.Shot("login-mfa-phone-en")
@@ -65,7 +65,7 @@ func TestBrowserTOTP(t *testing.T) {
 	b.Do(chromedp.SendKeys(chromedp.ID("totp"), testkit.TOTPCode(t, secret, clock.Now())),
 		chromedp.Click(chromedp.CSS(`input[value="totp"] ~ button`)),
 		chromedp.WaitVisible(chromedp.ID("visits")))
-	b.Do(chromedp.Click(chromedp.CSS("form.signout button")), chromedp.WaitVisible(chromedp.ID("email")))
+	b.Submit("form.signout")
 	signIn()
 	b.Do(chromedp.Click(chromedp.CSS("details summary")),
 		chromedp.SendKeys(chromedp.ID("recovery"), recovery[0]),
@@ -91,11 +91,11 @@ func TestBrowserPasskey(t *testing.T) {
 	if got := b.Text("ul.list li strong"); got != "work phone" {
 		t.Fatalf("passkey list: %q", got)
 	}
-	b.Do(chromedp.Click(chromedp.CSS("form.signout button")), chromedp.WaitVisible(chromedp.ID("email")),
-		chromedp.SendKeys(chromedp.ID("email"), "sales_rep@x.example.com"),
-		chromedp.SendKeys(chromedp.ID("password"), testkit.PasswordFor("sales_rep@x.example.com")),
-		chromedp.Click(chromedp.CSS("form.stack button[type=submit]")),
-		chromedp.WaitVisible(chromedp.ID("passkey-form")),
+	b.Submit("form.signout")
+	b.Do(chromedp.SendKeys(chromedp.ID("email"), "sales_rep@x.example.com"),
+		chromedp.SendKeys(chromedp.ID("password"), testkit.PasswordFor("sales_rep@x.example.com")))
+	b.Submit("form.stack")
+	b.Do(chromedp.WaitVisible(chromedp.ID("passkey-form")),
 		chromedp.Click(chromedp.CSS("#passkey-form button")),
 		chromedp.WaitVisible(chromedp.ID("visits")))
 	b.NoProblems()

@@ -3,7 +3,6 @@ package webui
 import (
 	"net/http"
 	"strings"
-	"unicode"
 
 	"github.com/custoscrm/custos/internal/domain"
 )
@@ -78,32 +77,15 @@ func (u *UI) search(rq *request, q string) ([]*domain.Customer, error) {
 	if q == "" || len(q) > 200 {
 		return nil, domain.Invalid("q", "enter a name, a phone number or an email")
 	}
-	switch {
-	case strings.Contains(q, "@"):
-		return u.records.FindCustomers(rq.ctx, domain.LookupEmail, q)
-	case looksLikePhone(q):
-		return u.records.FindCustomers(rq.ctx, domain.LookupPhone, q)
-	}
-	name, err := domain.NormalizeName("q", q)
+	search, err := domain.ParseSearch("q", q)
 	if err != nil {
 		return nil, err
 	}
-	page, err := u.records.ListCustomers(rq.ctx, domain.CustomerFilter{Name: name, Limit: 50})
-	return page.Items, err
-}
-
-func looksLikePhone(q string) bool {
-	digits := 0
-	for _, r := range q {
-		switch {
-		case unicode.IsDigit(r):
-			digits++
-		case r == '+' || r == ' ' || r == '-' || r == '(' || r == ')':
-		default:
-			return false
-		}
+	if search == nil {
+		return nil, domain.Invalid("q", "enter a name, a phone number or an email")
 	}
-	return digits >= 3
+	page, err := u.records.ListCustomers(rq.ctx, domain.CustomerFilter{Search: search, Limit: 50})
+	return page.Items, err
 }
 
 // statusOf is the HTTP status of a page answering an error code.

@@ -126,9 +126,8 @@ func signInBrowser(t *testing.T, b *testkit.Browser, base, role string) {
 		chromedp.WaitVisible(chromedp.ID("email")),
 		chromedp.SendKeys(chromedp.ID("email"), email),
 		chromedp.SendKeys(chromedp.ID("password"), pw),
-		chromedp.Click(chromedp.CSS("form.stack button[type=submit]")),
-		chromedp.WaitNotPresent(chromedp.ID("password")),
 	)
+	b.Submit("form.stack")
 }
 
 // TestTour visits every page at a phone's and a desktop's width, in
@@ -149,7 +148,7 @@ func TestTour(t *testing.T) {
 				for _, st := range tour {
 					if st.role != signed {
 						if signed != "" {
-							b.Do(chromedp.Click(chromedp.CSS("form.signout button")), chromedp.WaitVisible(chromedp.ID("email")))
+							b.Submit("form.signout")
 						}
 						if st.role != "" {
 							signInBrowser(t, b, base, st.role)

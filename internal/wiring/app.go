@@ -16,10 +16,13 @@ import (
 	"github.com/custoscrm/custos/internal/demo"
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/identity"
+	"github.com/custoscrm/custos/internal/inbox"
+	"github.com/custoscrm/custos/internal/jobs"
 	"github.com/custoscrm/custos/internal/jsonapi"
 	"github.com/custoscrm/custos/internal/keylifecycle"
 	"github.com/custoscrm/custos/internal/masterkey"
 	"github.com/custoscrm/custos/internal/policy"
+	"github.com/custoscrm/custos/internal/pool"
 	"github.com/custoscrm/custos/internal/records"
 	"github.com/custoscrm/custos/internal/store"
 	"github.com/custoscrm/custos/internal/vault"
@@ -42,6 +45,11 @@ type App struct {
 	Roles    map[string]*domain.Role
 	// Keys runs key rotation, erasure punctures and the key refresh.
 	Keys *keylifecycle.Service
+	// Pool is the customer pool; Inbox the users' notifications.
+	Pool  *pool.Service
+	Inbox *inbox.Service
+	// Jobs runs background jobs one node at a time (Start starts them).
+	Jobs *jobs.Runner
 
 	stopKeys func()
 	// AuditSigner signs checkpoints, AuditSequencer integrates events into
@@ -121,6 +129,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if err := a.Store.IndexKeys.LoadIndexKeys(ctx, kr.Active()); err != nil {
 		return nil, err
 	}
+	if err := a.Store.Customers.RunBackfills(ctx); err != nil {
+		return nil, err
+	}
 	active, err := a.Store.MasterKeys.ActiveMasterVersion(ctx)
 	if err != nil {
 		return nil, err
@@ -166,7 +177,17 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		Shredder:   a.Keys,
 		Checker:    a.Store.Customers,
 		Limiter:    a.Store.RateLimits,
-	}, records.Options{Now: opts.Now, Log: log, StepUpWindow: stepUp, MaskedLookupRate: maskedLookupRate(cfg)})
+		Duplicates: a.Store.Customers,
+	}, records.Options{Now: opts.Now, Log: log, StepUpWindow: stepUp, MaskedLookupRate: maskedLookupRate(cfg),
+		DuplicateCheckRate: duplicateCheckRate(cfg)})
+	a.Pool = pool.New(pool.Deps{
+		Pool:      a.Store.Pool,
+		Customers: a.Store.Customers,
+		Directory: a.Store.Users,
+		Audit:     a.Audit,
+	}, pool.Options{Now: opts.Now, Log: log})
+	a.Inbox = inbox.New(inbox.Deps{Notifications: a.Store.Notifications}, inbox.Options{Now: opts.Now})
+	a.Jobs = jobs.New(jobs.Deps{Leases: a.Store.Leases}, jobs.Options{Log: log})
 	a.Identity, err = identity.New(identity.Deps{
 		Users:    a.Store.Users,
 		Sessions: a.Store.Sessions,
@@ -182,7 +203,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if err != nil {
 		return nil, err
 	}
-	a.API = jsonapi.New(a.Records, a.Identity, a.AuditService, log)
+	a.API = jsonapi.New(jsonapi.Services{Records: a.Records, Identity: a.Identity, Audit: a.AuditService,
+		Pool: a.Pool, Inbox: a.Inbox}, log)
 	if a.UI, err = webui.New(webui.Deps{Records: a.Records, Identity: a.Identity, Audit: a.AuditService},
 		webui.Options{Log: log, Now: opts.Now}); err != nil {
 		return nil, err
@@ -199,6 +221,25 @@ func maskedLookupRate(cfg config.Config) domain.Rate {
 		return records.DefaultMaskedLookupRate
 	}
 	return domain.Rate{Events: n, Per: time.Hour, Burst: min(n, 20)}
+}
+
+// duplicateCheckRate is the configured bound on duplicate answers: the
+// hourly number, at most 10 at once.
+func duplicateCheckRate(cfg config.Config) domain.Rate {
+	n := cfg.DuplicateChecksPerHour
+	if n <= 0 {
+		return records.DefaultDuplicateCheckRate
+	}
+	return domain.Rate{Events: n, Per: time.Hour, Burst: min(n, 10)}
+}
+
+// PoolReturnJob is the pool's automatic return as a job: every
+// --pool-return-interval, on one node at a time, as the system.
+func (a *App) PoolReturnJob() jobs.Job {
+	return jobs.Job{Lease: domain.LeasePoolReturn, Every: a.Config.PoolReturnInterval, Run: func(ctx context.Context) error {
+		_, err := a.Pool.ReturnDue(a.SystemContext(ctx))
+		return err
+	}}
 }
 
 // Handler returns the HTTP handler for everything Custos serves besides
@@ -218,6 +259,9 @@ func (a *App) SystemContext(ctx context.Context) context.Context {
 // Close flushes the audit log and closes the store and key provider.
 func (a *App) Close() error {
 	var errs []error
+	if a.Jobs != nil {
+		a.Jobs.Stop()
+	}
 	if a.stopKeys != nil {
 		a.stopKeys()
 	}

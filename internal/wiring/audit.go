@@ -32,7 +32,8 @@ func (a *App) sequencerOptions(now func() time.Time) audit.SequencerOptions {
 
 // Start checks the audit log against its last anchored checkpoint and
 // starts the background work of a serving node: the audit sequencer (and,
-// on the node elected to sequence, SIEM shipping). A log that is not
+// on the node elected to sequence, SIEM shipping) and the background jobs
+// (the pool's automatic return, one node at a time). A log that is not
 // consistent with what was anchored is an error: the node must not serve.
 func (a *App) Start(ctx context.Context) error {
 	if a.Config.AuditAnchorFile != "" {
@@ -55,6 +56,7 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	a.AuditSequencer.Start()
 	a.started = true
+	a.Jobs.Start(ctx, a.PoolReturnJob())
 	return nil
 }
 

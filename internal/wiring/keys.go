@@ -93,6 +93,7 @@ func (a *App) startKeys(ctx context.Context, now func() time.Time) {
 		DataKeys:   a.Store.DataKeys,
 		Leases:     a.Store.Leases,
 		Customers:  a.Store.Customers,
+		Sealing:    a.Store.Sealing,
 		Keyring:    a.Keyring,
 		Vault:      a.Vault,
 		Index:      a.Index,
