@@ -30,7 +30,7 @@ func TestBrowserRepDay(t *testing.T) {
 	s := testkit.Serve(t, a)
 	base := strings.Replace(s.URL, "127.0.0.1", "localhost", 1)
 	b := testkit.NewBrowser(t, 360, 740)
-	b.Expect("status of 400 () (" + base + "/customers/" + string(c.ID) + "/deals)")
+	b.Expect("status of 400 () (" + base + "/customers/" + string(c.ID) + "/deals#add-deal)")
 	lat, lng, acc := 31.2304, 121.4737, 15.0
 	setGeolocationPermission(t, b, base, browser.PermissionSettingGranted)
 	b.Do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
@@ -46,9 +46,9 @@ func TestBrowserRepDay(t *testing.T) {
 		chromedp.Navigate(base+"/customers"),
 		chromedp.WaitVisible(chromedp.ID("q")),
 		chromedp.SendKeys(chromedp.ID("q"), "138 1234 5678"),
-		chromedp.Click(chromedp.CSS("form.search button")),
-		chromedp.WaitVisible(chromedp.CSS(`a.row[href="/customers/`+string(c.ID)+`"]`)),
 	)
+	b.Submit("form.search")
+	b.Do(chromedp.WaitVisible(chromedp.CSS(`a.row[href="/customers/` + string(c.ID) + `"]`)))
 	if l := testkit.Eval[string](b, "location.href"); strings.Contains(l, "1234") {
 		t.Errorf("the phone number is in the URL: %s", l)
 	}
@@ -68,16 +68,19 @@ func TestBrowserRepDay(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("visit-notes"), "Bring the summer samples"),
 	)
 	b.Shot("rep-day-plan")
-	b.Do(chromedp.Click(chromedp.CSS(`form[action$="/visits"] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("check-in-title")))
+	b.Submit(`form[action*="/visits#"]`)
+	b.Do(chromedp.WaitVisible(chromedp.ID("check-in-title")))
 	mustShow(t, b, "main", "The visit is planned.", "4 Dec 2026, 09:30", "Bring the summer samples", "Planned")
 	b.Shot("rep-day-visit")
 
 	// Check in: geo.js asks for the (emulated) position and posts it.
-	b.Do(chromedp.Click(chromedp.CSS(`form[action$="/check-in"] button`)), chromedp.WaitVisible(chromedp.ID("check-out-title")))
+	b.Submit(`form[action$="/check-in"]`)
+	b.Do(chromedp.WaitVisible(chromedp.ID("check-out-title")))
 	mustShow(t, b, "main", "You are checked in.", "Checked in", "31.23040, 121.47370", "within 15 m")
 	b.Do(chromedp.SendKeys(chromedp.ID("outcome"), "Ordered 40 cases of yoghurt."))
 	b.Shot("rep-day-checked-in")
-	b.Do(chromedp.Click(chromedp.CSS(`form[action$="/check-out"] button`)), chromedp.WaitVisible(chromedp.ID("visit-done")))
+	b.Submit(`form[action$="/check-out"]`)
+	b.Do(chromedp.WaitVisible(chromedp.ID("visit-done")))
 	mustShow(t, b, "main", "You are checked out; the visit is complete.", "Completed", "Checked out", "Ordered 40 cases of yoghurt.")
 	b.Shot("rep-day-checked-out")
 
@@ -88,9 +91,9 @@ func TestBrowserRepDay(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#card-notes ~ details summary`)),
 		chromedp.WaitVisible(chromedp.ID("note-body")),
 		chromedp.SendKeys(chromedp.ID("note-body"), "Manager Zhou wants a quote for freezers."),
-		chromedp.Click(chromedp.CSS(`form[action$="/notes"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(`#card-notes ~ ul`)),
 	)
+	b.Submit(`form[action*="/notes#"]`)
+	b.Do(chromedp.WaitVisible(chromedp.CSS(`#card-notes ~ ul`)))
 	mustShow(t, b, "main", "The note is saved.", "Manager Zhou wants a quote for freezers.")
 	b.Do(
 		chromedp.Click(chromedp.CSS(`#card-deals ~ details summary`)),
@@ -98,9 +101,9 @@ func TestBrowserRepDay(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("deal-title"), "Two chest freezers"),
 		chromedp.SendKeys(chromedp.ID("deal-amount"), "12,800.5O"),
 		chromedp.SetValue(chromedp.ID("deal-stage"), "proposal"),
-		chromedp.Click(chromedp.CSS(`form[action$="/deals"] button`)),
-		chromedp.WaitVisible(chromedp.ID("deal-amount-error")),
 	)
+	b.Submit(`form[action*="/deals#"]`)
+	b.Do(chromedp.WaitVisible(chromedp.ID("deal-amount-error")))
 	// A mistyped amount comes back in the open form, kept, with the error
 	// at the field.
 	mustShow(t, b, "#deal-amount-error", "Enter the amount in yuan")
@@ -111,24 +114,25 @@ func TestBrowserRepDay(t *testing.T) {
 	b.Do(
 		chromedp.Clear(chromedp.ID("deal-amount")),
 		chromedp.SendKeys(chromedp.ID("deal-amount"), "12800.50"),
-		chromedp.Click(chromedp.CSS(`form[action$="/deals"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(`#card-deals + ul`)),
 	)
+	b.Submit(`form[action*="/deals#"]`)
+	b.Do(chromedp.WaitVisible(chromedp.CSS(`#card-deals + ul`)))
 	mustShow(t, b, "#card-deals + ul", "Two chest freezers", "¥12,800.50", "Proposal")
 	b.Do(
 		chromedp.Click(chromedp.CSS(`#card-tasks ~ details summary`)),
 		chromedp.WaitVisible(chromedp.ID("task-title")),
 		chromedp.SendKeys(chromedp.ID("task-title"), "Send the freezer quote"),
 		chromedp.SetValue(chromedp.ID("task-due"), "2026-12-08"),
-		chromedp.Click(chromedp.CSS(`form[action$="/tasks"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(`#card-tasks + ul`)),
 	)
+	b.Submit(`form[action*="/tasks#"]`)
+	b.Do(chromedp.WaitVisible(chromedp.CSS(`#card-tasks + ul`)))
 	mustShow(t, b, "#card-tasks + ul", "Send the freezer quote", "due 8 Dec 2026")
 	b.Shot("rep-day-card-filled")
 	if w := testkit.Eval[float64](b, "document.documentElement.scrollWidth"); w > 360 {
 		t.Errorf("the card scrolls sideways on a phone: %v px wide", w)
 	}
-	b.Do(chromedp.Click(chromedp.CSS(`form[action^="/tasks/"] button`)), chromedp.WaitVisible(chromedp.CSS(`#card-tasks + p.muted`)))
+	b.Submit(`form[action^="/tasks/"]`)
+	b.Do(chromedp.WaitVisible(chromedp.CSS(`#card-tasks + p.muted`)))
 	mustShow(t, b, "main", "The follow-up is done.", "No open follow-ups.")
 	b.NoProblems()
 }
