@@ -121,6 +121,18 @@ func (f cardForm) section() string {
 	return map[string]string{"note": "card-notes", "deal": "card-deals", "task": "card-tasks", "visit": "card-visits"}[f.name]
 }
 
+// The card's forms and the fields each keeps on an error.
+var (
+	noteForm  = cardForm{name: "note", fields: []string{"body"}}
+	dealForm  = cardForm{name: "deal", fields: []string{"title", "amount", "stage"}}
+	taskForm  = cardForm{name: "task", fields: []string{"title", "due"}}
+	visitForm = cardForm{name: "visit", fields: []string{"date", "time", "notes"}}
+	cardForms = []cardForm{noteForm, dealForm, taskForm, visitForm}
+)
+
+// about is the form for the customer with id.
+func (f cardForm) about(id domain.ID) cardForm { f.id = id; return f }
+
 // cardCustomer is the customer of a card form's path. A malformed id is
 // answered as not found.
 func cardCustomer(rq *request) (domain.ID, bool) {
@@ -171,7 +183,7 @@ func (u *UI) cardAddNote(rq *request) {
 		u.failed(rq, domain.NotFound("customer"))
 		return
 	}
-	f := cardForm{name: "note", fields: []string{"body"}, id: id}
+	f := noteForm.about(id)
 	_, err := u.records.CreateNote(rq.ctx, &domain.NoteInput{CustomerID: id, Body: rq.r.PostForm.Get("body")})
 	u.cardFormDone(rq, f, err, "note_added")
 }
@@ -183,7 +195,7 @@ func (u *UI) cardAddDeal(rq *request) {
 		return
 	}
 	pf := rq.r.PostForm
-	f := cardForm{name: "deal", fields: []string{"title", "amount", "stage"}, id: id}
+	f := dealForm.about(id)
 	in := &domain.DealInput{CustomerID: id, Title: strings.TrimSpace(pf.Get("title")), Currency: domain.DefaultCurrency,
 		Stage: domain.DealStage(pf.Get("stage"))}
 	if in.Title == "" {
@@ -213,7 +225,7 @@ func (u *UI) cardAddTask(rq *request) {
 		return
 	}
 	pf := rq.r.PostForm
-	f := cardForm{name: "task", fields: []string{"title", "due"}, id: id}
+	f := taskForm.about(id)
 	in := &domain.TaskInput{CustomerID: id, Title: pf.Get("title")}
 	if d := strings.TrimSpace(pf.Get("due")); d != "" {
 		// A follow-up is due by the end of its day, in the caller's zone.
@@ -238,7 +250,7 @@ func (u *UI) cardPlanVisit(rq *request) {
 		return
 	}
 	pf := rq.r.PostForm
-	f := cardForm{name: "visit", fields: []string{"date", "time", "notes"}, id: id}
+	f := visitForm.about(id)
 	day, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(pf.Get("date")), rq.loc.zone)
 	if err != nil {
 		u.cardFormDone(rq, f, domain.Invalid("date", "date must be a date"), "")
