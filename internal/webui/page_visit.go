@@ -27,6 +27,9 @@ type visitView struct {
 	base
 	V            *domain.Visit
 	CustomerName string
+	// Mine is whether the caller is the visit's rep: check-in and
+	// check-out are offered to the one on site.
+	Mine bool
 	// Error is the message key of a refused check-in or check-out, shown
 	// at its button; Notes the check-out notes kept after an error.
 	Error string
@@ -63,7 +66,7 @@ func (u *UI) visitView(rq *request) (*visitView, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &visitView{base: u.newBase(rq, "visit.title"), V: x}
+	v := &visitView{base: u.newBase(rq, "visit.title"), V: x, Mine: x.RepID == rq.actor.UserID}
 	if rq.actor.Role.Can(domain.FnCustomersRead) {
 		names, err := u.customerNames(rq, []domain.ID{x.CustomerID})
 		if err != nil {

@@ -318,6 +318,14 @@ func TestCardShowsWhatTheRoleMaySee(t *testing.T) {
 		t.Errorf("administrator's card: %d, the note unmasked: %v", p.Status, strings.Contains(p.Body, "daughter runs the shop"))
 	}
 	mustSee(t, p, "masked", "Display fridge", "¥5,000.00")
+	visit, err := w.a.Records.CreateVisit(ctx, &domain.VisitInput{CustomerID: w.mine.ID, PlannedAt: "2026-12-04T01:30:00Z"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Check-in is offered to the visit's rep, the one on site.
+	if p := admin.get("/visits/" + string(visit.ID)); p.Status != http.StatusOK || strings.Contains(p.Body, "Check in here") {
+		t.Errorf("administrator's view of the rep's visit: %d, offers check-in: %v", p.Status, strings.Contains(p.Body, "Check in here"))
+	}
 
 	w.a.UpdateRole(t, domain.RoleService, func(r *domain.Role) { r.Fields[domain.ClassAmount] = domain.AccessNone })
 	w.a.CreateUser(t, "service@x.example.com", domain.RoleService, "")
