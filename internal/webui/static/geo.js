@@ -12,6 +12,13 @@
   }
   document.querySelectorAll("form[data-geo]").forEach(function (form) {
     var button = form.querySelector("button[type=submit]");
+    // Coming back to the page from the browser's history shows it ready
+    // again, asking afresh.
+    window.addEventListener("pageshow", function () {
+      if (button) { button.disabled = false; }
+      form.elements.lat.value = form.elements.lng.value = form.elements.accuracy.value = "";
+      show(form, "");
+    });
     form.addEventListener("submit", function (ev) {
       if (form.elements.lat.value !== "" && form.elements.lng.value !== "") { return; }
       ev.preventDefault();
