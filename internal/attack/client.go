@@ -97,6 +97,16 @@ func (c *Client) Do(ctx context.Context, method, path, token string, body any) (
 	return c.DoRaw(ctx, Raw{Method: method, Path: path, Token: token, Body: b})
 }
 
+// Send sends a recipe's request: an upload as it is with its
+// Content-Type, anything else as JSON.
+func (c *Client) Send(ctx context.Context, method, token string, req Request) (*Response, error) {
+	if req.ContentType == "" {
+		return c.Do(ctx, method, req.Path, token, req.Body)
+	}
+	b, _ := req.Body.([]byte)
+	return c.DoRaw(ctx, Raw{Method: method, Path: req.Path, Token: token, Body: b, Headers: map[string]string{"Content-Type": req.ContentType}})
+}
+
 // DoRaw sends r as given.
 func (c *Client) DoRaw(ctx context.Context, r Raw) (*Response, error) {
 	var rd io.Reader

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"sort"
@@ -185,7 +186,9 @@ func (e *env) runHostile(ctx context.Context, p *PartResult, srv *Server, w *Wor
 			p.fail("%s: could not build a valid request: %v", rt.Key(), err)
 			continue
 		}
-		takesBody = takesBody && probe.Body != nil
+		// Uploads are not JSON: their hostile bodies are the import
+		// tests' (bad encodings, huge lines, over the limit).
+		takesBody = takesBody && probe.Body != nil && probe.ContentType == ""
 		var cases []HostileInput
 		nBody := 0
 		if takesBody {
@@ -229,9 +232,19 @@ func (e *env) runHostile(ctx context.Context, p *PartResult, srv *Server, w *Wor
 				tok = ""
 			}
 			raw := Raw{Method: rt.Method, Path: req.Path + hc.Path, Token: tok, Headers: hc.Headers}
-			if hc.Body != nil {
+			switch {
+			case hc.Body != nil:
 				raw.Body = hc.Body
-			} else if req.Body != nil {
+			case req.ContentType != "":
+				raw.Body, _ = req.Body.([]byte)
+				if _, ok := raw.Headers["Content-Type"]; !ok {
+					raw.Headers = maps.Clone(raw.Headers)
+					if raw.Headers == nil {
+						raw.Headers = map[string]string{}
+					}
+					raw.Headers["Content-Type"] = req.ContentType
+				}
+			case req.Body != nil:
 				raw.Body, _ = json.Marshal(req.Body)
 			}
 			var before *Response

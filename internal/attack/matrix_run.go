@@ -137,7 +137,7 @@ func runCell(ctx context.Context, w *World, rc *Recipe, c Cell, needles []Needle
 	if c.Role == Anonymous {
 		token = ""
 	}
-	r, err := w.c.Do(ctx, c.Route.Method, req.Path, token, req.Body)
+	r, err := w.c.Send(ctx, c.Route.Method, token, req)
 	if err != nil {
 		return cellOutcome{buildErr: fmt.Errorf("send: %w", err)}
 	}

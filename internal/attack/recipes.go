@@ -9,32 +9,6 @@ import (
 	"github.com/custoscrm/custos/internal/domain"
 )
 
-// Request is what a recipe builds for one cell.
-type Request struct {
-	Path string
-	Body any
-	// Token overrides the caller's actor session ("" keeps it).
-	Token string
-	// Allow lists values the answer may show although the caller's role
-	// masks them (the reveal endpoint shows one field on purpose).
-	Allow []string
-}
-
-// Recipe tells the suite how to call one route and what to expect.
-type Recipe struct {
-	Rule Rule
-	// Relations the cells take (none: one cell per role).
-	Relations []Relation
-	// Records: the relations name seeded customer records (only reps and
-	// managers have records of their own).
-	Records  bool
-	Variants []Variant
-	Build    func(ctx context.Context, w *World, c Cell) (Request, error)
-	// Query names the query parameters the route takes, with a valid
-	// sample value each (sqlmap and the hostile inputs use them).
-	Query map[string]string
-}
-
 var (
 	classPublic    = []domain.FieldClass{domain.ClassPublic}
 	classContact   = []domain.FieldClass{domain.ClassContact}
@@ -611,6 +585,7 @@ func Recipes() map[string]*Recipe {
 		Query: map[string]string{"from": "1", "to": ""}, Build: fixed("/api/v1/audit/proofs/consistency?from=1", nil)}
 	m["GET /api/v1/audit/events"] = &Recipe{Rule: fn(domain.FnAuditRead, http.StatusOK), Query: withPaging, Build: fixed("/api/v1/audit/events?limit=50", nil)}
 	m["GET /api/v1/audit/export"] = &Recipe{Rule: fn(domain.FnAuditRead, http.StatusOK), Query: withFormat, Build: fixed("/api/v1/audit/export", nil)}
+	importRecipes(m, fn)
 	poolRecipes(m)
 	return m
 }

@@ -58,8 +58,11 @@ func (w *World) scratchNotification(ctx context.Context, u *User) (string, error
 			ID string `json:"id"`
 		} `json:"items"`
 	}
-	if err := r.JSON(&page); err != nil || len(page.Items) == 0 {
-		return "", fmt.Errorf("the new notification of %s: %v", u.Email, err)
+	if err := r.JSON(&page); err != nil {
+		return "", fmt.Errorf("the new notification of %s: %w", u.Email, err)
+	}
+	if len(page.Items) == 0 {
+		return "", fmt.Errorf("no new notification of %s", u.Email)
 	}
 	return page.Items[0].ID, nil
 }

@@ -25,7 +25,7 @@ func (r RouteInfo) HasPathID() bool { return strings.Contains(r.Pattern, "{") }
 // own route table. The table is built without services: building it only
 // names handlers, it calls none, so nothing is opened.
 func APIRoutes() []RouteInfo {
-	api := jsonapi.New(jsonapi.Services{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	api := jsonapi.New(jsonapi.Services{}, slog.New(slog.NewTextHandler(io.Discard, nil)), jsonapi.Options{})
 	var out []RouteInfo
 	for _, r := range api.Routes() {
 		out = append(out, RouteInfo{Method: r.Method, Pattern: r.Pattern, Public: r.Auth == jsonapi.Public})

@@ -96,7 +96,7 @@ func sqlmapTargets(rt RouteInfo, rc *Recipe, req Request, token string, sample f
 	}
 	var body []byte
 	var bodyKeys []string
-	if req.Body != nil {
+	if req.Body != nil && req.ContentType == "" {
 		body, _ = json.Marshal(req.Body)
 		var obj map[string]any
 		if json.Unmarshal(body, &obj) == nil {

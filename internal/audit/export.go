@@ -16,12 +16,7 @@ var CSVColumns = []string{"seq", "time", "actor_user", "actor_session", "actor_t
 // NeutralizeCSVCell defuses spreadsheet formula injection: a cell that
 // starts with = + - @, a tab or a carriage return gets a leading quote,
 // so spreadsheet programs show it as text instead of evaluating it.
-func NeutralizeCSVCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
+func NeutralizeCSVCell(s string) string { return domain.NeutralizeCSVCell(s) }
 
 // CSVRecord returns ev as a CSV row (CSVColumns), every cell neutralized.
 // Lists are space-separated.

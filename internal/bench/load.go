@@ -42,13 +42,23 @@ func newClient(base string, conns int) *client {
 
 // do sends one request and returns the status and body.
 func (c *client) do(ctx context.Context, method, path, token string, body []byte) (int, []byte, error) {
+	status, _, b, err := c.exchange(ctx, method, path, token, body, nil)
+	return status, b, err
+}
+
+// exchange sends one request with extra headers and returns the status,
+// the response headers and the body.
+func (c *client) exchange(ctx context.Context, method, path, token string, body []byte, header http.Header) (int, http.Header, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -58,11 +68,11 @@ func (c *client) do(ctx context.Context, method, path, token string, body []byte
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, b, err
+	return resp.StatusCode, resp.Header, b, err
 }
 
 // request is one generated request of a scenario.
@@ -70,9 +80,13 @@ type request struct {
 	method, path, token string
 	body                []byte
 	want                int // expected status
-	// alsoOK is another acceptable status (a 409 when two workers update
-	// the same customer at once is optimistic versioning doing its job).
+	header              http.Header
+	// alsoOK is another acceptable status (a 412 when two workers update
+	// the same customer at once with the same If-Match is optimistic
+	// concurrency doing its job).
 	alsoOK int
+	// after, when set, sees the answer (status and headers).
+	after func(status int, h http.Header)
 }
 
 // generator makes the next request for a worker; rng is the worker's own.
@@ -111,7 +125,10 @@ func load(ctx context.Context, c *client, conns int, d time.Duration, gen genera
 			for ctx.Err() == nil {
 				r := gen(rng, seq.Add(1))
 				t0 := time.Now()
-				status, _, err := c.do(ctx, r.method, r.path, r.token, r.body)
+				status, h, _, err := c.exchange(ctx, r.method, r.path, r.token, r.body, r.header)
+				if err == nil && r.after != nil {
+					r.after(status, h)
+				}
 				el := time.Since(t0)
 				if ctx.Err() != nil {
 					break // the scenario ended mid-request: not a result

@@ -103,6 +103,8 @@ type fixture struct {
 	loginUsers   []string
 	loginPass    string
 	nextCustomer atomic.Int64
+	// etags holds the ETag the update scenario last saw for a customer.
+	etags sync.Map
 }
 
 func randomSecret() string {

@@ -29,29 +29,7 @@ func auditCommands() []command {
 }
 
 func runAudit(ctx context.Context, env *Env, args []string) int {
-	subs := auditCommands()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		w := env.Stdout
-		if len(args) == 0 {
-			w = env.Stderr
-		}
-		fmt.Fprintln(w, "Usage: custos audit <command> [flags]\n\nCommands:")
-		for _, c := range subs {
-			fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
-		}
-		fmt.Fprintln(w, "\nRun 'custos audit <command> --help' for a command's flags.")
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	for _, c := range subs {
-		if c.name == args[0] {
-			return c.run(ctx, env, args[1:])
-		}
-	}
-	fmt.Fprintf(env.Stderr, "custos audit: unknown command %q (verify, checkpoint, key, export)\n", args[0])
-	return 2
+	return group{name: "audit", usage: "<command> [flags]", subs: auditCommands()}.run(ctx, env, args)
 }
 
 func runAuditVerify(ctx context.Context, env *Env, args []string) int {

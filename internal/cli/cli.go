@@ -38,7 +38,7 @@ func commands() []command {
 		{"audit", "verify, checkpoint and export the tamper-evident audit log", runAudit},
 		{"init", "create a data directory and the first administrator", runInit},
 		{"serve", "serve Custos over HTTPS", runServe},
-		{"import", "import customers from a CSV file", runImport},
+		{"import", "import customers, contacts or deals from a CSV file", runImport},
 		{"bench", "run the load benchmark", runBench},
 		{"data", "seal values stored in clear by earlier versions; index them for search", runData},
 		{"doctor", "check every stored record's integrity and list the unreadable ones", runDoctor},

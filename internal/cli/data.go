@@ -13,36 +13,11 @@ import (
 	"github.com/custoscrm/custos/internal/keylifecycle"
 )
 
-const dataUsage = `Usage: custos data <seal|status> --data DIR [flags]
-
-  seal      seal the company names, employers, contact titles and deal
-            titles that earlier versions stored in clear, and index every
-            customer for partial search, online, while servers on the same
-            DIR keep serving
-  status    show how far sealing has come and what is still in clear
-
-Run 'custos data <command> --help' for a command's flags.`
-
 func runData(ctx context.Context, env *Env, args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		w := env.Stdout
-		if len(args) == 0 {
-			w = env.Stderr
-		}
-		fmt.Fprintln(w, dataUsage)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	switch args[0] {
-	case "seal":
-		return runDataSeal(ctx, env, args[1:])
-	case "status":
-		return runDataStatus(ctx, env, args[1:])
-	}
-	fmt.Fprintf(env.Stderr, "custos: unknown data command %q\n\n%s\n", args[0], dataUsage)
-	return 2
+	return group{name: "data", usage: "<seal|status> --data DIR [flags]", subs: []command{
+		{"seal", "seal the company names, employers, contact titles and deal titles that earlier versions stored in clear, and index every customer for partial search, online, while servers on the same DIR keep serving", runDataSeal},
+		{"status", "show how far sealing has come and what is still in clear", runDataStatus},
+	}}.run(ctx, env, args)
 }
 
 func runDataSeal(ctx context.Context, env *Env, args []string) int {

@@ -32,7 +32,7 @@ func TestDataCommandUsage(t *testing.T) {
 		says string
 	}{
 		{[]string{"data"}, 2, "Usage: custos data"},
-		{[]string{"data", "shred"}, 2, "unknown data command"},
+		{[]string{"data", "shred"}, 2, "unknown command"},
 		{[]string{"data", "seal", "--data", t.TempDir(), "--batch-size", "0"}, 2, "--batch-size"},
 		{[]string{"data", "seal", "--data", t.TempDir(), "now"}, 1, "takes no arguments"},
 		{[]string{"data", "seal", "--data", t.TempDir()}, 1, "not initialized"},

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,11 +9,11 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strconv"
 	"syscall"
 
 	"github.com/custoscrm/custos/internal/config"
 	"github.com/custoscrm/custos/internal/csvimport"
+	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/records"
 	"github.com/custoscrm/custos/internal/wiring"
 )
@@ -23,16 +22,39 @@ import (
 // page cache and the process's code come on top).
 const importMemoryLimit = 256 << 20
 
+const importUsage = "Usage: custos import customers|contacts|deals --data DIR [flags] FILE.csv"
+
+// importHelp describes each kind's columns.
+var importHelp = map[domain.ImportKind]string{
+	domain.ImportCustomers: `The first line names the columns: name (required), kind, phone, email,
+province, city, district, street (or address), id_type, id_number,
+tax_id, bank_account, company, industry, tags (separated by ; or |),
+owner (user id or email), status.`,
+	domain.ImportContacts: `Contacts belong to company customers. The first line names the columns:
+name (required), phone, email, title, and the customer: customer_id, or
+one of its exact identifiers customer_phone, customer_email,
+customer_id_number, customer_tax_id (several must name the same
+customer).`,
+	domain.ImportDeals: `The first line names the columns: title (required), amount (a decimal
+in the currency's units), currency (ISO 4217, default CNY), stage,
+expected_close (YYYY-MM-DD), owner (user id or email; default the
+customer's owner), and the customer: customer_id, or one of its exact
+identifiers customer_phone, customer_email, customer_id_number,
+customer_tax_id.`,
+}
+
 func runImport(ctx context.Context, env *Env, args []string) int {
-	if len(args) == 0 || (args[0] != "customers" && args[0] != "-h" && args[0] != "--help") {
-		fmt.Fprintln(env.Stderr, "Usage: custos import customers --data DIR [flags] FILE.csv")
+	if len(args) == 0 || (!domain.ValidImportKind(domain.ImportKind(args[0])) && args[0] != "-h" && args[0] != "--help") {
+		fmt.Fprintln(env.Stderr, importUsage)
 		return 2
 	}
-	if args[0] != "customers" {
-		args = []string{"--help"}
-	} else {
-		args = args[1:]
+	if !domain.ValidImportKind(domain.ImportKind(args[0])) {
+		fmt.Fprintln(env.Stdout, importUsage)
+		fmt.Fprintln(env.Stdout, "\nEach kind answers --help: custos import customers --help")
+		return 0
 	}
+	kind := domain.ImportKind(args[0])
+	args = args[1:]
 	// A bulk import allocates fast; without a limit the garbage collector
 	// lets the heap reach twice the live data, and a million-row import
 	// peaked at 511 MB. A soft limit keeps it near 375 MB for ~7 % more
@@ -42,24 +64,26 @@ func runImport(ctx context.Context, env *Env, args []string) int {
 		defer debug.SetMemoryLimit(prev)
 	}
 	cfg := config.Defaults()
-	fs := newFlagSet(env, "import customers", "--data DIR [--owner USER] [--dry-run] [--report FILE] FILE.csv",
-		`Import customers from a CSV file, all or nothing. The first line names
-the columns: name (required), kind, phone, email, province, city,
-district, street (or address), id_type, id_number, tax_id, bank_account,
-company, industry, tags (separated by ; or |), owner (user id or email),
-status. The file is validated completely first — every row's fields,
-owners, and duplicates within the file and against stored customers —
-and every problem is reported by line and column; if there is any,
-nothing is imported. Then the customers are written in batches; if that
-fails, every customer of the import is removed. Works while a server
-serves the same data directory.`)
+	fs := newFlagSet(env, "import "+string(kind), "--data DIR [--owner USER] [--dry-run] [--report FILE] FILE.csv",
+		`Import `+string(kind)+` from a CSV file, all or nothing. `+importHelp[kind]+`
+
+The file may be UTF-8 (with or without a byte-order mark), UTF-16 with a
+byte-order mark, or GB18030/GBK: the encoding is detected (byte-order mark
+first, then UTF-8 if every byte is valid UTF-8, then GB18030), and a file
+that is none of them is refused naming the line and byte where it fails.
+The file is validated completely first, and every problem of every row is
+reported by line and column; if there is any, nothing is imported, and
+--report writes the refused rows with a column of their problems (CSV in
+UTF-8 with a byte-order mark, which spreadsheets open as UTF-8). Then the
+rows are written in batches; if that fails, everything the import wrote is
+removed. Works while a server serves the same data directory.`)
 	groups := config.FlagData | config.FlagDatabase | config.FlagKeys | config.FlagLog
 	cfg.Register(fs, groups)
 	owner := fs.String("owner", "", "owner of rows without an owner column (user id or email)")
 	dryRun := fs.Bool("dry-run", false, "validate only; write nothing")
-	report := fs.String("report", "", "write every problem to `file` as CSV (line, column, problem)")
+	report := fs.String("report", "", "write the refused rows with their problems to `file` (CSV)")
 	quiet := fs.Bool("quiet", false, "no progress output")
-	batch := fs.Int("batch", 5000, "customers per write transaction")
+	batch := fs.Int("batch", 5000, "records per write transaction")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(env.Stdout)
@@ -80,7 +104,7 @@ serves the same data directory.`)
 		return code
 	}
 	if len(files) != 1 {
-		return fail(env, "import customers takes exactly one CSV file")
+		return fail(env, "import %s takes exactly one CSV file", kind)
 	}
 	if *batch < 1 || *batch > 10000 {
 		return fail(env, "--batch must be between 1 and 10000")
@@ -96,6 +120,15 @@ serves the same data directory.`)
 	if !wiring.Initialized(cfg) {
 		return fail(env, "%s is not initialized", cfg.DataDir)
 	}
+	file, err := csvimport.Inspect(func() (io.ReadCloser, error) {
+		return os.Open(path) //nolint:gosec // the operator names the file
+	}, kind, nil)
+	if err != nil {
+		return fail(env, "import: %s", errMessage(err))
+	}
+	if !*quiet {
+		fmt.Fprintf(env.Stderr, "reading %s as %s: %d rows\n", path, file.Encoding(), file.Rows())
+	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	log := cfg.NewLogger(env.Stderr)
@@ -105,39 +138,29 @@ serves the same data directory.`)
 	}
 	defer a.Close()
 
-	var current *csvimport.Reader
-	src := func() (records.ImportReader, error) {
-		f, err := os.Open(path) //nolint:gosec // the operator names the file
-		if err != nil {
-			return nil, err
-		}
-		r, err := csvimport.NewReader(f)
-		if err != nil {
-			_ = f.Close()
-			var fe *csvimport.FileError
-			if errors.As(err, &fe) {
-				return nil, &records.ImportProblem{Line: fe.Line, Message: fe.Message}
-			}
-			return nil, err
-		}
-		current = r
-		return csvRows{r: r, f: f}, nil
-	}
 	bar := newProgressBar(env.Stderr, *quiet)
-	rows := int64(0)
+	total := int64(file.Rows())
 	progress := func(phase string, n int) {
-		switch phase {
-		case "validate":
-			rows = int64(n)
-			bar.update("validating rows", current.BytesRead(), st.Size())
-		default:
-			bar.update("writing customers", int64(n), rows)
+		if phase == domain.PhaseValidate {
+			bar.update("validating rows", int64(n), total)
+			return
+		}
+		bar.update("writing "+string(kind), int64(n), total)
+	}
+	var rep *lazyFile
+	o := records.ImportOptions{Kind: kind, Owner: *owner, DryRun: *dryRun, Progress: progress, BatchSize: *batch,
+		Encoding: file.Encoding(), Rows: file.Rows()}
+	if *report != "" {
+		rep = &lazyFile{path: *report}
+		o.Report = rep
+	}
+	res, err := a.Records.Import(a.SystemContext(ctx), file, o)
+	bar.finish()
+	if rep != nil {
+		if cerr := rep.Close(); cerr != nil {
+			return fail(env, "write report: %v", cerr)
 		}
 	}
-	res, err := a.Records.ImportCustomers(a.SystemContext(ctx), src, records.ImportOptions{
-		Owner: *owner, DryRun: *dryRun, Progress: progress, BatchSize: *batch,
-	})
-	bar.finish()
 	if res != nil && res.ProblemCount > 0 {
 		for _, p := range res.Problems[:min(len(res.Problems), 20)] {
 			fmt.Fprintf(env.Stderr, "  %s\n", p.Error())
@@ -145,11 +168,8 @@ serves the same data directory.`)
 		if res.ProblemCount > 20 {
 			fmt.Fprintf(env.Stderr, "  … and %d more problems\n", res.ProblemCount-20)
 		}
-		if *report != "" {
-			if err := writeReport(*report, res.Problems); err != nil {
-				return fail(env, "write report: %v", err)
-			}
-			fmt.Fprintf(env.Stderr, "  the problems are listed in %s\n", *report)
+		if rep != nil && rep.f != nil {
+			fmt.Fprintf(env.Stderr, "  the report (%d refused rows with their problems) is in %s\n", res.RowsInvalid, *report)
 		}
 	}
 	if err != nil {
@@ -159,53 +179,31 @@ serves the same data directory.`)
 		fmt.Fprintf(env.Stdout, "%d rows are valid; nothing was written (--dry-run)\n", res.Rows)
 		return 0
 	}
-	fmt.Fprintf(env.Stdout, "imported %d customers (import %s)\n", res.Imported, res.ID)
+	fmt.Fprintf(env.Stdout, "imported %d %s (import %s)\n", res.Imported, kind, res.ID)
 	return 0
 }
 
-// Close closes the file (the service closes readers it stops early).
-func (c csvRows) Close() error { return c.f.Close() }
-
-// csvRows adapts the CSV reader to the service's row interface.
-type csvRows struct {
-	r *csvimport.Reader
-	f *os.File
+// lazyFile is a report file created (mode 0600) at its first write, so an
+// import without refused rows leaves none behind.
+type lazyFile struct {
+	path string
+	f    *os.File
 }
 
-func (c csvRows) Next() (records.ImportRow, error) {
-	row, err := c.r.Next()
-	if err != nil {
-		var fe *csvimport.FileError
-		if errors.As(err, &fe) && fe.Line > 0 {
-			// A bad row: reading goes on with the next line.
-			return records.ImportRow{}, &records.ImportProblem{Line: fe.Line, Field: fe.Column, Message: fe.Message}
+func (l *lazyFile) Write(p []byte) (int, error) {
+	if l.f == nil {
+		f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600) //nolint:gosec // the operator names the file
+		if err != nil {
+			return 0, err
 		}
-		_ = c.f.Close()
-		if errors.Is(err, io.EOF) {
-			return records.ImportRow{}, io.EOF
-		}
-		if fe != nil {
-			return records.ImportRow{}, &records.ImportProblem{Message: fe.Message}
-		}
-		return records.ImportRow{}, err
+		l.f = f
 	}
-	return records.ImportRow{Line: row.Line, Input: row.Input, Owner: row.Owner}, nil
+	return l.f.Write(p)
 }
 
-func writeReport(path string, problems []records.ImportProblem) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600) //nolint:gosec // the operator names the file
-	if err != nil {
-		return err
+func (l *lazyFile) Close() error {
+	if l.f == nil {
+		return nil
 	}
-	w := csv.NewWriter(f)
-	_ = w.Write([]string{"line", "column", "problem"})
-	for _, p := range problems {
-		_ = w.Write([]string{strconv.Itoa(p.Line), p.Field, p.Message})
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		_ = f.Close()
-		return err
-	}
-	return f.Close()
+	return l.f.Close()
 }

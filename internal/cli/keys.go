@@ -21,38 +21,12 @@ import (
 	"github.com/custoscrm/custos/internal/wiring"
 )
 
-const keysUsage = `Usage: custos keys <status|rotate|destroy> --data DIR [flags]
-
-  status    show master and blind-index key versions, their states, what
-            each wraps, rotation age against policy, rotation progress
-  rotate    rotate the master key (or, with --index, the blind-index key)
-            online, while servers on the same DIR keep serving
-  destroy   destroy a retired master key version for good
-
-Run 'custos keys <command> --help' for a command's flags.`
-
 func runKeys(ctx context.Context, env *Env, args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		w := env.Stdout
-		if len(args) == 0 {
-			w = env.Stderr
-		}
-		fmt.Fprintln(w, keysUsage)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	switch args[0] {
-	case "status":
-		return runKeysStatus(ctx, env, args[1:])
-	case "rotate":
-		return runKeysRotate(ctx, env, args[1:])
-	case "destroy":
-		return runKeysDestroy(ctx, env, args[1:])
-	}
-	fmt.Fprintf(env.Stderr, "custos: unknown keys command %q\n\n%s\n", args[0], keysUsage)
-	return 2
+	return group{name: "keys", usage: "<status|rotate|destroy> --data DIR [flags]", subs: []command{
+		{"status", "show master and blind-index key versions, their states, what each wraps, rotation age against policy, rotation progress", runKeysStatus},
+		{"rotate", "rotate the master key (or, with --index, the blind-index key) online, while servers on the same DIR keep serving", runKeysRotate},
+		{"destroy", "destroy a retired master key version for good", runKeysDestroy},
+	}}.run(ctx, env, args)
 }
 
 const keysGroups = config.FlagData | config.FlagDatabase | config.FlagKeys | config.FlagLog

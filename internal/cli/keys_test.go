@@ -39,7 +39,7 @@ func TestKeysCommandUsage(t *testing.T) {
 	}{
 		{[]string{"keys"}, 2, "Usage: custos keys"},
 		{[]string{"keys", "--help"}, 0, "status"},
-		{[]string{"keys", "spin"}, 2, "unknown keys command"},
+		{[]string{"keys", "spin"}, 2, "unknown command"},
 		{[]string{"keys", "rotate", "--help"}, 0, "resume"},
 		{[]string{"keys", "status", "--help"}, 0, "--json"},
 		{[]string{"keys", "destroy", "--help"}, 0, "--yes"},

@@ -16,30 +16,12 @@ import (
 // pool settings, and the automatic return run now. Both act as the
 // system through the pool service (and its audit log), like the API.
 func runPool(ctx context.Context, env *Env, args []string) int {
-	sub := map[string]struct {
-		summary string
-		run     func(ctx context.Context, env *Env, args []string) int
-	}{
-		"settings": {"list every team's pool settings (daily claims, most owned, return and warning days)", runPoolSettings},
-		"return":   {"run the automatic return now: warn owners, return customers without a follow-up to the pool", runPoolReturn},
-	}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(env.Stdout, "Usage: custos pool <command> --data DIR [flags]\n\nCommands:")
-		for _, name := range []string{"settings", "return"} {
-			fmt.Fprintf(env.Stdout, "  %-10s %s\n", name, sub[name].summary)
-		}
-		fmt.Fprintln(env.Stdout, "\nThe customer pool (公海池) holds customers without an owner; see docs/pool.md.\nRun 'custos pool <command> --help' for flags.")
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	c, ok := sub[args[0]]
-	if !ok {
-		fmt.Fprintf(env.Stderr, "custos pool: unknown command %q (settings, return)\n", args[0])
-		return 2
-	}
-	return c.run(ctx, env, args[1:])
+	return group{name: "pool", usage: "<command> --data DIR [flags]",
+		footer: "The customer pool (公海池) holds customers without an owner; see docs/pool.md.\n",
+		subs: []command{
+			{"settings", "list every team's pool settings (daily claims, most owned, return and warning days)", runPoolSettings},
+			{"return", "run the automatic return now: warn owners, return customers without a follow-up to the pool", runPoolReturn},
+		}}.run(ctx, env, args)
 }
 
 const poolGroups = config.FlagData | config.FlagDatabase | config.FlagKeys | config.FlagLog

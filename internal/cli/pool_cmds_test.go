@@ -30,7 +30,6 @@ func TestPoolCommands(t *testing.T) {
 		want string
 	}{
 		{[]string{"pool", "--help"}, 0, "settings"},
-		{[]string{"pool"}, 2, "return"},
 		{[]string{"pool", "settings", "--help"}, 0, "--json"},
 		{[]string{"pool", "return", "--help"}, 0, "lease"},
 	} {
@@ -44,6 +43,7 @@ func TestPoolCommands(t *testing.T) {
 		code int
 		want string
 	}{
+		{[]string{"pool"}, 2, "return"},
 		{[]string{"pool", "transfer", "--data", dir}, 2, "unknown command"},
 		{[]string{"pool", "settings"}, 2, "--data is required"},
 		{[]string{"pool", "return", "--data", dir, "now"}, 1, "takes no arguments"},

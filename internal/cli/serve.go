@@ -80,7 +80,7 @@ is printed once).`)
 	srv := httpserver.New(httpserver.Options{
 		// The policy from tlscert; the certificate from certs.
 		TLS: tlscert.ServerConfig(tls.Certificate{}), Certificates: certs, Handler: a.Handler(), Log: log,
-		MaxBodyBytes: cfg.MaxBodyBytes, Ready: a.Store.Ready,
+		MaxBodyBytes: cfg.MaxBodyBytes, BodyLimit: a.BodyLimit, Ready: a.Store.Ready,
 	})
 	if cfg.PprofAddr != "" {
 		stopPprof, err := servePprof(ctx, cfg.PprofAddr)

@@ -15,30 +15,12 @@ import (
 // password or second factor: they act as the system, through the same
 // identity service (and audit log) as the API.
 func runUsers(ctx context.Context, env *Env, args []string) int {
-	sub := map[string]struct {
-		summary string
-		run     func(ctx context.Context, env *Env, args []string) int
-	}{
-		"reset-mfa":      {"remove a user's second factors (they sign in with their password, and enroll again if their role requires it)", runResetMFA},
-		"reset-password": {"give a user a temporary password they must change at their next sign-in", runResetPassword},
-	}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(env.Stdout, "Usage: custos users <command> --data DIR --email EMAIL [flags]\n\nCommands:")
-		for _, name := range []string{"reset-mfa", "reset-password"} {
-			fmt.Fprintf(env.Stdout, "  %-16s %s\n", name, sub[name].summary)
-		}
-		fmt.Fprintln(env.Stdout, "\nBoth end the user's sessions and are recorded on the audit log. Run 'custos users <command> --help' for flags.")
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	c, ok := sub[args[0]]
-	if !ok {
-		fmt.Fprintf(env.Stderr, "custos users: unknown command %q (reset-mfa, reset-password)\n", args[0])
-		return 2
-	}
-	return c.run(ctx, env, args[1:])
+	return group{name: "users", usage: "<command> --data DIR --email EMAIL [flags]",
+		footer: "Both end the user's sessions and are recorded on the audit log.\n",
+		subs: []command{
+			{"reset-mfa", "remove a user's second factors (they sign in with their password, and enroll again if their role requires it)", runResetMFA},
+			{"reset-password", "give a user a temporary password they must change at their next sign-in", runResetPassword},
+		}}.run(ctx, env, args)
 }
 
 // userCommand parses the flags shared by the users commands and opens

@@ -12,10 +12,11 @@ import (
 	_ "github.com/mattn/go-sqlite3" // raw access to check what the commands stored
 )
 
-// TestFileInputsMustBeUTF8 gives the commands files that are not UTF-8: a
-// password file, a CSV whose cell or header holds other bytes, a UTF-16
-// export and a file that is not a customer list at all (as if an operator
-// named /etc/shadow). Each is refused with the line, column or byte
+// TestFileInputsMustBeUTF8 gives the commands files they cannot read: a
+// password file that is not UTF-8, a CSV that is neither UTF-8 nor
+// GB18030, one whose header is not a column, a UTF-16 export without a
+// byte-order mark and a file that is not a customer list at all (as if an
+// operator named /etc/shadow). Each is refused with the line, column or byte
 // offset named, the content never repeated, and nothing stored.
 func TestFileInputsMustBeUTF8(t *testing.T) {
 	tmp := t.TempDir()
@@ -69,10 +70,14 @@ func TestFileInputsMustBeUTF8(t *testing.T) {
 		name, content string
 		want          []string
 	}{
+		// Neither UTF-8 nor GB18030: refused as a whole, the first bad
+		// position named.
 		{"bad cell", "name,street,phone\n张伟,ok,13800138000\nAnn " + secret + ",\"Harbour\nRoad\",139\xe9\n",
-			[]string{"line 4, phone", "not valid UTF-8 (byte 3 of the cell)"}},
-		{"bad header", "name,ph\xf6ne\nAnn,13900139000\n", []string{"column 2 is not valid UTF-8"}},
-		{"utf-16", "\xff\xfen\x00a\x00m\x00e\x00\n\x00", []string{"not valid UTF-8"}},
+			[]string{"line 4", "neither UTF-8 (not valid at line 4, byte 77)"}},
+		// Valid GB18030, but not a column name.
+		{"bad header", "name,ph\xf6ne\nAnn,13900139000\n", []string{"column 2 of the header is not a known column"}},
+		{"utf-16 without a byte-order mark", "n\x00a\x00m\x00e\x00\n\x00A\x00n\x00n\x00\n\x00",
+			[]string{"NUL byte (line 1, byte 1)", "UTF-16 saved without a byte-order mark"}},
 		{"not a customer list", "root:$6$" + secret + ":19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n", []string{"column 1 of the header is not a known column"}},
 	} {
 		f := file(c.name+".csv", c.content)

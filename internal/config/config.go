@@ -68,6 +68,9 @@ type Config struct {
 	LogFormat string // json or text
 
 	MaxBodyBytes int64
+	// MaxImportBytes is the largest import upload (POST
+	// /api/v1/imports/{kind}), beyond MaxBodyBytes.
+	MaxImportBytes int64
 
 	// Argon2id parameters for password hashing.
 	Argon2MemoryKiB   uint
@@ -131,6 +134,7 @@ func Defaults() Config {
 		LogLevel:             "info",
 		LogFormat:            "json",
 		MaxBodyBytes:         1 << 20,
+		MaxImportBytes:       256 << 20,
 		Argon2MemoryKiB:      19 * 1024,
 		Argon2Iterations:     2,
 		Argon2Parallelism:    1,
@@ -202,6 +206,7 @@ func (c *Config) Register(fs *flag.FlagSet, groups int) {
 		fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "TLS certificate `file` (PEM, the full chain; reloaded on SIGHUP); default: the self-signed one in the data directory")
 		fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "TLS private key `file` (PEM, mode 0600)")
 		fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest request body accepted")
+		fs.Int64Var(&c.MaxImportBytes, "max-import-bytes", c.MaxImportBytes, "largest import file uploaded through the API")
 		fs.UintVar(&c.Argon2MemoryKiB, "argon2-memory-kib", c.Argon2MemoryKiB, "argon2id memory per password hash, KiB (minimum 19456)")
 		fs.UintVar(&c.Argon2Iterations, "argon2-iterations", c.Argon2Iterations, "argon2id iterations (minimum 2)")
 		fs.UintVar(&c.Argon2Parallelism, "argon2-parallelism", c.Argon2Parallelism, "argon2id parallelism (minimum 1)")
@@ -315,6 +320,9 @@ func (c *Config) Validate(groups int) error {
 		}
 		if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 1<<30 {
 			return errors.New("--max-body-bytes must be between 1 KiB and 1 GiB")
+		}
+		if c.MaxImportBytes < 1024 || c.MaxImportBytes > 16<<30 {
+			return errors.New("--max-import-bytes must be between 1 KiB and 16 GiB")
 		}
 		if c.Argon2MemoryKiB < 19*1024 || c.Argon2Iterations < 2 || c.Argon2Parallelism < 1 || c.Argon2Parallelism > 255 {
 			return errors.New("argon2id parameters below OWASP's minimum (m=19456 KiB, t=2, p=1) are refused")

@@ -19,9 +19,9 @@ type Services interface {
 	CreateContact(ctx context.Context, customerID domain.ID, in *domain.ContactInput) (*domain.Contact, error)
 	CreateDeal(ctx context.Context, in *domain.DealInput) (*domain.Deal, error)
 	CreateVisit(ctx context.Context, in *domain.VisitInput) (*domain.Visit, error)
-	UpdateVisit(ctx context.Context, id domain.ID, p *domain.VisitPatch) (*domain.Visit, error)
-	CheckIn(ctx context.Context, id domain.ID, in *domain.LocationInput) (*domain.Visit, error)
-	CheckOut(ctx context.Context, id domain.ID, in *domain.CheckOutInput) (*domain.Visit, error)
+	UpdateVisit(ctx context.Context, id domain.ID, p *domain.VisitPatch, pre domain.Precondition) (*domain.Visit, error)
+	CheckIn(ctx context.Context, id domain.ID, in *domain.LocationInput, pre domain.Precondition) (*domain.Visit, error)
+	CheckOut(ctx context.Context, id domain.ID, in *domain.CheckOutInput, pre domain.Precondition) (*domain.Visit, error)
 	CreateNote(ctx context.Context, in *domain.NoteInput) (*domain.Note, error)
 	CreateTask(ctx context.Context, in *domain.TaskInput) (*domain.Task, error)
 }
@@ -187,10 +187,10 @@ func loadVisit(ctx context.Context, svc Services, customer, rep domain.ID, v Vis
 	switch {
 	case v.Cancelled:
 		cancelled := domain.VisitCancelled
-		_, err = svc.UpdateVisit(ctx, created.ID, &domain.VisitPatch{Status: &cancelled})
+		_, err = svc.UpdateVisit(ctx, created.ID, &domain.VisitPatch{Status: &cancelled}, domain.Precondition{})
 	case v.CheckIn != nil:
-		if _, err = svc.CheckIn(ctx, created.ID, v.CheckIn); err == nil {
-			_, err = svc.CheckOut(ctx, created.ID, v.CheckOut)
+		if _, err = svc.CheckIn(ctx, created.ID, v.CheckIn, domain.Precondition{}); err == nil {
+			_, err = svc.CheckOut(ctx, created.ID, v.CheckOut, domain.Precondition{})
 		}
 	}
 	return err

@@ -46,7 +46,7 @@ func TestLoadCreatesActivity(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if v.Notes == "" || v.CheckInLoc == nil || v.CheckOutLoc == nil || v.CheckOutAt.Before(v.CheckInAt) {
+			if v.CheckOutNotes == "" || v.CheckInLoc == nil || v.CheckOutLoc == nil || v.CheckOutAt.Before(v.CheckInAt) {
 				t.Fatalf("completed visit %+v", v)
 			}
 			if !nearCity(c.Address.City, v.CheckInLoc) {

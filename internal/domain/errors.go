@@ -16,13 +16,16 @@ type Code string
 
 // Error codes.
 const (
-	CodeInvalid         Code = "invalid"          // malformed or unacceptable input
-	CodeUnauthenticated Code = "unauthenticated"  // no or bad credentials
-	CodeForbidden       Code = "forbidden"        // authenticated, not allowed
-	CodeNotFound        Code = "not_found"        // absent or outside the caller's scope
-	CodeConflict        Code = "conflict"         // violates a uniqueness or state rule
-	CodeRateLimited     Code = "rate_limited"     // throttled
-	CodeStepUpRequired  Code = "step_up_required" // needs a fresh authentication
+	CodeInvalid         Code = "invalid"         // malformed or unacceptable input
+	CodeUnauthenticated Code = "unauthenticated" // no or bad credentials
+	CodeForbidden       Code = "forbidden"       // authenticated, not allowed
+	CodeNotFound        Code = "not_found"       // absent or outside the caller's scope
+	CodeConflict        Code = "conflict"        // violates a uniqueness or state rule
+	// CodePreconditionFailed: the record is no longer at the version the
+	// caller based its change on (a stale If-Match).
+	CodePreconditionFailed Code = "precondition_failed"
+	CodeRateLimited        Code = "rate_limited"     // throttled
+	CodeStepUpRequired     Code = "step_up_required" // needs a fresh authentication
 	// CodeMFAEnrollmentRequired: the role requires a second factor the user
 	// has not enrolled; the session may only enroll one.
 	CodeMFAEnrollmentRequired Code = "mfa_enrollment_required"
@@ -118,6 +121,17 @@ func StepUpRequired(msg string) *Error {
 // Conflict reports a uniqueness or state violation.
 func Conflict(field, format string, args ...any) *Error {
 	return &Error{Code: CodeConflict, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrStaleVersion is the cause of the conflict a store reports when a
+// record changed between the read a change was based on and its write.
+// The service retries such a change when the caller set no precondition,
+// and answers precondition_failed when it did (see Precondition).
+var ErrStaleVersion = errors.New("the record changed since it was read")
+
+// Stale reports that a record of kind changed since it was read.
+func Stale(kind string) *Error {
+	return &Error{Code: CodeConflict, Message: "the " + kind + " was changed by someone else; reload and try again", Err: ErrStaleVersion}
 }
 
 // Unauthenticated reports missing or bad credentials.

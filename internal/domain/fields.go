@@ -78,8 +78,9 @@ var (
 
 	FieldDealAmount = Field{Name: "amount", Class: ClassAmount}
 
-	FieldVisitNotes    = Field{Name: "notes", Class: ClassNote, Personal: true}
-	FieldVisitLocation = Field{Name: "location", Class: ClassLocation, Personal: true}
+	FieldVisitNotes         = Field{Name: "notes", Class: ClassNote, Personal: true}
+	FieldVisitCheckOutNotes = Field{Name: "check_out_notes", Class: ClassNote, Personal: true}
+	FieldVisitLocation      = Field{Name: "location", Class: ClassLocation, Personal: true}
 
 	FieldNoteBody  = Field{Name: "body", Class: ClassNote, Personal: true}
 	FieldTaskTitle = Field{Name: "title", Class: ClassNote, Personal: true}

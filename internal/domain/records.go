@@ -25,6 +25,8 @@ type Contact struct {
 	Title      string // job title, public
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+	// Version starts at 1 and grows with every change (ETag, If-Match).
+	Version int64
 
 	// Parent is set by the store on reads.
 	Parent ParentRef
@@ -77,6 +79,8 @@ type Deal struct {
 	OwnerID       ID
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	// Version starts at 1 and grows with every change (ETag, If-Match).
+	Version int64
 
 	// Parent is set by the store on reads.
 	Parent ParentRef
@@ -125,9 +129,14 @@ type Visit struct {
 	CheckInLoc  *Location
 	CheckOutAt  time.Time
 	CheckOutLoc *Location
-	Notes       string // outcome notes, sealed
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	Notes       string // planning notes, sealed
+	// CheckOutNotes are the outcome notes given at check-out, sealed;
+	// they never replace the planning notes.
+	CheckOutNotes string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	// Version starts at 1 and grows with every change (ETag, If-Match).
+	Version int64
 
 	// Parent is set by the store on reads.
 	Parent ParentRef
@@ -159,6 +168,8 @@ type Note struct {
 	Body       string
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+	// Version starts at 1 and grows with every change (ETag, If-Match).
+	Version int64
 
 	// Parent is set by the store on reads.
 	Parent ParentRef
@@ -186,6 +197,8 @@ type Task struct {
 	Status     TaskStatus
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+	// Version starts at 1 and grows with every change (ETag, If-Match).
+	Version int64
 
 	// Parent is set by the store on reads.
 	Parent ParentRef

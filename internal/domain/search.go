@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -384,7 +385,7 @@ func CustomerSearchTokens(c *Customer) []SearchToken {
 	var out []SearchToken
 	seen := map[string]bool{}
 	add := func(ix SearchIndex, t string) {
-		k := string(rune('0'+ix)) + t
+		k := strconv.Itoa(int(ix)) + "\x00" + t
 		if !seen[k] {
 			seen[k] = true
 			out = append(out, SearchToken{Index: ix, Token: t})

@@ -12,16 +12,20 @@ type VisitInput struct {
 
 // VisitPatch is a partial update of a visit. Status may only move between
 // planned and cancelled here; check-in and check-out have their own
-// actions.
+// actions. Notes are the planning notes; the outcome notes given at
+// check-out (check_out_notes) may be corrected once the visit is
+// completed.
 type VisitPatch struct {
-	RepID     *ID          `json:"rep_id"`
-	PlannedAt *string      `json:"planned_at"`
-	Status    *VisitStatus `json:"status"`
-	Notes     *string      `json:"notes"`
+	RepID         *ID          `json:"rep_id"`
+	PlannedAt     *string      `json:"planned_at"`
+	Status        *VisitStatus `json:"status"`
+	Notes         *string      `json:"notes"`
+	CheckOutNotes *string      `json:"check_out_notes"`
 }
 
 // CheckOutInput is the body of a check-out: where the rep is and, if
-// they like, the outcome notes.
+// they like, the outcome notes (kept beside the planning notes, never
+// over them).
 type CheckOutInput struct {
 	Lat      *float64 `json:"lat"`
 	Lng      *float64 `json:"lng"`
@@ -57,6 +61,10 @@ func (p *VisitPatch) Apply(v *Visit) ([]string, error) {
 		next.Status = *p.Status
 	}
 	ch.text("notes", p.Notes, &next.Notes, longText)
+	if ch.err == nil && p.CheckOutNotes != nil && v.Status != VisitCompleted {
+		return nil, Conflict("check_out_notes", "outcome notes are given at check-out; this visit is %s", v.Status)
+	}
+	ch.text("check_out_notes", p.CheckOutNotes, &next.CheckOutNotes, longText)
 	if ch.err != nil {
 		return nil, ch.err
 	}
@@ -98,8 +106,9 @@ func (v *Visit) CheckIn(in *LocationInput, at time.Time) ([]string, error) {
 }
 
 // CheckOut records the rep's departure, with optional outcome notes
-// (which replace the notes when given). Only a checked-in visit can be
-// checked out (conflict otherwise). It returns the fields it changed.
+// (kept as check_out_notes; the planning notes stay as they are). Only a
+// checked-in visit can be checked out (conflict otherwise). It returns
+// the fields it changed.
 func (v *Visit) CheckOut(in *CheckOutInput, at time.Time) ([]string, error) {
 	loc, err := (&LocationInput{Lat: in.Lat, Lng: in.Lng, Accuracy: in.Accuracy}).Location()
 	if err != nil {
@@ -114,10 +123,10 @@ func (v *Visit) CheckOut(in *CheckOutInput, at time.Time) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		if notes != v.Notes {
-			changed = append(changed, "notes")
+		if notes != v.CheckOutNotes {
+			changed = append(changed, "check_out_notes")
 		}
-		v.Notes = notes
+		v.CheckOutNotes = notes
 	}
 	v.Status, v.CheckOutAt, v.CheckOutLoc = VisitCompleted, at, loc
 	return changed, nil

@@ -9,11 +9,11 @@ func TestVisitTransitions(t *testing.T) {
 	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	lat, lng := 22.54, 114.05
 	here := &LocationInput{Lat: &lat, Lng: &lng}
-	v, changed, err := NewVisit(&VisitInput{CustomerID: NewIDAt(KindCustomer, at), PlannedAt: "2026-03-01T10:00:00+08:00"})
+	v, changed, err := NewVisit(&VisitInput{CustomerID: NewIDAt(KindCustomer, at), PlannedAt: "2026-03-01T10:00:00+08:00", Notes: "带样品"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Status != VisitPlanned || !v.PlannedAt.Equal(time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)) || len(changed) != 1 {
+	if v.Status != VisitPlanned || !v.PlannedAt.Equal(time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)) || len(changed) != 2 {
 		t.Fatalf("new visit: %+v changed %v", v, changed)
 	}
 	if _, err := v.CheckOut(&CheckOutInput{Lat: &lat, Lng: &lng}, at); ErrorCode(err) != CodeConflict {
@@ -42,10 +42,18 @@ func TestVisitTransitions(t *testing.T) {
 			t.Errorf("%s: visit changed on error", name)
 		}
 	}
-	notes := "客户同意续约"
-	changed, err = v.CheckOut(&CheckOutInput{Lat: &lat, Lng: &lng, Notes: &notes}, at.Add(time.Hour))
-	if err != nil || v.Status != VisitCompleted || v.Notes != notes || len(changed) != 3 {
+	outcome := "客户同意续约"
+	if _, err := (&VisitPatch{CheckOutNotes: &outcome}).Apply(v); ErrorCode(err) != CodeConflict {
+		t.Fatalf("outcome notes before check-out: %v", err)
+	}
+	changed, err = v.CheckOut(&CheckOutInput{Lat: &lat, Lng: &lng, Notes: &outcome}, at.Add(time.Hour))
+	// The outcome notes sit beside the planning notes; they never replace them.
+	if err != nil || v.Status != VisitCompleted || v.CheckOutNotes != outcome || v.Notes != "带样品" || len(changed) != 3 || changed[2] != "check_out_notes" {
 		t.Fatalf("check-out: %v %+v %v", err, v, changed)
+	}
+	corrected := "客户同意续约两年"
+	if ch, err := (&VisitPatch{CheckOutNotes: &corrected}).Apply(v); err != nil || v.CheckOutNotes != corrected || len(ch) != 1 {
+		t.Fatalf("correcting outcome notes: %v %v", err, ch)
 	}
 	w, _, _ := NewVisit(&VisitInput{CustomerID: NewIDAt(KindCustomer, at), PlannedAt: newTime})
 	if ch, err := (&VisitPatch{Status: &cancelled}).Apply(w); err != nil || w.Status != VisitCancelled || len(ch) != 1 {

@@ -34,6 +34,9 @@ type Options struct {
 	Handler      http.Handler
 	Log          *slog.Logger
 	MaxBodyBytes int64
+	// BodyLimit, when set, is the body limit of each request (uploads
+	// may be larger than MaxBodyBytes).
+	BodyLimit func(*http.Request) int64
 	// Ready reports whether the server can serve (database reachable).
 	Ready func(ctx context.Context) error
 	// Now is the clock of session tickets and their keys (default
@@ -94,7 +97,11 @@ func New(opts Options) *Server {
 		_, _ = w.Write([]byte(`{"status":"ready"}` + "\n"))
 	})
 	mux.Handle("/", opts.Handler)
-	h := Middleware(mux, opts.Log, opts.MaxBodyBytes)
+	limit := opts.BodyLimit
+	if limit == nil {
+		limit = func(*http.Request) int64 { return opts.MaxBodyBytes }
+	}
+	h := Middleware(mux, opts.Log, limit)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -192,7 +199,7 @@ func (s *Server) maintain(ctx context.Context) {
 }
 
 // Middleware wraps h with Custos's cross-cutting request handling.
-func Middleware(h http.Handler, log *slog.Logger, maxBody int64) http.Handler {
+func Middleware(h http.Handler, log *slog.Logger, maxBody func(*http.Request) int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ri := domain.RequestInfo{RequestID: requestID(r), SourceIP: sourceIP(r), UserAgent: clip(r.UserAgent(), 256)}
@@ -211,7 +218,7 @@ func Middleware(h http.Handler, log *slog.Logger, maxBody int64) http.Handler {
 			hd.Set("Cache-Control", "no-store")
 		}
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+			r.Body = http.MaxBytesReader(w, r.Body, maxBody(r))
 		}
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		r = r.WithContext(domain.WithRequestInfo(r.Context(), ri))

@@ -43,7 +43,7 @@ func TestMiddlewareHeadersLimitsAndLogs(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 	})
 	mux.HandleFunc("GET /api/v1/panic", func(http.ResponseWriter, *http.Request) { panic("handler bug") })
-	h := httpserver.Middleware(mux, log, 1024)
+	h := httpserver.Middleware(mux, log, func(*http.Request) int64 { return 1024 })
 
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequestWithContext(context.Background(), "POST", "/api/v1/echo?phone=13800138000&email=zw@example.com", strings.NewReader("{}"))

@@ -42,6 +42,7 @@ type API struct {
 	pool     *pool.Service
 	inbox    *inbox.Service
 	log      *slog.Logger
+	opts     Options
 	routes   []Route
 }
 
@@ -54,9 +55,23 @@ type Services struct {
 	Inbox    *inbox.Service
 }
 
+// Options tune the API.
+type Options struct {
+	// MaxUploadBytes is the largest import upload (default
+	// DefaultMaxUploadBytes); the server's body limit lets uploads (see
+	// IsUpload) reach it.
+	MaxUploadBytes int64
+	// SpoolDir holds uploads, encrypted, while they are imported (default
+	// the system's temporary directory).
+	SpoolDir string
+}
+
 // New returns the API over the services.
-func New(s Services, log *slog.Logger) *API {
-	api := &API{records: s.Records, identity: s.Identity, audit: s.Audit, pool: s.Pool, inbox: s.Inbox, log: log}
+func New(s Services, log *slog.Logger, opts Options) *API {
+	if opts.MaxUploadBytes <= 0 {
+		opts.MaxUploadBytes = DefaultMaxUploadBytes
+	}
+	api := &API{records: s.Records, identity: s.Identity, audit: s.Audit, pool: s.Pool, inbox: s.Inbox, log: log, opts: opts}
 	// Each capability lists its endpoints in its own file.
 	for _, group := range [][]Route{
 		api.authRoutes(),
@@ -74,6 +89,7 @@ func New(s Services, log *slog.Logger) *API {
 		api.roleRoutes(),
 		api.teamRoutes(),
 		api.revealRoutes(),
+		api.importRoutes(),
 		api.auditRoutes(),
 		api.poolRoutes(),
 		api.notificationRoutes(),
@@ -87,7 +103,8 @@ func New(s Services, log *slog.Logger) *API {
 func (api *API) Routes() []Route { return append([]Route(nil), api.routes...) }
 
 // Register adds the API's routes to mux. Every route first refuses a
-// query string or header it could read only in part (checkInput).
+// query string or header it could read only in part (checkInput), and an
+// If-Match it would not honour (checkIfMatch).
 func (api *API) Register(mux *http.ServeMux) {
 	for _, rt := range api.routes {
 		h := rt.handler
@@ -95,7 +112,7 @@ func (api *API) Register(mux *http.ServeMux) {
 			h = api.authenticate(h)
 		}
 		route := rt.Method + " " + rt.Pattern
-		mux.HandleFunc(route, api.checkInput(h, takesQuery(route)))
+		mux.HandleFunc(route, api.checkInput(h, takesQuery(route), honoursIfMatch(route)))
 	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		api.writeError(w, r, domain.NotFound("endpoint"))
@@ -103,10 +120,15 @@ func (api *API) Register(mux *http.ServeMux) {
 }
 
 // checkInput answers 400 for a request whose query string or headers
-// fail checkInput, before authentication or the handler read them.
-func (api *API) checkInput(next http.HandlerFunc, takesQuery bool) http.HandlerFunc {
+// fail checkInput or checkIfMatch, before authentication or the handler
+// read them.
+func (api *API) checkInput(next http.HandlerFunc, takesQuery, ifMatch bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if err := checkInput(r, takesQuery); err != nil {
+		err := checkInput(r, takesQuery)
+		if err == nil {
+			err = checkIfMatch(r, ifMatch)
+		}
+		if err != nil {
 			api.writeError(w, r, err)
 			return
 		}

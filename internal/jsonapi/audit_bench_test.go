@@ -61,7 +61,7 @@ func newReadBench(b *testing.B, audited bool) *readBench {
 	}})
 	if !audited {
 		a.API = jsonapi.New(jsonapi.Services{Records: a.RecordsWithAuditor(nopAuditor{}), Identity: a.Identity,
-			Audit: a.AuditService, Pool: a.Pool, Inbox: a.Inbox}, a.Log)
+			Audit: a.AuditService, Pool: a.Pool, Inbox: a.Inbox}, a.Log, jsonapi.Options{MaxUploadBytes: a.Config.MaxImportBytes})
 	}
 	if err := a.Start(context.Background()); err != nil {
 		b.Fatal(err)

@@ -28,14 +28,17 @@ type contactJSON struct {
 	Title      string    `json:"title,omitempty"`
 	Erased     bool      `json:"erased,omitempty"`
 	Masked     []string  `json:"masked,omitempty"`
+	Version    int64     `json:"version"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
 }
 
+func (c contactJSON) version() int64 { return c.Version }
+
 func toContactJSON(c *domain.Contact) contactJSON {
 	return contactJSON{
 		ID: c.ID, CustomerID: c.CustomerID, Name: c.Name, Phone: c.Phone, Email: c.Email, Title: c.Title,
-		Erased: c.Parent.Erased, Masked: c.Masked, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		Erased: c.Parent.Erased, Masked: c.Masked, Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }
 

@@ -53,6 +53,8 @@ type customerJSON struct {
 	UpdatedAt   time.Time             `json:"updated_at"`
 }
 
+func (c customerJSON) version() int64 { return c.Version }
+
 func toCustomerJSON(c *domain.Customer) customerJSON {
 	out := customerJSON{
 		ID: c.ID, Kind: c.Kind, Name: c.Name, Phone: c.Phone, Email: c.Email,
@@ -102,7 +104,7 @@ func (api *API) createCustomer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", "/api/v1/customers/"+string(c.ID))
-	writeJSON(w, http.StatusCreated, toCustomerJSON(c))
+	writeRecord(w, http.StatusCreated, toCustomerJSON(c))
 }
 
 func (api *API) getCustomer(w http.ResponseWriter, r *http.Request) {
@@ -116,11 +118,16 @@ func (api *API) getCustomer(w http.ResponseWriter, r *http.Request) {
 		api.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toCustomerJSON(c))
+	writeRecord(w, http.StatusOK, toCustomerJSON(c))
 }
 
 func (api *API) updateCustomer(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, domain.KindCustomer)
+	if err != nil {
+		api.writeError(w, r, err)
+		return
+	}
+	pre, err := ifMatch(r)
 	if err != nil {
 		api.writeError(w, r, err)
 		return
@@ -130,12 +137,12 @@ func (api *API) updateCustomer(w http.ResponseWriter, r *http.Request) {
 		api.writeError(w, r, err)
 		return
 	}
-	c, err := api.records.UpdateCustomer(r.Context(), id, &p)
+	c, err := api.records.UpdateCustomer(r.Context(), id, &p, pre)
 	if err != nil {
 		api.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toCustomerJSON(c))
+	writeRecord(w, http.StatusOK, toCustomerJSON(c))
 }
 
 func (api *API) deleteCustomer(w http.ResponseWriter, r *http.Request) {

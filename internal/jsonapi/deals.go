@@ -29,14 +29,17 @@ type dealJSON struct {
 	Stage         domain.DealStage `json:"stage"`
 	ExpectedClose string           `json:"expected_close,omitempty"`
 	OwnerID       domain.ID        `json:"owner_id,omitempty"`
+	Version       int64            `json:"version"`
 	CreatedAt     time.Time        `json:"created_at"`
 	UpdatedAt     time.Time        `json:"updated_at"`
 }
 
+func (d dealJSON) version() int64 { return d.Version }
+
 func toDealJSON(d *domain.Deal) dealJSON {
 	out := dealJSON{
 		ID: d.ID, CustomerID: d.CustomerID, Title: d.Title, Currency: d.Currency, Stage: d.Stage,
-		ExpectedClose: d.ExpectedClose, OwnerID: d.OwnerID, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
+		ExpectedClose: d.ExpectedClose, OwnerID: d.OwnerID, Version: d.Version, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
 	}
 	if d.Currency != "" {
 		amount := domain.FormatAmount(d.AmountMinor, d.Currency)

@@ -277,3 +277,22 @@ func (f *fixture) checkBody(t *testing.T, c caller, body []byte, reveals []strin
 		}
 	}
 }
+
+// csvUpload is the Content-Type of a raw CSV upload.
+var csvUpload = http.Header{"Content-Type": {"text/csv"}}
+
+// importDone runs an import as the administrator to its end and returns
+// its id; refused: one row of it is invalid, so it has a report.
+func (f *fixture) importDone(refused bool) string {
+	body := fmt.Sprintf("name,phone\nImported %d,\n", f.next())
+	if refused {
+		body += "Bad phone,123\n"
+	}
+	r := f.s.DoWith(f.t, "POST", "/api/v1/imports/customers", f.tokens[admin], body, csvUpload)
+	if r.Status != http.StatusAccepted {
+		f.t.Fatalf("start an import: %d %s", r.Status, r.Body)
+	}
+	id := r.Map(f.t)["id"].(string)
+	waitImport(f.t, f.s, f.tokens[admin], id)
+	return id
+}

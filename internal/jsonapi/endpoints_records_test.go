@@ -57,7 +57,7 @@ func (f *fixture) child(kind string) string {
 			id = v.ID
 			if kind == "checked-in" {
 				lat, lng := 22.54, 113.95
-				_, err = f.a.Records.CheckIn(sys, v.ID, &domain.LocationInput{Lat: &lat, Lng: &lng})
+				_, err = f.a.Records.CheckIn(sys, v.ID, &domain.LocationInput{Lat: &lat, Lng: &lng}, domain.Precondition{})
 			}
 		}
 	case "note":

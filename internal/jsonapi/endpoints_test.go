@@ -58,6 +58,7 @@ type request struct {
 	body    any
 	token   string
 	reveals []string
+	header  http.Header // extra headers (an upload's Content-Type)
 }
 
 type endpointRow struct {
@@ -166,6 +167,17 @@ var endpointTable = []endpointRow{
 		return request{path: "/api/v1/customers/" + cu.id + "/reveal", body: map[string]string{"field": "phone", "reason": "customer on the phone"},
 			reveals: []string{cu.phone}}
 	}, set(signedIn(200), owner, 403, other, 403, auditor, 403, narrow, 403)},
+	// Imports: only the administrator holds customers.import.
+	{"POST /api/v1/imports/{kind}", func(f *fixture, c caller) request {
+		return request{path: "/api/v1/imports/customers", body: fmt.Sprintf("name,industry\nImported %d,retail\n", f.next()),
+			header: csvUpload}
+	}, adminOnly(202)},
+	{"GET /api/v1/imports/{id}", func(f *fixture, c caller) request {
+		return p("/api/v1/imports/"+f.importDone(false), nil)
+	}, adminOnly(200)},
+	{"GET /api/v1/imports/{id}/report", func(f *fixture, c caller) request {
+		return p("/api/v1/imports/"+f.importDone(true)+"/report", nil)
+	}, adminOnly(200)},
 	{"GET /api/v1/customers/export", func(f *fixture, c caller) request { f.customer(); return p("/api/v1/customers/export", nil) },
 		set(signedIn(200), owner, 403, other, 403, service, 403, auditor, 403, narrow, 403)},
 
@@ -320,7 +332,7 @@ func TestEveryEndpointEveryActor(t *testing.T) {
 					if c == anon {
 						tok = ""
 					}
-					got := f.s.Do(t, rt.Method, req.path, tok, req.body)
+					got := f.s.DoWith(t, rt.Method, req.path, tok, req.body, req.header)
 					if got.Status != want {
 						t.Errorf("%s %s as %s: %d %s, want %d", rt.Method, req.path, c, got.Status, clip(got.Body), want)
 					}

@@ -22,6 +22,7 @@ var statusOf = map[domain.Code]int{
 	domain.CodePasswordChangeRequired: http.StatusForbidden,
 	domain.CodeNotFound:               http.StatusNotFound,
 	domain.CodeConflict:               http.StatusConflict,
+	domain.CodePreconditionFailed:     http.StatusPreconditionFailed,
 	domain.CodeTooLarge:               http.StatusRequestEntityTooLarge,
 	domain.CodeRateLimited:            http.StatusTooManyRequests,
 	domain.CodeUnavailable:            http.StatusServiceUnavailable,

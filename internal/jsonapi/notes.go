@@ -25,14 +25,17 @@ type noteJSON struct {
 	Body       string    `json:"body,omitempty"`
 	Erased     bool      `json:"erased,omitempty"`
 	Masked     []string  `json:"masked,omitempty"`
+	Version    int64     `json:"version"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
 }
 
+func (n noteJSON) version() int64 { return n.Version }
+
 func toNoteJSON(n *domain.Note) noteJSON {
 	return noteJSON{
 		ID: n.ID, CustomerID: n.CustomerID, AuthorID: n.AuthorID, Body: n.Body, Erased: n.Parent.Erased,
-		Masked: n.Masked, CreatedAt: n.CreatedAt, UpdatedAt: n.UpdatedAt,
+		Masked: n.Masked, Version: n.Version, CreatedAt: n.CreatedAt, UpdatedAt: n.UpdatedAt,
 	}
 }
 

@@ -47,7 +47,7 @@ func takesQuery(route string) bool {
 		"GET /api/v1/customers/{id}/contacts", "GET /api/v1/deals", "GET /api/v1/visits",
 		"GET /api/v1/notes", "GET /api/v1/tasks", "GET /api/v1/sessions", "GET /api/v1/tokens",
 		"GET /api/v1/audit/proofs/inclusion", "GET /api/v1/audit/proofs/consistency",
-		"GET /api/v1/audit/events", "GET /api/v1/audit/export",
+		"GET /api/v1/audit/events", "GET /api/v1/audit/export", "POST /api/v1/imports/{kind}",
 		"GET /api/v1/pool/customers", "GET /api/v1/notifications":
 		return true
 	}

@@ -14,7 +14,7 @@ import (
 // filtered by query parameters. Endpoints that take no query parameters
 // refuse any, like every list refuses unknown ones.
 
-func createHandler[I, T, J any](api *API, create func(context.Context, *I) (T, error), toJSON func(T) J, location func(T) string) http.HandlerFunc {
+func createHandler[I, T any, J recordJSON](api *API, create func(context.Context, *I) (T, error), toJSON func(T) J, location func(T) string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := checkQuery(r.URL.Query()); err != nil {
 			api.writeError(w, r, err)
@@ -31,11 +31,11 @@ func createHandler[I, T, J any](api *API, create func(context.Context, *I) (T, e
 			return
 		}
 		w.Header().Set("Location", location(x))
-		writeJSON(w, http.StatusCreated, toJSON(x))
+		writeRecord(w, http.StatusCreated, toJSON(x))
 	}
 }
 
-func getHandler[T, J any](api *API, kind string, get func(context.Context, domain.ID) (T, error), toJSON func(T) J) http.HandlerFunc {
+func getHandler[T any, J recordJSON](api *API, kind string, get func(context.Context, domain.ID) (T, error), toJSON func(T) J) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, err := recordID(r, kind)
 		if err != nil {
@@ -47,15 +47,20 @@ func getHandler[T, J any](api *API, kind string, get func(context.Context, domai
 			api.writeError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, toJSON(x))
+		writeRecord(w, http.StatusOK, toJSON(x))
 	}
 }
 
-// actionHandler serves an action on one record that takes a JSON body
-// (PATCH, check-in, check-out).
-func actionHandler[P, T, J any](api *API, kind string, act func(context.Context, domain.ID, *P) (T, error), toJSON func(T) J) http.HandlerFunc {
+// actionHandler serves a change of one record that takes a JSON body
+// (PATCH, check-in, check-out) and honours If-Match.
+func actionHandler[P, T any, J recordJSON](api *API, kind string, act func(context.Context, domain.ID, *P, domain.Precondition) (T, error), toJSON func(T) J) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, err := recordID(r, kind)
+		if err != nil {
+			api.writeError(w, r, err)
+			return
+		}
+		pre, err := ifMatch(r)
 		if err != nil {
 			api.writeError(w, r, err)
 			return
@@ -65,12 +70,12 @@ func actionHandler[P, T, J any](api *API, kind string, act func(context.Context,
 			api.writeError(w, r, err)
 			return
 		}
-		x, err := act(r.Context(), id, &p)
+		x, err := act(r.Context(), id, &p, pre)
 		if err != nil {
 			api.writeError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, toJSON(x))
+		writeRecord(w, http.StatusOK, toJSON(x))
 	}
 }
 

@@ -27,14 +27,17 @@ type taskJSON struct {
 	Status     domain.TaskStatus `json:"status"`
 	Erased     bool              `json:"erased,omitempty"`
 	Masked     []string          `json:"masked,omitempty"`
+	Version    int64             `json:"version"`
 	CreatedAt  time.Time         `json:"created_at"`
 	UpdatedAt  time.Time         `json:"updated_at"`
 }
 
+func (t taskJSON) version() int64 { return t.Version }
+
 func toTaskJSON(t *domain.Task) taskJSON {
 	return taskJSON{
 		ID: t.ID, CustomerID: t.CustomerID, AssigneeID: t.AssigneeID, Title: t.Title, DueAt: optTime(t.DueAt),
-		Status: t.Status, Erased: t.Parent.Erased, Masked: t.Masked, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
+		Status: t.Status, Erased: t.Parent.Erased, Masked: t.Masked, Version: t.Version, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
 	}
 }
 

@@ -46,18 +46,23 @@ type visitJSON struct {
 	CheckedOutAt     *time.Time         `json:"checked_out_at,omitempty"`
 	CheckOutLocation *locationJSON      `json:"check_out_location,omitempty"`
 	Notes            string             `json:"notes,omitempty"`
+	CheckOutNotes    string             `json:"check_out_notes,omitempty"`
 	Erased           bool               `json:"erased,omitempty"`
 	Masked           []string           `json:"masked,omitempty"`
+	Version          int64              `json:"version"`
 	CreatedAt        time.Time          `json:"created_at"`
 	UpdatedAt        time.Time          `json:"updated_at"`
 }
+
+func (v visitJSON) version() int64 { return v.Version }
 
 func toVisitJSON(v *domain.Visit) visitJSON {
 	return visitJSON{
 		ID: v.ID, CustomerID: v.CustomerID, RepID: v.RepID, PlannedAt: v.PlannedAt, Status: v.Status,
 		CheckedInAt: optTime(v.CheckInAt), CheckInLocation: toLocationJSON(v.CheckInLoc),
 		CheckedOutAt: optTime(v.CheckOutAt), CheckOutLocation: toLocationJSON(v.CheckOutLoc),
-		Notes: v.Notes, Erased: v.Parent.Erased, Masked: v.Masked, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
+		Notes: v.Notes, CheckOutNotes: v.CheckOutNotes, Erased: v.Parent.Erased, Masked: v.Masked, Version: v.Version,
+		CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
 	}
 }
 

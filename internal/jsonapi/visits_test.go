@@ -46,7 +46,9 @@ func TestVisitLifecycle(t *testing.T) {
 		out := w.must(t, "rep1", "POST", "/api/v1/visits/"+id+"/check-out", map[string]any{
 			"lat": 22.5433, "lng": 114.0581, "notes": "店长同意增加陈列位 / shelf space agreed",
 		}, http.StatusOK).Map(t)
-		if out["status"] != "completed" || out["notes"] != "店长同意增加陈列位 / shelf space agreed" || out["check_out_location"] == nil {
+		// The outcome notes sit beside the planning notes, never over them.
+		if out["status"] != "completed" || out["check_out_notes"] != "店长同意增加陈列位 / shelf space agreed" ||
+			out["notes"] != "季度回访" || out["check_out_location"] == nil {
 			t.Fatalf("check-out: %v", out)
 		}
 		expectError(t, w.do(t, "rep1", "POST", "/api/v1/visits/"+id+"/check-out", here), http.StatusConflict, "status")
@@ -68,7 +70,7 @@ func TestVisitLifecycle(t *testing.T) {
 			t.Fatalf("manager's read audited %d times", n)
 		}
 		evs, err := w.a.Store.AuditLog.ListAudit(t.Context(), domain.AuditFilter{Action: "visit.read", TargetID: id, ActorUser: string(w.ids["manager"])})
-		if err != nil || len(evs) != 1 || strings.Join(evs[0].Fields, ",") != "notes,location" {
+		if err != nil || len(evs) != 1 || strings.Join(evs[0].Fields, ",") != "notes,check_out_notes,location" {
 			t.Fatalf("manager's audited read: %v %+v", err, evs)
 		}
 		for _, who := range []string{"service", "finance"} {
@@ -79,7 +81,7 @@ func TestVisitLifecycle(t *testing.T) {
 		}
 		adm := w.must(t, "admin", "GET", "/api/v1/visits/"+id, nil, http.StatusOK).Map(t)
 		aloc, _ := adm["check_in_location"].(map[string]any)
-		if aloc["lat"] != 22.54 || aloc["lng"] != 114.06 || aloc["accuracy"] != nil || adm["notes"] != "****" {
+		if aloc["lat"] != 22.54 || aloc["lng"] != 114.06 || aloc["accuracy"] != nil || adm["notes"] != "****" || adm["check_out_notes"] != "****" {
 			t.Fatalf("admin view: %v", adm)
 		}
 

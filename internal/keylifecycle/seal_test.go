@@ -157,7 +157,7 @@ func TestSealAtRestOnline(t *testing.T) {
 					if i%2 == 0 {
 						status = domain.StatusLead
 					}
-					if _, err := a.Records.UpdateCustomer(sys, id, &domain.CustomerPatch{Status: &status}); err != nil && domain.ErrorCode(err) != domain.CodeConflict {
+					if _, err := a.Records.UpdateCustomer(sys, id, &domain.CustomerPatch{Status: &status}, domain.Precondition{}); err != nil && domain.ErrorCode(err) != domain.CodeConflict {
 						t.Errorf("update during the seal run: %v", err)
 						return
 					}

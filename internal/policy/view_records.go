@@ -21,10 +21,11 @@ func (v *View) Deal(d *domain.Deal) {
 	v.finish(&masked, &d.Hidden)
 }
 
-// Visit shapes a visit in place: outcome notes by the note class, both
-// check-in and check-out positions by the location class.
+// Visit shapes a visit in place: planning and outcome notes by the note
+// class, both check-in and check-out positions by the location class.
 func (v *View) Visit(x *domain.Visit) {
 	x.Notes = v.String(domain.FieldVisitNotes, x.Notes, MaskText)
+	x.CheckOutNotes = v.String(domain.FieldVisitCheckOutNotes, x.CheckOutNotes, MaskText)
 	x.CheckInLoc = v.Location(domain.FieldVisitLocation, x.CheckInLoc)
 	x.CheckOutLoc = v.Location(domain.FieldVisitLocation, x.CheckOutLoc)
 	v.finish(&x.Masked, &x.Hidden)
@@ -87,7 +88,7 @@ var (
 		"amount": domain.ClassAmount, "currency": domain.ClassAmount,
 	})
 	VisitFieldClass = fieldClasses(map[string]domain.FieldClass{
-		"notes": domain.ClassNote, "location": domain.ClassLocation,
+		"notes": domain.ClassNote, "check_out_notes": domain.ClassNote, "location": domain.ClassLocation,
 	})
 	NoteFieldClass = fieldClasses(map[string]domain.FieldClass{"body": domain.ClassNote})
 	TaskFieldClass = fieldClasses(map[string]domain.FieldClass{"title": domain.ClassNote})

@@ -16,12 +16,13 @@ func (s *Service) contacts() records[*domain.Contact] {
 	return records[*domain.Contact]{
 		s: s, kind: "contact", sealed: true, owns: domain.ClassContact, classOf: policy.ContactFieldClass, shape: (*policy.View).Contact,
 		get: s.activities.GetContact, del: s.activities.DeleteContact,
-		parent: func(c *domain.Contact) domain.ParentRef { return c.Parent },
-		id:     func(c *domain.Contact) domain.ID { return c.ID },
-		clone:  func(c *domain.Contact) *domain.Contact { x := *c; return &x },
-		touch:  func(c *domain.Contact, t time.Time) { c.UpdatedAt = t },
+		parent:  func(c *domain.Contact) domain.ParentRef { return c.Parent },
+		id:      func(c *domain.Contact) domain.ID { return c.ID },
+		clone:   func(c *domain.Contact) *domain.Contact { x := *c; return &x },
+		touch:   func(c *domain.Contact, t time.Time) { c.UpdatedAt = t; c.Version++ },
+		version: func(c *domain.Contact) int64 { return c.Version },
 		save: func(ctx context.Context, c, before *domain.Contact, evs ...*domain.AuditEvent) error {
-			return s.activities.UpdateContact(ctx, c, before.UpdatedAt, evs...)
+			return s.activities.UpdateContact(ctx, c, before.Version, evs...)
 		},
 	}
 }
@@ -56,7 +57,7 @@ func (s *Service) CreateContact(ctx context.Context, customerID domain.ID, in *d
 	}
 	now := s.stamp()
 	ct.ID = domain.NewIDAt(domain.KindContact, now)
-	ct.CustomerID, ct.CreatedAt, ct.UpdatedAt, ct.Parent = c.ID, now, now, refOf(c)
+	ct.CustomerID, ct.CreatedAt, ct.UpdatedAt, ct.Version, ct.Parent = c.ID, now, now, 1, refOf(c)
 	return s.contacts().created(ctx, a, ct, now, changed, s.activities.CreateContact)
 }
 
@@ -68,13 +69,14 @@ func (s *Service) GetContact(ctx context.Context, id domain.ID) (*domain.Contact
 	return s.contacts().read(ctx, domain.FnCustomersRead, id)
 }
 
-// UpdateContact applies a partial update.
+// UpdateContact applies a partial update, to the version pre names if it
+// names any (If-Match).
 //
 // Authorization: customers.update, the customer in scope, and write
 // access to the class of every field changed. Errors: invalid, forbidden,
-// not found, conflict (changed meanwhile, or the customer is erased).
-func (s *Service) UpdateContact(ctx context.Context, id domain.ID, p *domain.ContactPatch) (*domain.Contact, error) {
-	return s.contacts().update(ctx, domain.FnCustomersUpdate, id, "contact.update",
+// not found, conflict (the customer is erased), precondition_failed.
+func (s *Service) UpdateContact(ctx context.Context, id domain.ID, p *domain.ContactPatch, pre domain.Precondition) (*domain.Contact, error) {
+	return s.contacts().update(ctx, domain.FnCustomersUpdate, id, "contact.update", pre,
 		func(_ *domain.Actor, c *domain.Contact, _ time.Time) ([]string, error) { return p.Apply(c) })
 }
 

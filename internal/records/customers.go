@@ -109,19 +109,30 @@ func (s *Service) GetCustomer(ctx context.Context, id domain.ID) (*domain.Custom
 	return c, nil
 }
 
-// UpdateCustomer applies a partial update.
+// UpdateCustomer applies a partial update. With a precondition
+// (If-Match) the customer must still be at a version the caller named;
+// without one the change applies to the customer as it is (a change that
+// loses a race to another is made again on the fresh record).
 //
 // Authorization: customers.update, the record in scope, and write access to
 // the class of every field changed; owner changes follow CreateCustomer's
 // rule. The update and the read of the returned record are audited in the
-// same transaction. Errors: invalid, forbidden, not found, conflict.
-func (s *Service) UpdateCustomer(ctx context.Context, id domain.ID, p *domain.CustomerPatch) (*domain.Customer, error) {
+// same transaction. Errors: invalid, forbidden, not found, conflict (a
+// unique value is taken, or the customer is erased), precondition_failed.
+func (s *Service) UpdateCustomer(ctx context.Context, id domain.ID, p *domain.CustomerPatch, pre domain.Precondition) (*domain.Customer, error) {
+	return retryStale(func() (*domain.Customer, error) { return s.updateCustomer(ctx, id, p, pre) })
+}
+
+func (s *Service) updateCustomer(ctx context.Context, id domain.ID, p *domain.CustomerPatch, pre domain.Precondition) (*domain.Customer, error) {
 	a, err := s.require(ctx, domain.FnCustomersUpdate, "customer.update", "customer", id)
 	if err != nil {
 		return nil, err
 	}
 	c, err := s.customerInScope(ctx, a, id, "customer.update", openAll)
 	if err != nil {
+		return nil, err
+	}
+	if err := pre.Check("customer", c.Version); err != nil {
 		return nil, err
 	}
 	if c.Unreadable != "" {
@@ -340,20 +351,7 @@ func (s *Service) FindCustomers(ctx context.Context, field domain.LookupField, v
 		return nil, &domain.Error{Code: domain.CodeForbidden, Field: string(field),
 			Message: "your role may not look customers up by " + string(field)}
 	}
-	var norm string
-	switch field {
-	case domain.LookupPhone:
-		norm, err = domain.NormalizePhone("phone", value, domain.DefaultPhoneRegion)
-	case domain.LookupEmail:
-		norm, err = domain.NormalizeEmail("email", value)
-	case domain.LookupIDNumber:
-		norm, err = domain.NormalizeCNResidentID("id_number", value)
-		if err != nil {
-			norm, err = domain.NormalizeDocumentNumber("id_number", value)
-		}
-	case domain.LookupTaxID:
-		norm, err = domain.NormalizeUSCC("tax_id", value)
-	}
+	norm, err := normalizeLookup(field, value)
 	if err != nil {
 		return nil, err
 	}
@@ -383,6 +381,26 @@ func (s *Service) FindCustomers(ctx context.Context, field domain.LookupField, v
 		return nil, err
 	}
 	return found, nil
+}
+
+// normalizeLookup normalizes a value to look customers up by field, as
+// the field is stored.
+func normalizeLookup(field domain.LookupField, value string) (string, error) {
+	switch field {
+	case domain.LookupPhone:
+		return domain.NormalizePhone("phone", value, domain.DefaultPhoneRegion)
+	case domain.LookupEmail:
+		return domain.NormalizeEmail("email", value)
+	case domain.LookupIDNumber:
+		norm, err := domain.NormalizeCNResidentID("id_number", value)
+		if err != nil {
+			norm, err = domain.NormalizeDocumentNumber("id_number", value)
+		}
+		return norm, err
+	case domain.LookupTaxID:
+		return domain.NormalizeUSCC("tax_id", value)
+	}
+	return "", domain.Invalid(string(field), "cannot look customers up by this field")
 }
 
 func contains(list []string, s string) bool {

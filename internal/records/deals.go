@@ -12,12 +12,13 @@ func (s *Service) deals() records[*domain.Deal] {
 	return records[*domain.Deal]{
 		s: s, kind: "deal", owns: domain.ClassAmount, classOf: policy.DealFieldClass, shape: (*policy.View).Deal,
 		get: s.activities.GetDeal, del: s.activities.DeleteDeal,
-		parent: func(d *domain.Deal) domain.ParentRef { return d.Parent },
-		id:     func(d *domain.Deal) domain.ID { return d.ID },
-		clone:  func(d *domain.Deal) *domain.Deal { x := *d; return &x },
-		touch:  func(d *domain.Deal, t time.Time) { d.UpdatedAt = t },
+		parent:  func(d *domain.Deal) domain.ParentRef { return d.Parent },
+		id:      func(d *domain.Deal) domain.ID { return d.ID },
+		clone:   func(d *domain.Deal) *domain.Deal { x := *d; return &x },
+		touch:   func(d *domain.Deal, t time.Time) { d.UpdatedAt = t; d.Version++ },
+		version: func(d *domain.Deal) int64 { return d.Version },
 		save: func(ctx context.Context, d, before *domain.Deal, evs ...*domain.AuditEvent) error {
-			return s.activities.UpdateDeal(ctx, d, before.UpdatedAt, evs...)
+			return s.activities.UpdateDeal(ctx, d, before.Version, evs...)
 		},
 	}
 }
@@ -50,7 +51,7 @@ func (s *Service) CreateDeal(ctx context.Context, in *domain.DealInput) (*domain
 	}
 	now := s.stamp()
 	d.ID = domain.NewIDAt(domain.KindDeal, now)
-	d.CreatedAt, d.UpdatedAt, d.Parent = now, now, refOf(c)
+	d.CreatedAt, d.UpdatedAt, d.Version, d.Parent = now, now, 1, refOf(c)
 	return s.deals().created(ctx, a, d, now, changed, s.activities.CreateDeal)
 }
 
@@ -61,13 +62,14 @@ func (s *Service) GetDeal(ctx context.Context, id domain.ID) (*domain.Deal, erro
 	return s.deals().read(ctx, domain.FnDealsRead, id)
 }
 
-// UpdateDeal applies a partial update.
+// UpdateDeal applies a partial update, to the version pre names if it
+// names any (If-Match).
 //
 // Authorization: deals.write, the customer in scope, write access to
 // amounts to change amount or currency, and CreateDeal's rule for a new
-// owner. Errors: invalid, forbidden, not found, conflict.
-func (s *Service) UpdateDeal(ctx context.Context, id domain.ID, p *domain.DealPatch) (*domain.Deal, error) {
-	return s.deals().update(ctx, domain.FnDealsWrite, id, "deal.update",
+// owner. Errors: invalid, forbidden, not found, precondition_failed.
+func (s *Service) UpdateDeal(ctx context.Context, id domain.ID, p *domain.DealPatch, pre domain.Precondition) (*domain.Deal, error) {
+	return s.deals().update(ctx, domain.FnDealsWrite, id, "deal.update", pre,
 		func(a *domain.Actor, d *domain.Deal, _ time.Time) ([]string, error) {
 			changed, err := p.Apply(d)
 			if err != nil {

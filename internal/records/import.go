@@ -2,24 +2,19 @@ package records
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"log/slog"
-	"runtime"
-	"sync"
 	"time"
 
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/policy"
 )
 
-// ImportStore is the persistence a bulk import needs.
+// ImportStore is the persistence a bulk import of customers needs, and
+// the end of every import (FinishImport, AbortImport).
 type ImportStore interface {
 	TakenIdentifiers(ctx context.Context, field domain.LookupField, values []string) (map[string]bool, error)
-	BeginImport(ctx context.Context, id, actor domain.ID, now time.Time) error
-	ImportHeartbeat(ctx context.Context, id domain.ID, now time.Time) error
 	FinishImport(ctx context.Context, id domain.ID, rows int, now time.Time, evs ...*domain.AuditEvent) error
 	AbortImport(ctx context.Context, id domain.ID, now time.Time, evs ...*domain.AuditEvent) error
 	StaleImports(ctx context.Context, before time.Time) ([]domain.ID, error)
@@ -28,24 +23,76 @@ type ImportStore interface {
 	InsertCustomers(ctx context.Context, importID domain.ID, batch []*domain.Customer) error
 }
 
-// ImportRow is one customer row of an import file.
-type ImportRow struct {
-	Line  int
-	Input domain.CustomerInput
-	Owner string // user id or email; empty: the default owner
+// ImportJobStore records imports as they run, so every node can answer
+// how far one is, and keeps their reports of refused rows, sealed.
+type ImportJobStore interface {
+	CreateImport(ctx context.Context, imp *domain.Import) error
+	// ImportProgress stores imp's phase and counts and shows it alive.
+	ImportProgress(ctx context.Context, imp *domain.Import, now time.Time) error
+	// EndImport stores imp's final state, message and counts.
+	EndImport(ctx context.Context, imp *domain.Import, now time.Time, evs ...*domain.AuditEvent) error
+	GetImport(ctx context.Context, id domain.ID) (*domain.Import, error)
+	// AppendImportReport seals and stores chunk seq of an import's report.
+	AppendImportReport(ctx context.Context, id domain.ID, seq int, chunk []byte) error
+	// ReadImportReport opens the report's chunks in order.
+	ReadImportReport(ctx context.Context, id domain.ID, fn func(chunk []byte) error) error
+	// ExpireImportReports erases the reports of imports that ended
+	// before before (their data keys destroyed).
+	ExpireImportReports(ctx context.Context, before time.Time) (int, error)
 }
 
-// ImportReader yields rows, then io.EOF. A row the reader cannot make
-// sense of is an *ImportProblem.
+// ActivityImportStore writes the contacts and deals of imports.
+type ActivityImportStore interface {
+	// InsertContacts seals and writes a batch of the import's contacts.
+	InsertContacts(ctx context.Context, importID domain.ID, batch []*domain.Contact) error
+	InsertDeals(ctx context.Context, importID domain.ID, batch []*domain.Deal) error
+	// RemoveImported deletes every contact and deal an import wrote.
+	RemoveImported(ctx context.Context, importID domain.ID) error
+}
+
+// ImportRow is one row of an import file, read into the input of its
+// kind.
+type ImportRow struct {
+	Line int
+	// Cells are the row as read, for the report of refused rows.
+	Cells    []string
+	Customer domain.CustomerInput
+	Contact  domain.ContactInput
+	Deal     domain.DealInput
+	// Owner is a user id or email; empty: the import's default owner.
+	Owner string
+	// Refs name the customer a contact or deal belongs to.
+	Refs []CustomerRef
+	// Problems the reader found in the row's cells (those cells are left
+	// out of the input).
+	Problems []ImportProblem
+}
+
+// CustomerRef names a customer by id (Column customer_id) or by one of
+// its exact identifiers (customer_phone, customer_email,
+// customer_id_number, customer_tax_id).
+type CustomerRef struct {
+	Column string
+	Value  string
+}
+
+// ImportReader yields rows, then io.EOF. An error is the file failing as
+// a whole (an *ImportProblem says where).
 type ImportReader interface {
+	// Header is the file's column names as it has them.
+	Header() []string
 	Next() (ImportRow, error)
 }
 
 // ImportSource opens the file from the start; an import reads it twice.
-type ImportSource func() (ImportReader, error)
+// A source that is an io.Closer is closed when an import started with
+// StartImport ends.
+type ImportSource interface {
+	Open() (ImportReader, error)
+}
 
 // ImportProblem is what is wrong with one row (or the file, line 0). It
-// names the line and field, never the value.
+// names the line and column, never the value.
 type ImportProblem struct {
 	Line    int
 	Field   string
@@ -64,18 +111,29 @@ func (p *ImportProblem) Error() string {
 
 // ImportOptions tune an import.
 type ImportOptions struct {
+	// Kind is what the file holds (default customers).
+	Kind domain.ImportKind
 	// Owner owns rows without an owner cell (user id or email); empty:
-	// such rows have no owner.
+	// the caller (the system: no owner for customers, the customer's
+	// owner for deals).
 	Owner string
 	// DryRun validates only.
 	DryRun bool
+	// Encoding names the file's encoding and Rows counts its rows, as
+	// the reader found them (shown on the import).
+	Encoding string
+	Rows     int
 	// Progress is told how many rows each phase ("validate", "write") has
 	// done so far.
 	Progress func(phase string, rows int)
-	// BatchSize is how many customers share a write transaction.
+	// BatchSize is how many records share a write transaction.
 	BatchSize int
-	// MaxProblems bounds the problems reported (all are counted).
+	// MaxProblems bounds the problems listed in the result (all are
+	// counted, and all are in the report).
 	MaxProblems int
+	// Report receives the report of refused rows as CSV (Import only;
+	// StartImport keeps it, sealed, for ImportReport).
+	Report io.Writer
 }
 
 // ImportResult reports an import.
@@ -84,60 +142,223 @@ type ImportResult struct {
 	Rows     int
 	Imported int
 	Problems []ImportProblem
-	// ProblemCount counts every problem, including those not listed.
+	// ProblemCount counts every problem, including those not listed;
+	// RowsInvalid the rows they are in.
 	ProblemCount int
+	RowsInvalid  int
 }
 
 // errImportInvalid is returned when validation finds problems.
-func errImportInvalid(n int) error {
-	return &domain.Error{Code: domain.CodeInvalid, Message: fmt.Sprintf("%d rows are invalid; nothing was imported", n)}
+func errImportInvalid(problems, rows int) error {
+	return &domain.Error{Code: domain.CodeInvalid, Message: fmt.Sprintf("%d problems in %d rows; nothing was imported", problems, rows)}
 }
 
-// ImportCustomers creates the customers of a file, all or none.
+// ReportRetention is how long the report of an import's refused rows is
+// kept; then it is erased (its data key destroyed).
+const ReportRetention = 7 * 24 * time.Hour
+
+// DefaultRunningImports bounds the imports StartImport runs at once in
+// one process.
+const DefaultRunningImports = 2
+
+// Import imports a file, all or nothing, and returns when it is done.
 //
 // It reads the file twice. The first pass validates every row — format,
-// normalization, owners, write access to every field set, duplicates
-// within the file and against stored customers — and, on any problem,
-// reports them all (line and field, never values) and writes nothing. The
-// second pass seals rows in parallel and writes them in batches tagged
-// with the import's id; if anything fails (a value taken meanwhile, a
-// crash — cleaned up by the next import), every customer of the import is
-// removed. One audit event records the import.
+// normalization, owners, the customer each contact or deal belongs to,
+// write access to every field set, duplicates within the file and
+// against stored customers — and, on any problem, reports them all (every
+// problem of every row, by line and column, never values; the rows
+// themselves go to o.Report) and writes nothing. The second pass seals
+// rows in parallel and writes them in batches tagged with the import's
+// id; if anything fails (a value taken meanwhile, a crash — cleaned up by
+// the next import), everything the import wrote is removed. One audit
+// event records the import.
 //
-// Authorization: customers.import and write access to every field set.
-func (s *Service) ImportCustomers(ctx context.Context, src ImportSource, o ImportOptions) (*ImportResult, error) {
+// Authorization: customers.import and, for contacts, customers.update,
+// for deals, deals.write; write access to every field set; customers
+// named by an identifier need read access to its class.
+func (s *Service) Import(ctx context.Context, src ImportSource, o ImportOptions) (*ImportResult, error) {
+	a, err := s.authorizeImport(ctx, o.Kind)
+	if err != nil {
+		return nil, err
+	}
+	o.Kind = importKindOr(o.Kind)
+	if err := s.cleanStaleImports(ctx); err != nil {
+		return nil, err
+	}
+	j := s.newJob(ctx, a, src, o)
+	if !o.DryRun {
+		if err := j.create(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return j.run(ctx)
+}
+
+// CanImport reports whether the caller may import a file of kind now
+// (its authorization, and room for one more running import), so an
+// upload is refused before it is read.
+//
+// Authorization: as Import.
+func (s *Service) CanImport(ctx context.Context, kind domain.ImportKind) error {
+	if _, err := s.authorizeImport(ctx, kind); err != nil {
+		return err
+	}
+	if s.running.Load() >= int64(s.maxRunning) {
+		return errTooManyImports
+	}
+	return nil
+}
+
+var errTooManyImports = domain.RateLimited(10*time.Second, "too many imports are running; try again shortly")
+
+// StartImport starts importing a file (as Import, with its report kept
+// sealed for ImportReport) and returns at once with the import, whose
+// progress GetImport answers from any node. src is closed when the import
+// ends. The import goes on when ctx ends; Close stops it (and removes
+// what it wrote).
+//
+// Authorization: as Import. Errors: forbidden, rate_limited (too many
+// imports running).
+func (s *Service) StartImport(ctx context.Context, src ImportSource, o ImportOptions) (*domain.Import, error) {
+	done := func() {
+		if c, ok := src.(io.Closer); ok {
+			_ = c.Close()
+		}
+	}
+	a, err := s.authorizeImport(ctx, o.Kind)
+	if err != nil {
+		done()
+		return nil, err
+	}
+	o.Kind, o.Report = importKindOr(o.Kind), nil
+	if s.running.Add(1) > int64(s.maxRunning) {
+		s.running.Add(-1)
+		done()
+		return nil, errTooManyImports
+	}
+	release := func() { s.running.Add(-1); done() }
+	if err := s.cleanStaleImports(ctx); err != nil {
+		release()
+		return nil, err
+	}
+	j := s.newJob(ctx, a, src, o)
+	j.keepReport = true
+	if err := j.create(ctx); err != nil {
+		release()
+		return nil, err
+	}
+	started := *j.imp
+	// The import outlives the request that started it, acting for the
+	// same actor, until it ends or the service closes.
+	jctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(s.jobs, cancel)
+	s.jobsWG.Go(func() {
+		defer release()
+		defer cancel()
+		defer stop()
+		if _, err := j.run(jctx); err != nil && domain.ErrorCode(err) != domain.CodeInvalid {
+			s.log.Warn("import ended without importing", slog.String("import", string(j.imp.ID)),
+				slog.String("kind", string(o.Kind)), slog.String("code", string(domain.ErrorCode(err))))
+		}
+	})
+	return &started, nil
+}
+
+// Close stops the imports StartImport is running (each removes what it
+// wrote) and waits for them.
+func (s *Service) Close() {
+	s.stopJobs()
+	s.jobsWG.Wait()
+}
+
+// GetImport returns an import and how far it is.
+//
+// Authorization: customers.import, and the import is the caller's own
+// (else not found).
+func (s *Service) GetImport(ctx context.Context, id domain.ID) (*domain.Import, error) {
 	a, err := policy.Require(ctx, domain.FnCustomersImport)
 	if err != nil {
 		return nil, err
 	}
-	if o.BatchSize <= 0 {
-		o.BatchSize = 1000
-	}
-	if o.MaxProblems <= 0 {
-		o.MaxProblems = 1000
-	}
-	if o.Progress == nil {
-		o.Progress = func(string, int) {}
-	}
-	if err := s.cleanStaleImports(ctx); err != nil {
+	imp, err := s.importJobs.GetImport(ctx, id)
+	if err != nil {
 		return nil, err
 	}
-	owners := &ownerCache{s: s, a: a, byRef: map[string]ownerEntry{}}
-	if o.Owner != "" {
-		if _, perr := owners.resolve(ctx, o.Owner); perr != nil {
-			return nil, domain.Invalid("owner", "%s", perr.Message)
-		}
+	if !a.System && imp.Actor != a.UserID {
+		return nil, domain.NotFound("import")
 	}
-	res, err := s.validateImport(ctx, a, src, o, owners)
-	if err != nil || res.ProblemCount > 0 || o.DryRun {
-		if err == nil && res.ProblemCount > 0 {
-			err = errImportInvalid(res.ProblemCount)
-		}
-		return res, err
-	}
-	return res, s.writeImport(ctx, a, src, o, owners, res)
+	return imp, nil
 }
 
+// ImportReport writes the report of an import's refused rows to w: CSV
+// in UTF-8 with a byte-order mark (so spreadsheets open it as UTF-8), a
+// line column, the file's own columns with the row as it was (cells that
+// could pass for a formula neutralized with a leading '), and an errors
+// column with every problem of the row. It holds personal data as the
+// file did: the read is audited (import.report) before anything is
+// written, and refused if the audit event cannot be recorded.
+//
+// Authorization: as GetImport. Errors: not found (no such import, not the
+// caller's, or no report: no row was refused or it expired after
+// ReportRetention), unavailable (audit).
+func (s *Service) ImportReport(ctx context.Context, id domain.ID, w io.Writer) error {
+	imp, err := s.GetImport(ctx, id)
+	if err != nil {
+		return err
+	}
+	if imp.ReportBytes == 0 {
+		return &domain.Error{Code: domain.CodeNotFound, Message: "the import has no report: no row was refused, or the report expired"}
+	}
+	if err := s.recordRead(ctx, "import.report", "import", id, nil, []string{"report"}); err != nil {
+		return err
+	}
+	return s.importJobs.ReadImportReport(ctx, id, func(chunk []byte) error {
+		_, err := w.Write(chunk)
+		return err
+	})
+}
+
+// authorizeImport checks the functions an import of kind needs.
+func (s *Service) authorizeImport(ctx context.Context, kind domain.ImportKind) (*domain.Actor, error) {
+	kind = importKindOr(kind)
+	if !domain.ValidImportKind(kind) {
+		return nil, domain.Invalid("kind", "import customers, contacts or deals")
+	}
+	spec := kindSpecs[kind]
+	a, err := s.require(ctx, domain.FnCustomersImport, spec.action, "import", "")
+	if err != nil {
+		return nil, err
+	}
+	if spec.fn != "" {
+		if a, err = s.require(ctx, spec.fn, spec.action, "import", ""); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// kindSpecs say, per kind, the audit action of its imports and the
+// function creating such records needs besides customers.import.
+var kindSpecs = map[domain.ImportKind]struct {
+	action string
+	fn     domain.Function
+}{
+	domain.ImportCustomers: {"customer.import", ""},
+	domain.ImportContacts:  {"contact.import", domain.FnCustomersUpdate},
+	domain.ImportDeals:     {"deal.import", domain.FnDealsWrite},
+}
+
+func importKindOr(k domain.ImportKind) domain.ImportKind {
+	if k == "" {
+		return domain.ImportCustomers
+	}
+	return k
+}
+
+// cleanStaleImports removes what interrupted imports wrote (their
+// process died: no heartbeat for two minutes) and erases expired
+// reports.
 func (s *Service) cleanStaleImports(ctx context.Context) error {
 	now := s.now()
 	stale, err := s.imports.StaleImports(ctx, now.Add(-2*time.Minute))
@@ -145,326 +366,40 @@ func (s *Service) cleanStaleImports(ctx context.Context) error {
 		return err
 	}
 	for _, id := range stale {
-		ev := domain.NewAuditEvent(ctx, now, "customer.import", "import", string(id))
-		ev.Outcome, ev.Reason = domain.OutcomeError, "interrupted import removed"
-		if err := s.imports.AbortImport(ctx, id, now, ev); err != nil {
+		if err := s.removeImport(ctx, id, "interrupted import removed"); err != nil {
 			return fmt.Errorf("clean up interrupted import %s: %w", id, err)
 		}
 		s.log.Warn("removed an interrupted import", slog.String("import", string(id)))
 	}
+	n, err := s.importJobs.ExpireImportReports(ctx, now.Add(-ReportRetention))
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		s.shred(ctx)
+	}
 	return nil
 }
 
-// ownerCache resolves owner cells once per distinct value.
-type ownerEntry struct {
-	id, team domain.ID
-	problem  *ImportProblem
-}
-
-type ownerCache struct {
-	s     *Service
-	a     *domain.Actor
-	mu    sync.RWMutex
-	byRef map[string]ownerEntry
-}
-
-func (oc *ownerCache) resolve(ctx context.Context, ref string) (ownerEntry, *ImportProblem) {
-	oc.mu.RLock()
-	e, ok := oc.byRef[ref]
-	oc.mu.RUnlock()
-	if ok {
-		return e, e.problem
-	}
-	var u *domain.User
-	var err error
-	if domain.ValidID(domain.KindUser, ref) {
-		u, err = oc.s.directory.GetUser(ctx, domain.ID(ref))
-	} else if email, nerr := domain.NormalizeEmail("owner", ref); nerr == nil {
-		u, err = oc.s.directory.GetUserByEmail(ctx, email)
-	} else {
-		err = domain.ErrNotFound
-	}
-	switch {
-	case errors.Is(err, domain.ErrNotFound):
-		e.problem = &ImportProblem{Field: "owner", Message: "no such user"}
-	case err != nil:
-		return e, &ImportProblem{Field: "owner", Message: "could not look the owner up"}
-	case u.Status != domain.UserActive:
-		e.problem = &ImportProblem{Field: "owner", Message: "the owner's account is disabled"}
-	default:
-		e.id, e.team = u.ID, u.TeamID
-		if !oc.a.System && oc.a.Role.Scope == domain.ScopeOwn && u.ID != oc.a.UserID {
-			e.problem = &ImportProblem{Field: "owner", Message: "you may only import customers you own"}
-		}
-	}
-	oc.mu.Lock()
-	oc.byRef[ref] = e
-	oc.mu.Unlock()
-	return e, e.problem
-}
-
-// rowCustomer validates one row into a customer (without id and times).
-func (s *Service) rowCustomer(ctx context.Context, a *domain.Actor, row *ImportRow, defOwner string, owners *ownerCache) (*domain.Customer, *ImportProblem) {
-	c, changed, err := domain.NewCustomer(&row.Input)
-	if err != nil {
-		de := domain.AsError(err)
-		return nil, &ImportProblem{Line: row.Line, Field: de.Field, Message: de.Message}
-	}
-	if err := policy.CheckWrite(a, changed, policy.CustomerFieldClass(c.Kind)); err != nil {
-		de := domain.AsError(err)
-		return nil, &ImportProblem{Line: row.Line, Field: de.Field, Message: de.Message}
-	}
-	ref := row.Owner
-	if ref == "" {
-		ref = defOwner
-	}
-	if ref != "" {
-		e, p := owners.resolve(ctx, ref)
-		if p != nil {
-			p := *p
-			p.Line = row.Line
-			return nil, &p
-		}
-		c.OwnerID, c.TeamID = e.id, e.team
-	}
-	return c, nil
-}
-
-func (s *Service) validateImport(ctx context.Context, a *domain.Actor, open ImportSource, o ImportOptions, owners *ownerCache) (*ImportResult, error) {
-	res := &ImportResult{}
-	problem := func(p ImportProblem) {
-		res.ProblemCount++
-		if len(res.Problems) < o.MaxProblems {
-			res.Problems = append(res.Problems, p)
-		}
-	}
-	rd, err := open()
-	if err != nil {
-		var p *ImportProblem
-		if errors.As(err, &p) {
-			problem(*p)
-			return res, nil
-		}
-		return nil, err
-	}
-	defer closeReader(rd)
-	// Seen identifiers, by a keyed 64-bit hash (a few bytes per row, so a
-	// million rows fit in little memory); the line keeps the first holder.
-	seed := maphash.MakeSeed()
-	seen := make(map[domain.LookupField]map[uint64]int32, len(domain.LookupFields))
-	pending := make(map[domain.LookupField][]lineValue, len(domain.LookupFields))
-	for _, f := range domain.LookupFields {
-		seen[f] = map[uint64]int32{}
-	}
-	flush := func(f domain.LookupField) error {
-		batch := pending[f]
-		if len(batch) == 0 {
-			return nil
-		}
-		vals := make([]string, len(batch))
-		for i, lv := range batch {
-			vals[i] = lv.value
-		}
-		taken, err := s.imports.TakenIdentifiers(ctx, f, vals)
-		if err != nil {
-			return err
-		}
-		for _, lv := range batch {
-			if taken[lv.value] {
-				problem(ImportProblem{Line: lv.line, Field: string(f), Message: "another customer already has this " + string(f)})
-			}
-		}
-		pending[f] = batch[:0]
-		return nil
-	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		row, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			var p *ImportProblem
-			if errors.As(err, &p) {
-				problem(*p)
-				if p.Line == 0 {
-					return res, nil // the file as a whole is unreadable
-				}
-				continue
-			}
-			return nil, err
-		}
-		res.Rows++
-		if res.Rows%10000 == 0 {
-			o.Progress("validate", res.Rows)
-		}
-		c, p := s.rowCustomer(ctx, a, &row, o.Owner, owners)
-		if p != nil {
-			problem(*p)
-			continue
-		}
-		for _, f := range domain.LookupFields {
-			v := c.Identifier(f)
-			if v == "" {
-				continue
-			}
-			h := maphash.String(seed, v)
-			if first, dup := seen[f][h]; dup {
-				problem(ImportProblem{Line: row.Line, Field: string(f), Message: fmt.Sprintf("the same %s as line %d", f, first)})
-				continue
-			}
-			seen[f][h] = int32(min(row.Line, 1<<31-1)) //nolint:gosec // bounded on the line itself
-			pending[f] = append(pending[f], lineValue{row.Line, v})
-			if len(pending[f]) == 500 {
-				if err := flush(f); err != nil {
-					return nil, err
-				}
-			}
-		}
-	}
-	for _, f := range domain.LookupFields {
-		if err := flush(f); err != nil {
-			return nil, err
-		}
-	}
-	o.Progress("validate", res.Rows)
-	if res.Rows == 0 && res.ProblemCount == 0 {
-		problem(ImportProblem{Message: "the file holds no customers"})
-	}
-	return res, nil
-}
-
-type lineValue struct {
-	line  int
-	value string
-}
-
-func (s *Service) writeImport(ctx context.Context, a *domain.Actor, open ImportSource, o ImportOptions, owners *ownerCache, res *ImportResult) (err error) {
-	now := s.now().UTC()
-	res.ID = domain.NewIDAt(domain.KindImport, now)
-	if err := s.imports.BeginImport(ctx, res.ID, a.UserID, now); err != nil {
+// removeImport removes everything an unfinished import wrote and marks
+// it aborted.
+func (s *Service) removeImport(ctx context.Context, id domain.ID, reason string) error {
+	if err := s.activityImports.RemoveImported(ctx, id); err != nil {
 		return err
 	}
-	defer func() {
-		if err == nil {
-			return
-		}
-		// Remove whatever was written, even if ctx was cancelled.
-		actx := context.WithoutCancel(ctx)
-		ev := domain.NewAuditEvent(actx, s.now(), "customer.import", "import", string(res.ID))
-		ev.Outcome, ev.Reason = domain.OutcomeError, "import failed; its customers were removed"
-		if aerr := s.imports.AbortImport(actx, res.ID, s.now(), ev); aerr != nil {
-			err = errors.Join(err, fmt.Errorf("remove the failed import's customers: %w", aerr))
-		}
-		res.Imported = 0
-	}()
-	rd, err := open()
+	imp, err := s.importJobs.GetImport(ctx, id)
 	if err != nil {
 		return err
 	}
-	defer closeReader(rd)
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
+	ev := domain.NewAuditEvent(ctx, s.now(), kindSpecs[importKindOr(imp.Kind)].action, "import", string(id))
+	ev.Outcome, ev.Reason = domain.OutcomeError, reason
+	return s.imports.AbortImport(ctx, id, s.now(), ev)
+}
 
-	rows := make(chan ImportRow, 256)
-	customers := make(chan *domain.Customer, 2*o.BatchSize)
-	var workers sync.WaitGroup
-	go func() { // reader
-		defer close(rows)
-		for {
-			row, err := rd.Next()
-			if errors.Is(err, io.EOF) {
-				return
-			}
-			if err != nil {
-				cancel(fmt.Errorf("the file changed between the two passes: %w", err))
-				return
-			}
-			select {
-			case rows <- row:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	for range max(1, runtime.NumCPU()) {
-		workers.Go(func() {
-			for row := range rows {
-				c, p := s.rowCustomer(ctx, a, &row, o.Owner, owners)
-				if p != nil {
-					cancel(fmt.Errorf("the file changed between the two passes: %w", p))
-					return
-				}
-				t := s.now().UTC()
-				c.ID = domain.NewIDAt(domain.KindCustomer, t)
-				c.CreatedAt, c.UpdatedAt, c.Version = t, t, 1
-				select {
-				case customers <- c:
-				case <-ctx.Done():
-					return
-				}
-			}
-		})
-	}
-	go func() {
-		workers.Wait()
-		close(customers)
-	}()
-
-	// Two batches in flight: the store seals one while it writes the other.
-	var (
-		writers  sync.WaitGroup
-		mu       sync.Mutex
-		lastBeat = time.Now()
-	)
-	inFlight := make(chan struct{}, 2)
-	write := func(batch []*domain.Customer) {
-		defer func() { <-inFlight }()
-		if err := s.imports.InsertCustomers(ctx, res.ID, batch); err != nil {
-			cancel(err)
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		res.Imported += len(batch)
-		o.Progress("write", res.Imported)
-		if time.Since(lastBeat) > 10*time.Second {
-			lastBeat = time.Now()
-			if err := s.imports.ImportHeartbeat(ctx, res.ID, s.now()); err != nil {
-				cancel(err)
-			}
-		}
-	}
-	batch := make([]*domain.Customer, 0, o.BatchSize)
-	flush := func() {
-		if len(batch) == 0 || ctx.Err() != nil {
-			batch = batch[:0] // after a failure: drop, and let the workers end
-			return
-		}
-		inFlight <- struct{}{}
-		b := batch
-		batch = make([]*domain.Customer, 0, o.BatchSize)
-		writers.Go(func() { write(b) })
-	}
-	for c := range customers {
-		batch = append(batch, c)
-		if len(batch) == o.BatchSize {
-			flush()
-		}
-	}
-	flush()
-	writers.Wait()
-	if err := context.Cause(ctx); err != nil {
-		return err
-	}
-	if res.Imported != res.Rows {
-		return fmt.Errorf("wrote %d customers of %d rows", res.Imported, res.Rows)
-	}
-	ev := domain.NewAuditEvent(ctx, s.now(), "customer.import", "import", string(res.ID))
-	ev.Reason = fmt.Sprintf("%d customers", res.Imported)
-	return s.imports.FinishImport(ctx, res.ID, res.Imported, s.now(), ev)
+// errChanged is what the writing pass meets when the file no longer says
+// what the validating pass read.
+func errChanged(err error) error {
+	return fmt.Errorf("the file changed between the two passes: %w", err)
 }
 
 // closeReader closes a reader that holds a file, if it does.

@@ -12,12 +12,13 @@ func (s *Service) notes() records[*domain.Note] {
 	return records[*domain.Note]{
 		s: s, kind: "note", sealed: true, owns: domain.ClassNote, classOf: policy.NoteFieldClass, shape: (*policy.View).Note,
 		get: s.activities.GetNote, del: s.activities.DeleteNote,
-		parent: func(n *domain.Note) domain.ParentRef { return n.Parent },
-		id:     func(n *domain.Note) domain.ID { return n.ID },
-		clone:  func(n *domain.Note) *domain.Note { x := *n; return &x },
-		touch:  func(n *domain.Note, t time.Time) { n.UpdatedAt = t },
+		parent:  func(n *domain.Note) domain.ParentRef { return n.Parent },
+		id:      func(n *domain.Note) domain.ID { return n.ID },
+		clone:   func(n *domain.Note) *domain.Note { x := *n; return &x },
+		touch:   func(n *domain.Note, t time.Time) { n.UpdatedAt = t; n.Version++ },
+		version: func(n *domain.Note) int64 { return n.Version },
 		save: func(ctx context.Context, n, before *domain.Note, evs ...*domain.AuditEvent) error {
-			return s.activities.UpdateNote(ctx, n, before.UpdatedAt, evs...)
+			return s.activities.UpdateNote(ctx, n, before.Version, evs...)
 		},
 	}
 }
@@ -45,7 +46,7 @@ func (s *Service) CreateNote(ctx context.Context, in *domain.NoteInput) (*domain
 	}
 	now := s.stamp()
 	n.ID = domain.NewIDAt(domain.KindNote, now)
-	n.CreatedAt, n.UpdatedAt, n.Parent = now, now, refOf(c)
+	n.CreatedAt, n.UpdatedAt, n.Version, n.Parent = now, now, 1, refOf(c)
 	if !a.System {
 		n.AuthorID = a.UserID
 	}
@@ -60,12 +61,14 @@ func (s *Service) GetNote(ctx context.Context, id domain.ID) (*domain.Note, erro
 	return s.notes().read(ctx, domain.FnNotesRead, id)
 }
 
-// UpdateNote rewrites a note's body.
+// UpdateNote rewrites a note's body, at the version pre names if it names
+// any (If-Match).
 //
 // Authorization: notes.write, the customer in scope, and write access to
-// notes. Errors: invalid, forbidden, not found, conflict.
-func (s *Service) UpdateNote(ctx context.Context, id domain.ID, p *domain.NotePatch) (*domain.Note, error) {
-	return s.notes().update(ctx, domain.FnNotesWrite, id, "note.update",
+// notes. Errors: invalid, forbidden, not found, conflict (the customer is
+// erased), precondition_failed.
+func (s *Service) UpdateNote(ctx context.Context, id domain.ID, p *domain.NotePatch, pre domain.Precondition) (*domain.Note, error) {
+	return s.notes().update(ctx, domain.FnNotesWrite, id, "note.update", pre,
 		func(_ *domain.Actor, n *domain.Note, _ time.Time) ([]string, error) { return p.Apply(n) })
 }
 

@@ -2,6 +2,7 @@ package records
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/custoscrm/custos/internal/domain"
@@ -27,15 +28,17 @@ type records[T any] struct {
 	// owns is the class of the personal data a record holds: deleting
 	// the record destroys that data, so it needs write access to it
 	// (e.g. finance, which sees contacts masked, may not delete them).
-	owns    domain.FieldClass
-	get     func(context.Context, domain.ID) (T, error)
-	parent  func(T) domain.ParentRef
-	id      func(T) domain.ID
-	clone   func(T) T
-	shape   func(*policy.View, T) // in place
-	touch   func(T, time.Time)    // sets UpdatedAt
+	owns   domain.FieldClass
+	get    func(context.Context, domain.ID) (T, error)
+	parent func(T) domain.ParentRef
+	id     func(T) domain.ID
+	clone  func(T) T
+	shape  func(*policy.View, T) // in place
+	// touch sets UpdatedAt and moves Version on by one.
+	touch   func(T, time.Time)
+	version func(T) int64
 	classOf func(string) domain.FieldClass
-	// save writes x over the stored record, guarded by its state before
+	// save writes x over the stored record, guarded by its version before
 	// the change.
 	save func(ctx context.Context, x, before T, evs ...*domain.AuditEvent) error
 	del  func(context.Context, domain.ID, ...*domain.AuditEvent) error
@@ -83,13 +86,24 @@ func (r records[T]) read(ctx context.Context, fn domain.Function, id domain.ID) 
 	return x, nil
 }
 
-// update is the whole of changing one record: function fn, scope, no
-// change to an erased customer's sealed record, the change itself (which
-// validates, applies and returns the names of the fields it changed), write
-// access to their classes, and one transaction storing the record with
-// the change event and the read event of what is returned. It returns the
-// actor's view of the result.
-func (r records[T]) update(ctx context.Context, fn domain.Function, id domain.ID, action string,
+// update is the whole of changing one record: function fn, scope, the
+// caller's precondition on its version, no change to an erased customer's
+// sealed record, the change itself (which validates, applies and returns
+// the names of the fields it changed), write access to their classes, and
+// one transaction storing the record with the change event and the read
+// event of what is returned. It returns the actor's view of the result.
+//
+// The write is guarded by the version the change was based on. When
+// another change got in between, the whole of it runs again on the fresh
+// record (see retryStale): a caller who sent no precondition gets its
+// change applied to the latest version, one who did gets
+// precondition_failed.
+func (r records[T]) update(ctx context.Context, fn domain.Function, id domain.ID, action string, pre domain.Precondition,
+	change func(a *domain.Actor, x T, now time.Time) ([]string, error)) (T, error) {
+	return retryStale(func() (T, error) { return r.updateOnce(ctx, fn, id, action, pre, change) })
+}
+
+func (r records[T]) updateOnce(ctx context.Context, fn domain.Function, id domain.ID, action string, pre domain.Precondition,
 	change func(a *domain.Actor, x T, now time.Time) ([]string, error)) (T, error) {
 	var zero T
 	a, err := policy.Require(ctx, fn)
@@ -98,6 +112,9 @@ func (r records[T]) update(ctx context.Context, fn domain.Function, id domain.ID
 	}
 	x, err := r.load(ctx, a, id, action)
 	if err != nil {
+		return zero, err
+	}
+	if err := pre.Check(r.kind, r.version(x)); err != nil {
 		return zero, err
 	}
 	if r.sealed && r.parent(x).Erased {
@@ -127,6 +144,24 @@ func (r records[T]) update(ctx context.Context, fn domain.Function, id domain.ID
 		return zero, err
 	}
 	return view, nil
+}
+
+// staleAttempts bounds how often a change is tried again after losing a
+// race to another change of the same record: with n changes racing, each
+// round lets at least one through, so n rounds see them all through.
+const staleAttempts = 10
+
+// retryStale runs one attempt of a change, and runs it again (reading the
+// record afresh) while it fails because the record changed between its
+// read and its write.
+func retryStale[T any](attempt func() (T, error)) (T, error) {
+	for i := 1; ; i++ {
+		x, err := attempt()
+		if i < staleAttempts && errors.Is(err, domain.ErrStaleVersion) {
+			continue
+		}
+		return x, err
+	}
 }
 
 // changeEvents returns the audit events of a change: the change (with the

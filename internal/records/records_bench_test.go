@@ -24,10 +24,10 @@ func BenchmarkListVisits(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := a.Records.CheckIn(ctx, v.ID, &domain.LocationInput{Lat: &lat, Lng: &lng}); err != nil {
+		if _, err := a.Records.CheckIn(ctx, v.ID, &domain.LocationInput{Lat: &lat, Lng: &lng}, domain.Precondition{}); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := a.Records.CheckOut(ctx, v.ID, &domain.CheckOutInput{Lat: &lat, Lng: &lng, Notes: &notes}); err != nil {
+		if _, err := a.Records.CheckOut(ctx, v.ID, &domain.CheckOutInput{Lat: &lat, Lng: &lng, Notes: &notes}, domain.Precondition{}); err != nil {
 			b.Fatal(err)
 		}
 	}

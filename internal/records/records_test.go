@@ -52,11 +52,11 @@ func TestAmountNeedsWriteAccess(t *testing.T) {
 				return err
 			},
 			"patch amount": func() error {
-				_, err := a.Records.UpdateDeal(ctx, deal.ID, &domain.DealPatch{Amount: &more})
+				_, err := a.Records.UpdateDeal(ctx, deal.ID, &domain.DealPatch{Amount: &more}, domain.Precondition{})
 				return err
 			},
 			"patch currency": func() error {
-				_, err := a.Records.UpdateDeal(ctx, deal.ID, &domain.DealPatch{Currency: &jpy, Amount: &more})
+				_, err := a.Records.UpdateDeal(ctx, deal.ID, &domain.DealPatch{Currency: &jpy, Amount: &more}, domain.Precondition{})
 				return err
 			},
 		} {
@@ -74,7 +74,7 @@ func TestAmountNeedsWriteAccess(t *testing.T) {
 			t.Fatalf("a refused create stored a deal: %v %v", page.Items, err)
 		}
 		// Everything else about a deal stays writable.
-		if _, err := a.Records.UpdateDeal(ctx, deal.ID, &domain.DealPatch{Title: &title}); err != nil {
+		if _, err := a.Records.UpdateDeal(ctx, deal.ID, &domain.DealPatch{Title: &title}, domain.Precondition{}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := a.Records.CreateDeal(ctx, &domain.DealInput{CustomerID: c.ID, Title: "no amount"}); err != nil {
@@ -128,7 +128,7 @@ func TestReadsFailClosed(t *testing.T) {
 		}
 		// Changes carry their audit events in their own transaction.
 		body := "evenings now"
-		if _, err := blind.UpdateNote(ctx, n.ID, &domain.NotePatch{Body: &body}); err != nil {
+		if _, err := blind.UpdateNote(ctx, n.ID, &domain.NotePatch{Body: &body}, domain.Precondition{}); err != nil {
 			t.Fatalf("update: %v", err)
 		}
 	})
@@ -150,7 +150,7 @@ func TestConcurrentCheckIns(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, err := a.Records.CheckIn(ctx, v.ID, &domain.LocationInput{Lat: &lat, Lng: &lng})
+				_, err := a.Records.CheckIn(ctx, v.ID, &domain.LocationInput{Lat: &lat, Lng: &lng}, domain.Precondition{})
 				mu.Lock()
 				defer mu.Unlock()
 				switch domain.ErrorCode(err) {

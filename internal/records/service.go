@@ -10,6 +10,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/custoscrm/custos/internal/domain"
@@ -30,35 +32,37 @@ type CustomerStore interface {
 }
 
 // ActivityStore persists the records that hang off a customer: contacts,
-// deals, visits, notes and tasks.
+// deals, visits, notes and tasks. Updates write a record (at its new
+// version) only if the stored one is still at version prev, and fail with
+// a stale-version conflict (domain.ErrStaleVersion) otherwise.
 type ActivityStore interface {
 	CreateContact(ctx context.Context, c *domain.Contact, evs ...*domain.AuditEvent) error
 	GetContact(ctx context.Context, id domain.ID) (*domain.Contact, error)
-	UpdateContact(ctx context.Context, c *domain.Contact, prev time.Time, evs ...*domain.AuditEvent) error
+	UpdateContact(ctx context.Context, c *domain.Contact, prev int64, evs ...*domain.AuditEvent) error
 	DeleteContact(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error
 	ListContacts(ctx context.Context, f domain.ContactFilter) (domain.Page[*domain.Contact], error)
 
 	CreateDeal(ctx context.Context, d *domain.Deal, evs ...*domain.AuditEvent) error
 	GetDeal(ctx context.Context, id domain.ID) (*domain.Deal, error)
-	UpdateDeal(ctx context.Context, d *domain.Deal, prev time.Time, evs ...*domain.AuditEvent) error
+	UpdateDeal(ctx context.Context, d *domain.Deal, prev int64, evs ...*domain.AuditEvent) error
 	DeleteDeal(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error
 	ListDeals(ctx context.Context, f domain.DealFilter) (domain.Page[*domain.Deal], error)
 
 	CreateVisit(ctx context.Context, v *domain.Visit, evs ...*domain.AuditEvent) error
 	GetVisit(ctx context.Context, id domain.ID) (*domain.Visit, error)
-	UpdateVisit(ctx context.Context, v *domain.Visit, prev time.Time, prevStatus domain.VisitStatus, evs ...*domain.AuditEvent) error
+	UpdateVisit(ctx context.Context, v *domain.Visit, prev int64, evs ...*domain.AuditEvent) error
 	DeleteVisit(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error
 	ListVisits(ctx context.Context, f domain.VisitFilter) (domain.Page[*domain.Visit], error)
 
 	CreateNote(ctx context.Context, n *domain.Note, evs ...*domain.AuditEvent) error
 	GetNote(ctx context.Context, id domain.ID) (*domain.Note, error)
-	UpdateNote(ctx context.Context, n *domain.Note, prev time.Time, evs ...*domain.AuditEvent) error
+	UpdateNote(ctx context.Context, n *domain.Note, prev int64, evs ...*domain.AuditEvent) error
 	DeleteNote(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error
 	ListNotes(ctx context.Context, f domain.ActivityFilter) (domain.Page[*domain.Note], error)
 
 	CreateTask(ctx context.Context, t *domain.Task, evs ...*domain.AuditEvent) error
 	GetTask(ctx context.Context, id domain.ID) (*domain.Task, error)
-	UpdateTask(ctx context.Context, t *domain.Task, prev time.Time, evs ...*domain.AuditEvent) error
+	UpdateTask(ctx context.Context, t *domain.Task, prev int64, evs ...*domain.AuditEvent) error
 	DeleteTask(ctx context.Context, id domain.ID, evs ...*domain.AuditEvent) error
 	ListTasks(ctx context.Context, f domain.ActivityFilter) (domain.Page[*domain.Task], error)
 }
@@ -76,8 +80,12 @@ type Deps struct {
 	Customers  CustomerStore
 	Activities ActivityStore
 	Imports    ImportStore
-	Directory  Directory
-	Audit      domain.Auditor
+	// ImportJobs records imports as they run, and their reports.
+	ImportJobs ImportJobStore
+	// ActivityImports writes imported contacts and deals.
+	ActivityImports ActivityImportStore
+	Directory       Directory
+	Audit           domain.Auditor
 	// Shredder punctures the erasure tree once an erasure or deletion
 	// destroyed a data key.
 	Shredder Shredder
@@ -111,6 +119,9 @@ type Options struct {
 	// MaskedLookupRate bounds each user's exact lookups by a value their
 	// role sees masked (default DefaultMaskedLookupRate).
 	MaskedLookupRate domain.Rate
+	// RunningImports bounds the imports StartImport runs at once
+	// (default DefaultRunningImports).
+	RunningImports int
 	// DuplicateCheckRate bounds each user's duplicate answers (default
 	// DefaultDuplicateCheckRate).
 	DuplicateCheckRate domain.Rate
@@ -118,22 +129,31 @@ type Options struct {
 
 // Service implements the records use cases.
 type Service struct {
-	customers  CustomerStore
-	activities ActivityStore
-	imports    ImportStore
-	directory  Directory
-	audit      domain.Auditor
-	shredder   Shredder
-	checker    IntegrityChecker
-	limiter    RateLimiter
-	duplicates DuplicateStore
-	now        func() time.Time
-	log        *slog.Logger
-	stepUp     time.Duration
+	customers       CustomerStore
+	activities      ActivityStore
+	imports         ImportStore
+	importJobs      ImportJobStore
+	activityImports ActivityImportStore
+	directory       Directory
+	audit           domain.Auditor
+	shredder        Shredder
+	checker         IntegrityChecker
+	limiter         RateLimiter
+	duplicates      DuplicateStore
+	now             func() time.Time
+	log             *slog.Logger
+	stepUp          time.Duration
 	// maskedLookup bounds lookups by values the caller sees masked.
 	maskedLookup domain.Rate
 	// duplicateRate bounds duplicate answers.
 	duplicateRate domain.Rate
+	// Imports StartImport runs: their context (ended by Close), how many
+	// run and may run.
+	jobs       context.Context
+	stopJobs   context.CancelFunc
+	jobsWG     sync.WaitGroup
+	running    atomic.Int64
+	maxRunning int
 }
 
 // New returns the records service over d.
@@ -153,11 +173,17 @@ func New(d Deps, o Options) *Service {
 	if o.DuplicateCheckRate == (domain.Rate{}) {
 		o.DuplicateCheckRate = DefaultDuplicateCheckRate
 	}
+	if o.RunningImports <= 0 {
+		o.RunningImports = DefaultRunningImports
+	}
+	jobs, stop := context.WithCancel(context.Background())
 	return &Service{
-		customers: d.Customers, activities: d.Activities, imports: d.Imports, directory: d.Directory,
+		customers: d.Customers, activities: d.Activities, imports: d.Imports, importJobs: d.ImportJobs,
+		activityImports: d.ActivityImports, directory: d.Directory,
 		audit: d.Audit, shredder: d.Shredder, checker: d.Checker, limiter: d.Limiter, duplicates: d.Duplicates,
 		now: o.Now, log: o.Log, stepUp: o.StepUpWindow,
 		maskedLookup: o.MaskedLookupRate, duplicateRate: o.DuplicateCheckRate,
+		jobs: jobs, stopJobs: stop, maxRunning: o.RunningImports,
 	}
 }
 

@@ -15,12 +15,13 @@ func (s *Service) tasks() records[*domain.Task] {
 	return records[*domain.Task]{
 		s: s, kind: "task", sealed: true, owns: domain.ClassNote, classOf: policy.TaskFieldClass, shape: (*policy.View).Task,
 		get: s.activities.GetTask, del: s.activities.DeleteTask,
-		parent: func(t *domain.Task) domain.ParentRef { return t.Parent },
-		id:     func(t *domain.Task) domain.ID { return t.ID },
-		clone:  func(t *domain.Task) *domain.Task { x := *t; return &x },
-		touch:  func(t *domain.Task, now time.Time) { t.UpdatedAt = now },
+		parent:  func(t *domain.Task) domain.ParentRef { return t.Parent },
+		id:      func(t *domain.Task) domain.ID { return t.ID },
+		clone:   func(t *domain.Task) *domain.Task { x := *t; return &x },
+		touch:   func(t *domain.Task, now time.Time) { t.UpdatedAt = now; t.Version++ },
+		version: func(t *domain.Task) int64 { return t.Version },
 		save: func(ctx context.Context, t, before *domain.Task, evs ...*domain.AuditEvent) error {
-			return s.activities.UpdateTask(ctx, t, before.UpdatedAt, evs...)
+			return s.activities.UpdateTask(ctx, t, before.Version, evs...)
 		},
 	}
 }
@@ -53,7 +54,7 @@ func (s *Service) CreateTask(ctx context.Context, in *domain.TaskInput) (*domain
 	}
 	now := s.stamp()
 	t.ID = domain.NewIDAt(domain.KindTask, now)
-	t.CreatedAt, t.UpdatedAt, t.Parent = now, now, refOf(c)
+	t.CreatedAt, t.UpdatedAt, t.Version, t.Parent = now, now, 1, refOf(c)
 	return s.tasks().created(ctx, a, t, now, changed, s.activities.CreateTask)
 }
 
@@ -65,13 +66,15 @@ func (s *Service) GetTask(ctx context.Context, id domain.ID) (*domain.Task, erro
 	return s.tasks().read(ctx, domain.FnNotesRead, id)
 }
 
-// UpdateTask applies a partial update (title, due time, assignee, status).
+// UpdateTask applies a partial update (title, due time, assignee, status),
+// to the version pre names if it names any (If-Match).
 //
 // Authorization: notes.write, the customer in scope, write access to notes
 // to change the title, and CreateTask's rule for a new assignee. Errors:
-// invalid, forbidden, not found, conflict.
-func (s *Service) UpdateTask(ctx context.Context, id domain.ID, p *domain.TaskPatch) (*domain.Task, error) {
-	return s.tasks().update(ctx, domain.FnNotesWrite, id, "task.update",
+// invalid, forbidden, not found, conflict (the customer is erased),
+// precondition_failed.
+func (s *Service) UpdateTask(ctx context.Context, id domain.ID, p *domain.TaskPatch, pre domain.Precondition) (*domain.Task, error) {
+	return s.tasks().update(ctx, domain.FnNotesWrite, id, "task.update", pre,
 		func(a *domain.Actor, t *domain.Task, _ time.Time) ([]string, error) {
 			changed, err := p.Apply(t)
 			if err != nil {

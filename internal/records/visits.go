@@ -12,14 +12,15 @@ func (s *Service) visits() records[*domain.Visit] {
 	return records[*domain.Visit]{
 		s: s, kind: "visit", sealed: true, classOf: policy.VisitFieldClass, shape: (*policy.View).Visit,
 		get: s.activities.GetVisit, del: s.activities.DeleteVisit,
-		parent: func(v *domain.Visit) domain.ParentRef { return v.Parent },
-		id:     func(v *domain.Visit) domain.ID { return v.ID },
-		clone:  func(v *domain.Visit) *domain.Visit { x := *v; return &x },
-		touch:  func(v *domain.Visit, t time.Time) { v.UpdatedAt = t },
-		// The status guard makes two check-ins (or check-outs) of one
+		parent:  func(v *domain.Visit) domain.ParentRef { return v.Parent },
+		id:      func(v *domain.Visit) domain.ID { return v.ID },
+		clone:   func(v *domain.Visit) *domain.Visit { x := *v; return &x },
+		touch:   func(v *domain.Visit, t time.Time) { v.UpdatedAt = t; v.Version++ },
+		version: func(v *domain.Visit) int64 { return v.Version },
+		// The version guard makes two check-ins (or check-outs) of one
 		// visit conflict instead of both succeeding.
 		save: func(ctx context.Context, v, before *domain.Visit, evs ...*domain.AuditEvent) error {
-			return s.activities.UpdateVisit(ctx, v, before.UpdatedAt, before.Status, evs...)
+			return s.activities.UpdateVisit(ctx, v, before.Version, evs...)
 		},
 	}
 }
@@ -55,7 +56,7 @@ func (s *Service) CreateVisit(ctx context.Context, in *domain.VisitInput) (*doma
 	}
 	now := s.stamp()
 	v.ID = domain.NewIDAt(domain.KindVisit, now)
-	v.CreatedAt, v.UpdatedAt, v.Parent = now, now, refOf(c)
+	v.CreatedAt, v.UpdatedAt, v.Version, v.Parent = now, now, 1, refOf(c)
 	return s.visits().created(ctx, a, v, now, changed, s.activities.CreateVisit)
 }
 
@@ -68,14 +69,17 @@ func (s *Service) GetVisit(ctx context.Context, id domain.ID) (*domain.Visit, er
 }
 
 // UpdateVisit applies a partial update: rep and time while the visit is
-// planned, cancelling or reinstating it, notes.
+// planned, cancelling or reinstating it, planning notes, and the outcome
+// notes of a completed visit. With a precondition (If-Match) the visit
+// must still be at a version the caller named; without one the change
+// applies to the visit as it is.
 //
 // Authorization: visits.write, the customer in scope, write access to
 // notes to change notes, and CreateVisit's rule for a new rep. Errors:
-// invalid, forbidden, not found, conflict (the visit has begun, was
-// changed meanwhile, or the customer is erased).
-func (s *Service) UpdateVisit(ctx context.Context, id domain.ID, p *domain.VisitPatch) (*domain.Visit, error) {
-	return s.visits().update(ctx, domain.FnVisitsWrite, id, "visit.update",
+// invalid, forbidden, not found, conflict (the visit has begun or the
+// customer is erased), precondition_failed.
+func (s *Service) UpdateVisit(ctx context.Context, id domain.ID, p *domain.VisitPatch, pre domain.Precondition) (*domain.Visit, error) {
+	return s.visits().update(ctx, domain.FnVisitsWrite, id, "visit.update", pre,
 		func(a *domain.Actor, v *domain.Visit, _ time.Time) ([]string, error) {
 			changed, err := p.Apply(v)
 			if err != nil {
@@ -90,9 +94,10 @@ func (s *Service) UpdateVisit(ctx context.Context, id domain.ID, p *domain.Visit
 // Authorization: visits.write, the customer in scope, the caller is the
 // visit's rep (or their role reaches beyond their own records), and write
 // access to locations. Errors: invalid (lat, lng, accuracy), forbidden,
-// not found, conflict (the visit is not planned).
-func (s *Service) CheckIn(ctx context.Context, id domain.ID, in *domain.LocationInput) (*domain.Visit, error) {
-	return s.visits().update(ctx, domain.FnVisitsWrite, id, "visit.check_in",
+// not found, conflict (the visit is not planned), precondition_failed
+// (pre names another version).
+func (s *Service) CheckIn(ctx context.Context, id domain.ID, in *domain.LocationInput, pre domain.Precondition) (*domain.Visit, error) {
+	return s.visits().update(ctx, domain.FnVisitsWrite, id, "visit.check_in", pre,
 		func(a *domain.Actor, v *domain.Visit, now time.Time) ([]string, error) {
 			if err := s.checkOnSite(ctx, a, v, "visit.check_in"); err != nil {
 				return nil, err
@@ -102,19 +107,20 @@ func (s *Service) CheckIn(ctx context.Context, id domain.ID, in *domain.Location
 }
 
 // CheckOut records the rep's departure at the device's location, with
-// optional outcome notes.
+// optional outcome notes, kept as check_out_notes beside the planning
+// notes (which stay as they are).
 //
 // Authorization: as CheckIn, and write access to notes to give notes.
 // Errors: invalid, forbidden, not found, conflict (the visit is not
-// checked in).
-func (s *Service) CheckOut(ctx context.Context, id domain.ID, in *domain.CheckOutInput) (*domain.Visit, error) {
-	return s.visits().update(ctx, domain.FnVisitsWrite, id, "visit.check_out",
+// checked in), precondition_failed (pre names another version).
+func (s *Service) CheckOut(ctx context.Context, id domain.ID, in *domain.CheckOutInput, pre domain.Precondition) (*domain.Visit, error) {
+	return s.visits().update(ctx, domain.FnVisitsWrite, id, "visit.check_out", pre,
 		func(a *domain.Actor, v *domain.Visit, now time.Time) ([]string, error) {
 			if err := s.checkOnSite(ctx, a, v, "visit.check_out"); err != nil {
 				return nil, err
 			}
 			if in.Notes != nil {
-				if err := policy.CheckWrite(a, []string{"notes"}, policy.VisitFieldClass); err != nil {
+				if err := policy.CheckWrite(a, []string{"check_out_notes"}, policy.VisitFieldClass); err != nil {
 					return nil, err
 				}
 			}

@@ -250,9 +250,10 @@ func (s *Activities) insertChild(ctx context.Context, what, query string, args [
 }
 
 // updateChild runs an UPDATE of one child record guarded by its previous
-// state (the WHERE clause of query ends with the guard), with its audit
-// events and any further steps of the same transaction. No row matched
-// means someone else changed or deleted it first.
+// version (the WHERE clause of query ends with "AND version = ?"), with its
+// audit events and any further steps of the same transaction. No row
+// matched means someone else changed or deleted it first: a stale version
+// (domain.ErrStaleVersion).
 func (s *Activities) updateChild(ctx context.Context, what, query string, args []any, evs []*domain.AuditEvent, also ...func(context.Context, *Tx) error) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.Exec(ctx, query, args...)
@@ -263,7 +264,7 @@ func (s *Activities) updateChild(ctx context.Context, what, query string, args [
 			return fmt.Errorf("update %s: %w", what, err)
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return domain.Conflict("", "the %s was changed by someone else; reload and try again", what)
+			return domain.Stale(what)
 		}
 		for _, step := range also {
 			if err := step(ctx, tx); err != nil {

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"time"
 
 	"github.com/custoscrm/custos/internal/domain"
 )
@@ -14,7 +13,7 @@ const tableContacts = "contacts"
 // points at one person); one written before titles were sealed is still
 // in the clear column until `custos data seal` moves it.
 const contactSelect = `SELECT x.id, x.customer_id, x.name_sealed, x.phone_sealed, x.email_sealed, x.title, x.title_sealed,
-	x.created_at, x.updated_at, ` + parentKeyColumns + ` FROM contacts x`
+	x.created_at, x.updated_at, x.version, ` + parentKeyColumns + ` FROM contacts x`
 
 // scanContact reads a contact row and opens its sealed fields.
 func (s *Activities) scanContact(ctx context.Context) func(scanner) (*domain.Contact, error) {
@@ -28,7 +27,7 @@ func (s *Activities) scanContact(ctx context.Context) func(scanner) (*domain.Con
 			createdAt, updatedAt sql.NullInt64
 			p                    parentRow
 		)
-		dest := append([]any{&id, &customerID, &name, &phone, &email, &title, &titleSealed, &createdAt, &updatedAt}, p.dest(true)...)
+		dest := append([]any{&id, &customerID, &name, &phone, &email, &title, &titleSealed, &createdAt, &updatedAt, &c.Version}, p.dest(true)...)
 		if err := sc.Scan(dest...); err != nil {
 			return nil, err
 		}
@@ -80,17 +79,18 @@ func (s *Activities) GetContact(ctx context.Context, id domain.ID) (*domain.Cont
 	return getOne(ctx, s, contactSelect+parentJoin(true), id, "contact", s.scanContact(ctx))
 }
 
-// UpdateContact writes c over the stored contact if it was last updated at
-// prev (else conflict), re-sealing its fields, with the audit events.
-func (s *Activities) UpdateContact(ctx context.Context, c *domain.Contact, prev time.Time, evs ...*domain.AuditEvent) error {
+// UpdateContact writes c (at c.Version) over the stored contact if that is
+// still at version prev (else a stale-version conflict), re-sealing its
+// fields, with the audit events.
+func (s *Activities) UpdateContact(ctx context.Context, c *domain.Contact, prev int64, evs ...*domain.AuditEvent) error {
 	key, err := s.customerKey(ctx, c.CustomerID)
 	if err != nil {
 		return err
 	}
 	rec := sealedRecord{key: key, table: tableContacts, id: c.ID}
-	args := append(contactArgs(rec, c), c.UpdatedAt.UnixMicro(), string(c.ID), prev.UnixMicro())
+	args := append(contactArgs(rec, c), c.UpdatedAt.UnixMicro(), c.Version, string(c.ID), prev)
 	return s.updateChild(ctx, "contact", `UPDATE contacts SET name_sealed = ?, phone_sealed = ?, email_sealed = ?,
-		title = '', title_sealed = ?, updated_at = ? WHERE id = ? AND updated_at = ?`, args, evs)
+		title = '', title_sealed = ?, updated_at = ?, version = ? WHERE id = ? AND version = ?`, args, evs)
 }
 
 // DeleteContact deletes a contact with the audit events.

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"time"
 
 	"github.com/custoscrm/custos/internal/domain"
 )
@@ -15,7 +14,7 @@ const tableDeals = "deals"
 // amount) so reports can sum it. A title written before titles were
 // sealed is still in the clear column until `custos data seal` moves it.
 const dealSelect = `SELECT x.id, x.customer_id, x.title, x.title_sealed, x.amount_minor, x.currency, x.stage, x.expected_close,
-	x.owner_id, x.created_at, x.updated_at, ` + parentKeyColumns + ` FROM deals x`
+	x.owner_id, x.created_at, x.updated_at, x.version, ` + parentKeyColumns + ` FROM deals x`
 
 func (s *Activities) scanDeal(ctx context.Context) func(scanner) (*domain.Deal, error) {
 	return func(sc scanner) (*domain.Deal, error) {
@@ -29,7 +28,7 @@ func (s *Activities) scanDeal(ctx context.Context) func(scanner) (*domain.Deal, 
 			p                    parentRow
 		)
 		dest := append([]any{&id, &customerID, &title, &titleSealed, &d.AmountMinor, &d.Currency, &stage, &d.ExpectedClose,
-			&ownerID, &createdAt, &updatedAt}, p.dest(true)...)
+			&ownerID, &createdAt, &updatedAt, &d.Version}, p.dest(true)...)
 		if err := sc.Scan(dest...); err != nil {
 			return nil, err
 		}
@@ -70,17 +69,17 @@ func (s *Activities) GetDeal(ctx context.Context, id domain.ID) (*domain.Deal, e
 	return getOne(ctx, s, dealSelect+parentJoin(true), id, "deal", s.scanDeal(ctx))
 }
 
-// UpdateDeal writes d over the stored deal if it was last updated at prev
-// (else conflict), with the audit events.
-func (s *Activities) UpdateDeal(ctx context.Context, d *domain.Deal, prev time.Time, evs ...*domain.AuditEvent) error {
+// UpdateDeal writes d (at d.Version) over the stored deal if that is still
+// at version prev (else a stale-version conflict), with the audit events.
+func (s *Activities) UpdateDeal(ctx context.Context, d *domain.Deal, prev int64, evs ...*domain.AuditEvent) error {
 	key, err := s.customerKey(ctx, d.CustomerID)
 	if err != nil {
 		return err
 	}
 	rec := sealedRecord{key: key, table: tableDeals, id: d.ID}
-	args := append(dealArgs(rec, d), d.UpdatedAt.UnixMicro(), string(d.ID), prev.UnixMicro())
+	args := append(dealArgs(rec, d), d.UpdatedAt.UnixMicro(), d.Version, string(d.ID), prev)
 	return s.updateChild(ctx, "deal", `UPDATE deals SET title = '', title_sealed = ?, amount_minor = ?, currency = ?, stage = ?,
-		expected_close = ?, owner_id = ?, updated_at = ? WHERE id = ? AND updated_at = ?`, args, evs, followedUp(d.CustomerID, d.UpdatedAt))
+		expected_close = ?, owner_id = ?, updated_at = ?, version = ? WHERE id = ? AND version = ?`, args, evs, followedUp(d.CustomerID, d.UpdatedAt))
 }
 
 // DeleteDeal deletes a deal with the audit events.

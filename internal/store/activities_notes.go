@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"time"
 
 	"github.com/custoscrm/custos/internal/domain"
 )
@@ -12,7 +11,7 @@ const tableNotes = "notes"
 
 const fBody = "body"
 
-const noteSelect = `SELECT x.id, x.customer_id, x.author_id, x.body_sealed, x.created_at, x.updated_at, ` +
+const noteSelect = `SELECT x.id, x.customer_id, x.author_id, x.body_sealed, x.created_at, x.updated_at, x.version, ` +
 	parentKeyColumns + ` FROM notes x`
 
 func (s *Activities) scanNote(ctx context.Context) func(scanner) (*domain.Note, error) {
@@ -25,7 +24,7 @@ func (s *Activities) scanNote(ctx context.Context) func(scanner) (*domain.Note, 
 			createdAt, updatedAt sql.NullInt64
 			p                    parentRow
 		)
-		dest := append([]any{&id, &customerID, &authorID, &body, &createdAt, &updatedAt}, p.dest(true)...)
+		dest := append([]any{&id, &customerID, &authorID, &body, &createdAt, &updatedAt, &n.Version}, p.dest(true)...)
 		if err := sc.Scan(dest...); err != nil {
 			return nil, err
 		}
@@ -61,16 +60,16 @@ func (s *Activities) GetNote(ctx context.Context, id domain.ID) (*domain.Note, e
 	return getOne(ctx, s, noteSelect+parentJoin(true), id, "note", s.scanNote(ctx))
 }
 
-// UpdateNote writes n over the stored note if it was last updated at prev
-// (else conflict), with the audit events.
-func (s *Activities) UpdateNote(ctx context.Context, n *domain.Note, prev time.Time, evs ...*domain.AuditEvent) error {
+// UpdateNote writes n (at n.Version) over the stored note if that is still
+// at version prev (else a stale-version conflict), with the audit events.
+func (s *Activities) UpdateNote(ctx context.Context, n *domain.Note, prev int64, evs ...*domain.AuditEvent) error {
 	key, err := s.customerKey(ctx, n.CustomerID)
 	if err != nil {
 		return err
 	}
 	rec := sealedRecord{key: key, table: tableNotes, id: n.ID}
-	return s.updateChild(ctx, "note", `UPDATE notes SET body_sealed = ?, updated_at = ? WHERE id = ? AND updated_at = ?`,
-		[]any{rec.seal(fBody, n.Body), n.UpdatedAt.UnixMicro(), string(n.ID), prev.UnixMicro()}, evs, followedUp(n.CustomerID, n.UpdatedAt))
+	return s.updateChild(ctx, "note", `UPDATE notes SET body_sealed = ?, updated_at = ?, version = ? WHERE id = ? AND version = ?`,
+		[]any{rec.seal(fBody, n.Body), n.UpdatedAt.UnixMicro(), n.Version, string(n.ID), prev}, evs, followedUp(n.CustomerID, n.UpdatedAt))
 }
 
 // DeleteNote deletes a note with the audit events.

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"time"
 
 	"github.com/custoscrm/custos/internal/domain"
 )
@@ -13,7 +12,7 @@ const tableTasks = "tasks"
 const fTitle = "title"
 
 const taskSelect = `SELECT x.id, x.customer_id, x.assignee_id, x.title_sealed, x.due_at, x.status,
-	x.created_at, x.updated_at, ` + parentKeyColumns + ` FROM tasks x`
+	x.created_at, x.updated_at, x.version, ` + parentKeyColumns + ` FROM tasks x`
 
 func (s *Activities) scanTask(ctx context.Context) func(scanner) (*domain.Task, error) {
 	return func(sc scanner) (*domain.Task, error) {
@@ -25,7 +24,7 @@ func (s *Activities) scanTask(ctx context.Context) func(scanner) (*domain.Task, 
 			dueAt, createdAt, updatedAt sql.NullInt64
 			p                           parentRow
 		)
-		dest := append([]any{&id, &customerID, &assigneeID, &title, &dueAt, &status, &createdAt, &updatedAt}, p.dest(true)...)
+		dest := append([]any{&id, &customerID, &assigneeID, &title, &dueAt, &status, &createdAt, &updatedAt, &t.Version}, p.dest(true)...)
 		if err := sc.Scan(dest...); err != nil {
 			return nil, err
 		}
@@ -66,17 +65,17 @@ func (s *Activities) GetTask(ctx context.Context, id domain.ID) (*domain.Task, e
 	return getOne(ctx, s, taskSelect+parentJoin(true), id, "task", s.scanTask(ctx))
 }
 
-// UpdateTask writes t over the stored task if it was last updated at prev
-// (else conflict), with the audit events.
-func (s *Activities) UpdateTask(ctx context.Context, t *domain.Task, prev time.Time, evs ...*domain.AuditEvent) error {
+// UpdateTask writes t (at t.Version) over the stored task if that is still
+// at version prev (else a stale-version conflict), with the audit events.
+func (s *Activities) UpdateTask(ctx context.Context, t *domain.Task, prev int64, evs ...*domain.AuditEvent) error {
 	key, err := s.customerKey(ctx, t.CustomerID)
 	if err != nil {
 		return err
 	}
 	rec := sealedRecord{key: key, table: tableTasks, id: t.ID}
-	args := append(taskArgs(rec, t), t.UpdatedAt.UnixMicro(), string(t.ID), prev.UnixMicro())
+	args := append(taskArgs(rec, t), t.UpdatedAt.UnixMicro(), t.Version, string(t.ID), prev)
 	return s.updateChild(ctx, "task", `UPDATE tasks SET assignee_id = ?, title_sealed = ?, due_at = ?, status = ?,
-		updated_at = ? WHERE id = ? AND updated_at = ?`, args, evs)
+		updated_at = ?, version = ? WHERE id = ? AND version = ?`, args, evs)
 }
 
 // DeleteTask deletes a task with the audit events.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/custoscrm/custos/internal/domain"
 )
@@ -15,13 +14,14 @@ const tableVisits = "visits"
 
 // Sealed visit fields.
 const (
-	fCheckInLoc  = "checkin_location"
-	fCheckOutLoc = "checkout_location"
-	fNotes       = "notes"
+	fCheckInLoc    = "checkin_location"
+	fCheckOutLoc   = "checkout_location"
+	fNotes         = "notes"
+	fCheckOutNotes = "checkout_notes"
 )
 
 const visitSelect = `SELECT x.id, x.customer_id, x.rep_id, x.planned_at, x.status, x.checkin_at,
-	x.checkin_loc_sealed, x.checkout_at, x.checkout_loc_sealed, x.notes_sealed, x.created_at, x.updated_at, ` +
+	x.checkin_loc_sealed, x.checkout_at, x.checkout_loc_sealed, x.notes_sealed, x.checkout_notes_sealed, x.created_at, x.updated_at, x.version, ` +
 	parentKeyColumns + ` FROM visits x`
 
 // formatLocation writes a location as "lat,lng,accuracy" for sealing.
@@ -59,12 +59,13 @@ func (s *Activities) scanVisit(ctx context.Context) func(scanner) (*domain.Visit
 			id, customerID, repID, status    string
 			plannedAt, checkInAt, checkOutAt sql.NullInt64
 			checkInLoc, checkOutLoc, notes   []byte
+			checkOutNotes                    []byte
 			createdAt, updatedAt             sql.NullInt64
 			p                                parentRow
 			checkInText, checkOutText        string
 		)
 		dest := append([]any{&id, &customerID, &repID, &plannedAt, &status, &checkInAt, &checkInLoc, &checkOutAt,
-			&checkOutLoc, &notes, &createdAt, &updatedAt}, p.dest(true)...)
+			&checkOutLoc, &notes, &checkOutNotes, &createdAt, &updatedAt, &v.Version}, p.dest(true)...)
 		if err := sc.Scan(dest...); err != nil {
 			return nil, err
 		}
@@ -81,7 +82,7 @@ func (s *Activities) scanVisit(ctx context.Context) func(scanner) (*domain.Visit
 			field string
 			ct    []byte
 			dst   *string
-		}{{fCheckInLoc, checkInLoc, &checkInText}, {fCheckOutLoc, checkOutLoc, &checkOutText}, {fNotes, notes, &v.Notes}} {
+		}{{fCheckInLoc, checkInLoc, &checkInText}, {fCheckOutLoc, checkOutLoc, &checkOutText}, {fNotes, notes, &v.Notes}, {fCheckOutNotes, checkOutNotes, &v.CheckOutNotes}} {
 			if err := rec.open(f.field, f.ct, f.dst); err != nil {
 				return nil, err
 			}
@@ -99,7 +100,7 @@ func (s *Activities) scanVisit(ctx context.Context) func(scanner) (*domain.Visit
 func visitArgs(rec sealedRecord, v *domain.Visit) []any {
 	return []any{string(v.RepID), v.PlannedAt.UnixMicro(), string(v.Status), micros(v.CheckInAt),
 		rec.seal(fCheckInLoc, formatLocation(v.CheckInLoc)), micros(v.CheckOutAt),
-		rec.seal(fCheckOutLoc, formatLocation(v.CheckOutLoc)), rec.seal(fNotes, v.Notes)}
+		rec.seal(fCheckOutLoc, formatLocation(v.CheckOutLoc)), rec.seal(fNotes, v.Notes), rec.seal(fCheckOutNotes, v.CheckOutNotes)}
 }
 
 // CreateVisit stores a new visit (ID set by the caller), its locations and
@@ -113,8 +114,8 @@ func (s *Activities) CreateVisit(ctx context.Context, v *domain.Visit, evs ...*d
 	args := append([]any{string(v.ID), string(v.CustomerID)}, visitArgs(rec, v)...)
 	args = append(args, v.CreatedAt.UnixMicro(), v.UpdatedAt.UnixMicro())
 	return s.insertChild(ctx, "visit", `INSERT INTO visits (id, customer_id, rep_id, planned_at, status, checkin_at,
-		checkin_loc_sealed, checkout_at, checkout_loc_sealed, notes_sealed, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args, evs, followedUp(v.CustomerID, v.CreatedAt))
+		checkin_loc_sealed, checkout_at, checkout_loc_sealed, notes_sealed, checkout_notes_sealed, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args, evs, followedUp(v.CustomerID, v.CreatedAt))
 }
 
 // GetVisit returns a visit with its fields opened, or not found.
@@ -122,19 +123,19 @@ func (s *Activities) GetVisit(ctx context.Context, id domain.ID) (*domain.Visit,
 	return getOne(ctx, s, visitSelect+parentJoin(true), id, "visit", s.scanVisit(ctx))
 }
 
-// UpdateVisit writes v over the stored visit if it was last updated at
-// prev and still had status prevStatus (else conflict: two check-ins never
+// UpdateVisit writes v (at v.Version) over the stored visit if that is
+// still at version prev (else a stale-version conflict: two check-ins never
 // both succeed), re-sealing its fields, with the audit events.
-func (s *Activities) UpdateVisit(ctx context.Context, v *domain.Visit, prev time.Time, prevStatus domain.VisitStatus, evs ...*domain.AuditEvent) error {
+func (s *Activities) UpdateVisit(ctx context.Context, v *domain.Visit, prev int64, evs ...*domain.AuditEvent) error {
 	key, err := s.customerKey(ctx, v.CustomerID)
 	if err != nil {
 		return err
 	}
 	rec := sealedRecord{key: key, table: tableVisits, id: v.ID}
-	args := append(visitArgs(rec, v), v.UpdatedAt.UnixMicro(), string(v.ID), prev.UnixMicro(), string(prevStatus))
+	args := append(visitArgs(rec, v), v.UpdatedAt.UnixMicro(), v.Version, string(v.ID), prev)
 	return s.updateChild(ctx, "visit", `UPDATE visits SET rep_id = ?, planned_at = ?, status = ?, checkin_at = ?,
-		checkin_loc_sealed = ?, checkout_at = ?, checkout_loc_sealed = ?, notes_sealed = ?, updated_at = ?
-		WHERE id = ? AND updated_at = ? AND status = ?`, args, evs, followedUp(v.CustomerID, v.UpdatedAt))
+		checkin_loc_sealed = ?, checkout_at = ?, checkout_loc_sealed = ?, notes_sealed = ?, checkout_notes_sealed = ?,
+		updated_at = ?, version = ? WHERE id = ? AND version = ?`, args, evs, followedUp(v.CustomerID, v.UpdatedAt))
 }
 
 // DeleteVisit deletes a visit with the audit events.

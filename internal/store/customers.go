@@ -118,7 +118,7 @@ func (s *Customers) UpdateCustomer(ctx context.Context, c *domain.Customer, chan
 			return fmt.Errorf("update customer: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return domain.Conflict("", "the customer was changed by someone else; reload and try again")
+			return domain.Stale("customer")
 		}
 		if tagsChanged {
 			if _, err := tx.Exec(ctx, `DELETE FROM customer_tags WHERE customer_id = ?`, string(c.ID)); err != nil {

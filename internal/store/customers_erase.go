@@ -47,7 +47,7 @@ func (s *Customers) EraseCustomer(ctx context.Context, id domain.ID, evs ...*dom
 			`DELETE FROM contacts WHERE customer_id = ?`,
 			`DELETE FROM notes WHERE customer_id = ?`,
 			`DELETE FROM tasks WHERE customer_id = ?`,
-			`UPDATE visits SET checkin_loc_sealed = NULL, checkout_loc_sealed = NULL, notes_sealed = NULL WHERE customer_id = ?`,
+			`UPDATE visits SET checkin_loc_sealed = NULL, checkout_loc_sealed = NULL, notes_sealed = NULL, checkout_notes_sealed = NULL WHERE customer_id = ?`,
 			`UPDATE deals SET title = '', title_sealed = NULL WHERE customer_id = ?`,
 		} {
 			if _, err := tx.Exec(ctx, q, string(id)); err != nil {

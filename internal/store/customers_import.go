@@ -171,24 +171,6 @@ func (s *DB) queryBytes(ctx context.Context, query string, args ...any) ([][]byt
 	return out, rows.Err()
 }
 
-// BeginImport records a running import.
-func (s *Customers) BeginImport(ctx context.Context, id domain.ID, actor domain.ID, now time.Time) error {
-	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO imports (id, state, actor, heartbeat_at, started_at) VALUES (?, ?, ?, ?, ?)`,
-			string(id), ImportRunning, string(actor), now.UnixMicro(), now.UnixMicro())
-		return err
-	})
-}
-
-// ImportHeartbeat shows the import is alive (stale running imports are
-// cleaned up by CleanStaleImports).
-func (s *Customers) ImportHeartbeat(ctx context.Context, id domain.ID, now time.Time) error {
-	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE imports SET heartbeat_at = ? WHERE id = ?`, now.UnixMicro(), string(id))
-		return err
-	})
-}
-
 // FinishImport marks an import done with its audit events.
 func (s *Customers) FinishImport(ctx context.Context, id domain.ID, rows int, now time.Time, evs ...*domain.AuditEvent) error {
 	if err := s.writeIndexRows(ctx, s.importIndex.take(id)); err != nil {

@@ -51,7 +51,9 @@ func TestImportIndexEntriesAreWrittenInFlushes(t *testing.T) {
 		}
 		begin := func() domain.ID {
 			id := domain.NewID(domain.KindImport)
-			if err := st.Customers.BeginImport(ctx, id, "", time.Now()); err != nil {
+			now := time.Now()
+			if err := st.Imports.CreateImport(ctx, &domain.Import{ID: id, Kind: domain.ImportCustomers, State: domain.ImportRunning,
+				Phase: domain.PhaseWrite, StartedAt: now}); err != nil {
 				t.Fatal(err)
 			}
 			return id

@@ -26,7 +26,7 @@ var sealedTables = []sealedTable{
 		[]string{fName, fPhone, fEmail, fStreet, fIDNumber, fTaxID, fBankAccount, fCompany}},
 	{"contact", tableContacts, []string{"name_sealed", "phone_sealed", "email_sealed", "title_sealed"}, []string{fName, fPhone, fEmail, fTitle}},
 	{"deal", tableDeals, []string{"title_sealed"}, []string{fTitle}},
-	{"visit", "visits", []string{"checkin_loc_sealed", "checkout_loc_sealed", "notes_sealed"}, []string{fCheckInLoc, fCheckOutLoc, fNotes}},
+	{"visit", "visits", []string{"checkin_loc_sealed", "checkout_loc_sealed", "notes_sealed", "checkout_notes_sealed"}, []string{fCheckInLoc, fCheckOutLoc, fNotes, fCheckOutNotes}},
 	{"note", "notes", []string{"body_sealed"}, []string{fBody}},
 	{"task", "tasks", []string{"title_sealed"}, []string{fTitle}},
 }

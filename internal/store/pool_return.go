@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -60,7 +61,7 @@ func (s *Pool) WarnOwner(ctx context.Context, d domain.PoolDue, at time.Time, no
 		warned = false
 		var owner sql.NullString
 		err := tx.QueryRow(ctx, `SELECT owner_id FROM customers WHERE id = ? AND erased_at IS NULL`, string(d.CustomerID)).Scan(&owner)
-		if err == sql.ErrNoRows || (err == nil && domain.ID(owner.String) != d.OwnerID) {
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && domain.ID(owner.String) != d.OwnerID) {
 			return nil
 		}
 		if err != nil {
@@ -73,7 +74,11 @@ func (s *Pool) WarnOwner(ctx context.Context, d domain.PoolDue, at time.Time, no
 		if err != nil {
 			return fmt.Errorf("warn owner: %w", err)
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("warn owner: %w", err)
+		}
+		if n == 0 {
 			return nil
 		}
 		if err := insertNotifications(ctx, tx, notes); err != nil {

@@ -17,7 +17,7 @@ import (
 // searchAll runs a system search for q through the records service and
 // follows its cursors; it returns the ids found in order and the number
 // of pages.
-func searchAll(t *testing.T, ctx context.Context, a *testkit.TestApp, q string, limit int) ([]domain.ID, int) {
+func searchAll(ctx context.Context, t *testing.T, a *testkit.TestApp, q string, limit int) ([]domain.ID, int) {
 	t.Helper()
 	s, err := domain.ParseSearch("q", q)
 	if err != nil {
@@ -42,7 +42,7 @@ func searchAll(t *testing.T, ctx context.Context, a *testkit.TestApp, q string, 
 	}
 }
 
-func create(t *testing.T, ctx context.Context, a *testkit.TestApp, in *domain.CustomerInput) domain.ID {
+func create(ctx context.Context, t *testing.T, a *testkit.TestApp, in *domain.CustomerInput) domain.ID {
 	t.Helper()
 	c, err := a.Records.CreateCustomer(ctx, in)
 	if err != nil {
@@ -59,14 +59,14 @@ func TestSearchPartial(t *testing.T) {
 	testkit.ForEachDialect(t, func(t *testing.T, d testkit.Dialect) {
 		a := testkit.NewApp(t, d, testkit.AppOptions{})
 		sys := a.System()
-		zw := create(t, sys, a, &domain.CustomerInput{Name: "张伟", Phone: "13800134321", Email: "zhang.wei@example.com"})
-		zwm := create(t, sys, a, &domain.CustomerInput{Name: "张伟明", Phone: "13900134321"})
-		lxm := create(t, sys, a, &domain.CustomerInput{Name: "李小明", Phone: "13700001111", Email: "xiaoming@example.cn"})
-		mj := create(t, sys, a, &domain.CustomerInput{Name: "Mary-Jane O'Brien", Phone: "+14155550123", Email: "mj.obrien@example.org"})
-		js := create(t, sys, a, &domain.CustomerInput{Name: "James Smith", Phone: "13600004322"})
-		hx := create(t, sys, a, &domain.CustomerInput{Kind: domain.CustomerCompany, Name: "深圳恒信冷链物流有限公司", Phone: "075588881234"})
-		hxl := create(t, sys, a, &domain.CustomerInput{Kind: domain.CustomerCompany, Name: "恒信 Logistics Ltd"})
-		nw := create(t, sys, a, &domain.CustomerInput{Kind: domain.CustomerCompany, Name: "Northwind Foods Co."})
+		zw := create(sys, t, a, &domain.CustomerInput{Name: "张伟", Phone: "13800134321", Email: "zhang.wei@example.com"})
+		zwm := create(sys, t, a, &domain.CustomerInput{Name: "张伟明", Phone: "13900134321"})
+		lxm := create(sys, t, a, &domain.CustomerInput{Name: "李小明", Phone: "13700001111", Email: "xiaoming@example.cn"})
+		mj := create(sys, t, a, &domain.CustomerInput{Name: "Mary-Jane O'Brien", Phone: "+14155550123", Email: "mj.obrien@example.org"})
+		js := create(sys, t, a, &domain.CustomerInput{Name: "James Smith", Phone: "13600004322"})
+		hx := create(sys, t, a, &domain.CustomerInput{Kind: domain.CustomerCompany, Name: "深圳恒信冷链物流有限公司", Phone: "075588881234"})
+		hxl := create(sys, t, a, &domain.CustomerInput{Kind: domain.CustomerCompany, Name: "恒信 Logistics Ltd"})
+		nw := create(sys, t, a, &domain.CustomerInput{Kind: domain.CustomerCompany, Name: "Northwind Foods Co."})
 		for _, c := range []struct {
 			q    string
 			want []domain.ID
@@ -104,7 +104,7 @@ func TestSearchPartial(t *testing.T) {
 			{"*恒信*", []domain.ID{hx, hxl}},
 			{"ja%", []domain.ID{js, mj}},
 		} {
-			got, _ := searchAll(t, sys, a, c.q, 50)
+			got, _ := searchAll(sys, t, a, c.q, 50)
 			want := append([]domain.ID(nil), c.want...)
 			sort.Slice(want, func(i, j int) bool { return want[i] > want[j] })
 			if !slices.Equal(got, want) {
@@ -126,18 +126,18 @@ func TestSearchPagesAndScope(t *testing.T) {
 		rep1, rep2 := a.ActAs(t, "rep1@example.com"), a.ActAs(t, "rep2@example.com")
 		var mine []domain.ID
 		for i := range 7 {
-			mine = append(mine, create(t, rep1, a, &domain.CustomerInput{Name: fmt.Sprintf("Pagetest Person%d", i), Phone: fmt.Sprintf("1380000%04d", 5000+i)}))
-			create(t, rep2, a, &domain.CustomerInput{Name: fmt.Sprintf("Pagetest Other%d", i), Phone: fmt.Sprintf("1390000%04d", 5000+i)})
+			mine = append(mine, create(rep1, t, a, &domain.CustomerInput{Name: fmt.Sprintf("Pagetest Person%d", i), Phone: fmt.Sprintf("1380000%04d", 5000+i)}))
+			create(rep2, t, a, &domain.CustomerInput{Name: fmt.Sprintf("Pagetest Other%d", i), Phone: fmt.Sprintf("1390000%04d", 5000+i)})
 		}
 		sort.Slice(mine, func(i, j int) bool { return mine[i] > mine[j] }) // newest first: ids order by creation time
-		got, pages := searchAll(t, rep1, a, "pagetest", 3)
+		got, pages := searchAll(rep1, t, a, "pagetest", 3)
 		if !slices.Equal(got, mine) || pages < 3 {
 			t.Fatalf("rep1's pages: %v in %d pages, want %v", got, pages, mine)
 		}
-		if got, _ := searchAll(t, sys, a, "pagetest", 4); len(got) != 14 {
+		if got, _ := searchAll(sys, t, a, "pagetest", 4); len(got) != 14 {
 			t.Fatalf("the system finds %d, want 14", len(got))
 		}
-		if got, _ := searchAll(t, rep2, a, "005000", 50); len(got) != 1 {
+		if got, _ := searchAll(rep2, t, a, "005000", 50); len(got) != 1 {
 			t.Fatalf("rep2 finds %d by 005000 (rep1's customer has one too), want 1", len(got))
 		}
 
@@ -149,12 +149,12 @@ func TestSearchPagesAndScope(t *testing.T) {
 			t.Fatal(err)
 		}
 		phone, name := "13811112222", "Renamed Zebulon"
-		if _, err := a.Records.UpdateCustomer(rep1, id, &domain.CustomerPatch{Phone: &phone, Name: &name}); err != nil {
+		if _, err := a.Records.UpdateCustomer(rep1, id, &domain.CustomerPatch{Phone: &phone, Name: &name}, domain.Precondition{}); err != nil {
 			t.Fatal(err)
 		}
 		oldPhone, oldWord := old.Phone[len(old.Phone)-7:], strings.Fields(strings.ToLower(old.Name))[1]
 		for q, found := range map[string]bool{"112222": true, oldPhone: false, "zebulon": true, oldWord: false} {
-			got, _ := searchAll(t, rep1, a, q, 50)
+			got, _ := searchAll(rep1, t, a, q, 50)
 			if slices.Contains(got, id) != found {
 				t.Errorf("after the change, %q finds %v", q, got)
 			}
@@ -172,8 +172,8 @@ func TestSearchConfirmsCandidates(t *testing.T) {
 		a := testkit.NewApp(t, d, testkit.AppOptions{})
 		sys := a.System()
 		ctx := context.Background()
-		hx := create(t, sys, a, &domain.CustomerInput{Kind: domain.CustomerCompany, Name: "恒信商贸"})
-		other := create(t, sys, a, &domain.CustomerInput{Name: "王芳"})
+		hx := create(sys, t, a, &domain.CustomerInput{Kind: domain.CustomerCompany, Name: "恒信商贸"})
+		other := create(sys, t, a, &domain.CustomerInput{Name: "王芳"})
 		v := a.Index.Active()
 		h, err := a.Index.Compute(v, vault.IndexNameGram, "b:恒信")
 		if err != nil {
@@ -182,13 +182,13 @@ func TestSearchConfirmsCandidates(t *testing.T) {
 		raw := testkit.RawDB(t, a)
 		raw.Exec(t, `INSERT INTO blind_index (field, key_version, hash, tiebreak, customer_id) VALUES (?, ?, ?, ?, ?)`,
 			vault.IndexNameGram.Code, v, h, string(other), string(other))
-		if got, _ := searchAll(t, sys, a, "恒信", 50); !slices.Equal(got, []domain.ID{hx}) {
+		if got, _ := searchAll(sys, t, a, "恒信", 50); !slices.Equal(got, []domain.ID{hx}) {
 			t.Fatalf("a planted bucket neighbour is returned: %v", got)
 		}
 
 		// Candidates that share the token but fail the query's other word,
 		// all newer than the one that matches.
-		target := create(t, sys, a, &domain.CustomerInput{Name: "Jamie Xu"})
+		target := create(sys, t, a, &domain.CustomerInput{Name: "Jamie Xu"})
 		n := domain.MaxSearchExamined + 40
 		var wg sync.WaitGroup
 		errs := make(chan error, 8)
@@ -227,12 +227,12 @@ func TestSearchConfirmsCandidates(t *testing.T) {
 		// goes through the rep's customers instead of the bucket.
 		a.CreateUser(t, "rep3@example.com", domain.RoleSalesRep, "")
 		rep := a.ActAs(t, "rep3@example.com")
-		own := []domain.ID{create(t, rep, a, &domain.CustomerInput{Name: "Jamie Rep"}), create(t, rep, a, &domain.CustomerInput{Name: "Jamieson Rep"})}
+		own := []domain.ID{create(rep, t, a, &domain.CustomerInput{Name: "Jamie Rep"}), create(rep, t, a, &domain.CustomerInput{Name: "Jamieson Rep"})}
 		sort.Slice(own, func(i, j int) bool { return own[i] > own[j] })
-		if got, _ := searchAll(t, rep, a, "jamie", 50); !slices.Equal(got, own) {
+		if got, _ := searchAll(rep, t, a, "jamie", 50); !slices.Equal(got, own) {
 			t.Fatalf("the rep finds %v, want %v", got, own)
 		}
-		if got, _ := searchAll(t, rep, a, "jamie rep", 1); !slices.Equal(got, own) {
+		if got, _ := searchAll(rep, t, a, "jamie rep", 1); !slices.Equal(got, own) {
 			t.Fatalf("the rep finds %v by two words, want %v", got, own)
 		}
 	})

@@ -11,7 +11,8 @@
 // One DB (db*.go) is shared by the capability stores, each a type of its
 // own in files named after it:
 //
-//	Customers   customers, their import jobs and erasure  (customers*.go)
+//	Customers   customers, their bulk imports and erasure  (customers*.go)
+//	Imports     import progress and sealed reports         (imports.go)
 //	Activities  contacts, deals, visits, notes and tasks    (activities*.go)
 //	Users       users, teams, territories, roles            (users*.go)
 //	Sessions    sessions, API tokens, sign-in challenges    (sessions*.go)
@@ -33,6 +34,7 @@ package store
 type Store struct {
 	*DB
 	Customers  *Customers
+	Imports    *Imports
 	Activities *Activities
 	Users      *Users
 	Sessions   *Sessions
@@ -52,6 +54,10 @@ type Store struct {
 // Customers stores customers with their sealed fields and blind indexes,
 // bulk imports and crypto-shredding of a customer.
 type Customers struct{ *DB }
+
+// Imports stores bulk imports as they run and the sealed reports of their
+// refused rows.
+type Imports struct{ *DB }
 
 // Activities stores the records that hang off a customer — contacts,
 // deals, visits, notes and tasks — sealed under the customer's data key.
@@ -109,6 +115,7 @@ func newStore(db *DB) *Store {
 	return &Store{
 		DB:         db,
 		Customers:  &Customers{db},
+		Imports:    &Imports{db},
 		Activities: &Activities{db},
 		Users:      &Users{db},
 		Sessions:   &Sessions{db},

@@ -234,12 +234,15 @@ func (a *TestApp) RecordsWithAuditor(aud domain.Auditor) *records.Service {
 		Customers:  a.Store.Customers,
 		Activities: a.Store.Activities,
 		Imports:    a.Store.Customers,
-		Directory:  a.Store.Users,
-		Audit:      aud,
-		Shredder:   a.Keys,
-		Checker:    a.Store.Customers,
-		Limiter:    a.Store.RateLimits,
-		Duplicates: a.Store.Customers,
+		ImportJobs: a.Store.Imports,
+		// Imported contacts and deals.
+		ActivityImports: a.Store.Activities,
+		Directory:       a.Store.Users,
+		Audit:           aud,
+		Shredder:        a.Keys,
+		Checker:         a.Store.Customers,
+		Limiter:         a.Store.RateLimits,
+		Duplicates:      a.Store.Customers,
 	}, records.Options{Log: a.Log})
 }
 

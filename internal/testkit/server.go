@@ -60,7 +60,7 @@ func ServeOn(t testing.TB, a *TestApp, ln net.Listener) *Server {
 		t.Fatalf("load cert: %v", err)
 	}
 	srv := httpserver.New(httpserver.Options{TLS: tlscert.ServerConfig(cert), Handler: a.Handler(), Log: a.Log,
-		MaxBodyBytes: a.Config.MaxBodyBytes, Ready: a.Store.Ready})
+		MaxBodyBytes: a.Config.MaxBodyBytes, BodyLimit: a.BodyLimit, Ready: a.Store.Ready})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
@@ -138,6 +138,13 @@ func (r *Response) ErrorField() string {
 // string is sent as is; anything else is encoded as JSON).
 func (s *Server) Do(t testing.TB, method, path, token string, body any) *Response {
 	t.Helper()
+	return s.DoWith(t, method, path, token, body, nil)
+}
+
+// DoWith is Do with extra request headers (a Content-Type among them
+// replaces the default).
+func (s *Server) DoWith(t testing.TB, method, path, token string, body any, header http.Header) *Response {
+	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -161,6 +168,12 @@ func (s *Server) Do(t testing.TB, method, path, token string, body any) *Respons
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, vs := range header {
+		req.Header.Del(k)
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
 	}
 	resp, err := s.Client.Do(req)
 	if err != nil {

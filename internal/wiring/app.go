@@ -172,12 +172,15 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		Customers:  a.Store.Customers,
 		Activities: a.Store.Activities,
 		Imports:    a.Store.Customers,
-		Directory:  a.Store.Users,
-		Audit:      a.Audit,
-		Shredder:   a.Keys,
-		Checker:    a.Store.Customers,
-		Limiter:    a.Store.RateLimits,
-		Duplicates: a.Store.Customers,
+		ImportJobs: a.Store.Imports,
+		// Imported contacts and deals.
+		ActivityImports: a.Store.Activities,
+		Directory:       a.Store.Users,
+		Audit:           a.Audit,
+		Shredder:        a.Keys,
+		Checker:         a.Store.Customers,
+		Limiter:         a.Store.RateLimits,
+		Duplicates:      a.Store.Customers,
 	}, records.Options{Now: opts.Now, Log: log, StepUpWindow: stepUp, MaskedLookupRate: maskedLookupRate(cfg),
 		DuplicateCheckRate: duplicateCheckRate(cfg)})
 	a.Pool = pool.New(pool.Deps{
@@ -204,7 +207,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		return nil, err
 	}
 	a.API = jsonapi.New(jsonapi.Services{Records: a.Records, Identity: a.Identity, Audit: a.AuditService,
-		Pool: a.Pool, Inbox: a.Inbox}, log)
+		Pool: a.Pool, Inbox: a.Inbox}, log, jsonapi.Options{MaxUploadBytes: cfg.MaxImportBytes})
 	if a.UI, err = webui.New(webui.Deps{Records: a.Records, Identity: a.Identity, Audit: a.AuditService},
 		webui.Options{Log: log, Now: opts.Now}); err != nil {
 		return nil, err
@@ -251,16 +254,29 @@ func (a *App) Handler() http.Handler {
 	return mux
 }
 
+// BodyLimit is the largest request body r may send: the upload limit for
+// an import upload, the body limit for anything else.
+func (a *App) BodyLimit(r *http.Request) int64 {
+	if jsonapi.IsUpload(r) {
+		return a.Config.MaxImportBytes
+	}
+	return a.Config.MaxBodyBytes
+}
+
 // SystemContext returns ctx acting as the system (operator commands).
 func (a *App) SystemContext(ctx context.Context) context.Context {
 	return domain.WithActor(ctx, domain.SystemActor(a.Roles[domain.RoleAdmin]))
 }
 
-// Close flushes the audit log and closes the store and key provider.
+// Close stops running imports, flushes the audit log and closes the
+// store and key provider.
 func (a *App) Close() error {
 	var errs []error
 	if a.Jobs != nil {
 		a.Jobs.Stop()
+	}
+	if a.Records != nil {
+		a.Records.Close()
 	}
 	if a.stopKeys != nil {
 		a.stopKeys()
