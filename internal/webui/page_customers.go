@@ -99,7 +99,7 @@ func statusOf(c domain.Code) int {
 		return http.StatusTooManyRequests
 	case domain.CodeNotFound:
 		return http.StatusNotFound
-	case domain.CodeConflict:
+	case domain.CodeConflict, domain.CodePreconditionFailed:
 		return http.StatusConflict
 	}
 	return http.StatusInternalServerError

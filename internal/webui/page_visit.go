@@ -107,7 +107,7 @@ func (u *UI) visitCheckIn(rq *request) {
 		return
 	}
 	lat, lng, acc := position(rq)
-	_, err = u.records.CheckIn(rq.ctx, id, &domain.LocationInput{Lat: lat, Lng: lng, Accuracy: acc})
+	_, err = u.records.CheckIn(rq.ctx, id, &domain.LocationInput{Lat: lat, Lng: lng, Accuracy: acc}, seenVersion(rq))
 	u.visitDone(rq, id, err, "checked_in", "")
 }
 
@@ -119,11 +119,12 @@ func (u *UI) visitCheckOut(rq *request) {
 	}
 	lat, lng, acc := position(rq)
 	in := &domain.CheckOutInput{Lat: lat, Lng: lng, Accuracy: acc}
+	// The outcome notes are kept apart from the planning notes.
 	notes := rq.r.PostForm.Get("notes")
 	if strings.TrimSpace(notes) != "" {
 		in.Notes = &notes
 	}
-	_, err = u.records.CheckOut(rq.ctx, id, in)
+	_, err = u.records.CheckOut(rq.ctx, id, in, seenVersion(rq))
 	u.visitDone(rq, id, err, "checked_out", notes)
 }
 

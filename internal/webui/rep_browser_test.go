@@ -81,7 +81,8 @@ func TestBrowserRepDay(t *testing.T) {
 	b.Shot("rep-day-checked-in")
 	b.Submit(`form[action$="/check-out"]`)
 	b.Do(chromedp.WaitVisible(chromedp.ID("visit-done")))
-	mustShow(t, b, "main", "You are checked out; the visit is complete.", "Completed", "Checked out", "Ordered 40 cases of yoghurt.")
+	mustShow(t, b, "main", "You are checked out; the visit is complete.", "Completed", "Checked out",
+		"Bring the summer samples", "Ordered 40 cases of yoghurt.")
 	b.Shot("rep-day-checked-out")
 
 	// Back on the card: a note, a deal and a follow-up.

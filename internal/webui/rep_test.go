@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -150,7 +151,8 @@ func TestCardActivity(t *testing.T) {
 		if p.Status != http.StatusSeeOther || p.Location != visit+"?done=checked_out" {
 			t.Fatalf("check out: %d → %q %s", p.Status, p.Location, p.Body)
 		}
-		mustSee(t, c.get(p.Location), "the visit is complete", "Ordered 40 cases.", "Completed")
+		// The outcome notes are kept apart from the planning notes.
+		mustSee(t, c.get(p.Location), "the visit is complete", "Completed", "Planning notes", "Bring samples", "Outcome", "Ordered 40 cases.")
 	})
 }
 
@@ -287,7 +289,23 @@ func TestTodayLinksVisitsAndClosesTasks(t *testing.T) {
 	c := w.signedIn(t, "rep@x.example.com")
 	p := c.get("/today")
 	mustSee(t, p, `href="/visits/`+string(visit.ID)+`"`, "Bring the contract", `action="/tasks/`+string(task.ID)+`/done"`)
-	p = c.post("/tasks/"+string(task.ID)+"/done", url.Values{"back": {"//evil.example/today"}})
+	// Marking done a follow-up someone changed since the page was shown
+	// is refused; the page says to reload.
+	title := "Bring the signed contract"
+	if _, err := w.a.Records.UpdateTask(ctx, task.ID, &domain.TaskPatch{Title: &title}, domain.Precondition{}); err != nil {
+		t.Fatal(err)
+	}
+	p = c.post("/tasks/"+string(task.ID)+"/done", url.Values{"back": {"/today"}, "version": {version(task.Version)}})
+	if p.Status != http.StatusConflict {
+		t.Fatalf("stale task done: %d", p.Status)
+	}
+	mustSee(t, p, "Someone changed this meanwhile")
+	if x, err := w.a.Records.GetTask(w.a.System(), task.ID); err != nil || x.Status != domain.TaskOpen {
+		t.Fatalf("the stale form changed the task: %v %v", x.Status, err)
+	}
+	p = c.get("/today")
+	mustSee(t, p, "Bring the signed contract", `name="version" value="`+version(task.Version+1)+`"`)
+	p = c.post("/tasks/"+string(task.ID)+"/done", url.Values{"back": {"//evil.example/today"}, "version": {version(task.Version + 1)}})
 	if p.Status != http.StatusSeeOther || p.Location != "/today?done=task_done" {
 		t.Fatalf("task done: %d → %q", p.Status, p.Location)
 	}
@@ -338,3 +356,5 @@ func TestCardShowsWhatTheRoleMaySee(t *testing.T) {
 		}
 	}
 }
+
+func version(v int64) string { return strconv.FormatInt(v, 10) }

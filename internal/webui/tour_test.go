@@ -90,13 +90,13 @@ func (w *tourWorld) seedActivity(t *testing.T) {
 			t.Fatal(err)
 		}
 		if i > 0 {
-			if v, err = r.CheckIn(ctx, v.ID, &domain.LocationInput{Lat: &lat, Lng: &lng, Accuracy: &acc}); err != nil {
+			if v, err = r.CheckIn(ctx, v.ID, &domain.LocationInput{Lat: &lat, Lng: &lng, Accuracy: &acc}, domain.Precondition{}); err != nil {
 				t.Fatal(err)
 			}
 		}
 		if i > 1 {
 			notes := "订了 40 箱酸奶，下周送货。"
-			if v, err = r.CheckOut(ctx, v.ID, &domain.CheckOutInput{Lat: &lat, Lng: &lng, Accuracy: &acc, Notes: &notes}); err != nil {
+			if v, err = r.CheckOut(ctx, v.ID, &domain.CheckOutInput{Lat: &lat, Lng: &lng, Accuracy: &acc, Notes: &notes}, domain.Precondition{}); err != nil {
 				t.Fatal(err)
 			}
 		}
