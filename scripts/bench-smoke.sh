@@ -12,7 +12,7 @@ go build -o "$bin/custos" ./cmd/custos
 "$bin/custos" bench --customers 300 --duration 2s --concurrency 8 --login-concurrency 16 \
 	--max-errors 0 --json "$bin/results.json"
 # The results file must hold every scenario.
-for s in create get_unmasked get_masked search_phone search_name list update mixed login; do
+for s in create get_unmasked get_masked search_phone search_name list update mixed login ui_card ui_list; do
 	grep -q "\"scenario\": \"$s\"" "$bin/results.json" || {
 		echo "bench-smoke: scenario $s missing from the results" >&2
 		exit 1

@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -60,8 +62,10 @@ type Options struct {
 }
 
 // Scenario names, in the order they run.
+// The ui_ scenarios load web UI pages as a browser signed in through the
+// sign-in form would.
 var AllScenarios = []string{"create", "get_unmasked", "get_masked", "search_phone", "search_name", "search_suffix",
-	"search_bigram", "search_prefix", "list", "update", "mixed", "login"}
+	"search_bigram", "search_prefix", "list", "update", "mixed", "login", "ui_card", "ui_list"}
 
 // Result is one scenario's outcome.
 type Result struct {
@@ -94,8 +98,9 @@ type Report struct {
 
 type fixture struct {
 	c            *client
-	manager      string // sales_manager token: sees contact data unmasked
-	service      string // service token: masked views
+	manager      string      // sales_manager token: sees contact data unmasked
+	managerUI    http.Header // the manager's web UI session cookie, as a browser sends it
+	service      string      // service token: masked views
 	ids          []string
 	phones       []string
 	names        []string
@@ -323,8 +328,66 @@ func setup(ctx context.Context, base string, o Options) (*fixture, error) {
 	if f.service, err = f.login(ctx, "bench-service@bench.custos.localhost", f.loginPass); err != nil {
 		return nil, err
 	}
+	if contains(o.Scenarios, "ui_card") || contains(o.Scenarios, "ui_list") {
+		session, err := f.signInUI(ctx, "bench-manager@bench.custos.localhost", f.loginPass)
+		if err != nil {
+			return nil, err
+		}
+		f.managerUI = http.Header{"Cookie": {session.Name + "=" + session.Value}}
+	}
 	return f, nil
 }
+
+// signInUI signs in through the web UI's sign-in form, as a browser
+// does: the form's page (its CSRF token and pre-session cookie), then
+// the form posted from the same origin. It returns the session cookie.
+func (f *fixture) signInUI(ctx context.Context, email, password string) (*http.Cookie, error) {
+	hc := &http.Client{Transport: f.c.hc.Transport, Timeout: 60 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, err := http.NewRequestWithContext(ctx, "GET", f.c.base+"/login", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	page, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	m := csrfField.FindSubmatch(page)
+	if resp.StatusCode != http.StatusOK || m == nil {
+		return nil, fmt.Errorf("the sign-in page: %d", resp.StatusCode)
+	}
+	form := url.Values{"_csrf": {string(m[1])}, "email": {email}, "password": {password}}
+	req, err = http.NewRequestWithContext(ctx, "POST", f.c.base+"/login", strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", f.c.base)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	for _, c := range resp.Cookies() {
+		req.AddCookie(c)
+	}
+	resp, err = hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Name == "__Host-custos_session" && c.Value != "" {
+			return c, nil
+		}
+	}
+	return nil, fmt.Errorf("sign in to the web UI as %s: %d, no session", email, resp.StatusCode)
+}
+
+// csrfField finds the CSRF token in a form.
+var csrfField = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
 
 func (f *fixture) login(ctx context.Context, email, password string) (string, error) {
 	b, _ := json.Marshal(map[string]string{"email": email, "password": password})

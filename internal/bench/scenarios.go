@@ -122,6 +122,14 @@ func (f *fixture) scenario(name string) generator {
 				return update(rng, seq)
 			}
 		}
+	case "ui_card":
+		return func(rng *rand.Rand, _ int64) request {
+			return request{method: "GET", path: "/customers/" + f.ids[pick(rng)], header: f.managerUI, want: 200}
+		}
+	case "ui_list":
+		return func(rng *rand.Rand, _ int64) request {
+			return request{method: "GET", path: "/customers?cursor=" + url.QueryEscape(f.ids[pick(rng)]), header: f.managerUI, want: 200}
+		}
 	case "login":
 		return func(rng *rand.Rand, _ int64) request {
 			b, _ := json.Marshal(map[string]string{"email": f.loginUsers[rng.IntN(len(f.loginUsers))], "password": f.loginPass})

@@ -54,7 +54,8 @@ func initialize(ctx context.Context, env *Env, cfg config.Config, log *slog.Logg
 	if withDemo {
 		fmt.Fprintln(env.Stderr, "loading demo data…")
 	}
-	res, err := wiring.Initialize(ctx, cfg, log, wiring.InitOptions{AdminEmail: email, AdminPassword: password, Seed: demoSeed(env, withDemo)})
+	var users []demo.DemoUser
+	res, err := wiring.Initialize(ctx, cfg, log, wiring.InitOptions{AdminEmail: email, AdminPassword: password, Seed: demoSeed(withDemo, &users)})
 	if errors.Is(err, wiring.ErrAlreadyInitialized) {
 		return fail(env, "%v; refusing to initialize again (nothing was changed)", err)
 	}
@@ -62,6 +63,9 @@ func initialize(ctx context.Context, env *Env, cfg config.Config, log *slog.Logg
 		return fail(env, "init: %v", err)
 	}
 	printInitResult(env, cfg, res)
+	if withDemo {
+		printDemoSignIns(env, res, users)
+	}
 	return 0
 }
 
@@ -112,12 +116,32 @@ func printInitResult(env *Env, cfg config.Config, res *wiring.InitResult) {
 	}
 }
 
-func demoSeed(env *Env, withDemo bool) func(ctx context.Context, a *wiring.App, admin *domain.User) error {
+func demoSeed(withDemo bool, users *[]demo.DemoUser) func(ctx context.Context, a *wiring.App, admin *domain.User) error {
 	if !withDemo {
 		return nil
 	}
 	return func(ctx context.Context, a *wiring.App, _ *domain.User) error {
-		_, err := demo.Load(ctx, a.DemoServices(), wiring.GeneratePassword, demo.Options{Out: env.Stdout})
+		var err error
+		*users, err = demo.Load(ctx, a.DemoServices(), wiring.GeneratePassword, demo.Options{})
 		return err
+	}
+}
+
+// printDemoSignIns prints a sign-in for every demo user, by role, the
+// administrator first, so whoever tries Custos can see each role's view.
+// Passwords are random and shown this once.
+func printDemoSignIns(env *Env, res *wiring.InitResult, users []demo.DemoUser) {
+	fmt.Fprintln(env.Stdout, "Demo sign-ins, one or more per role (passwords shown once):")
+	adminPassword := res.GeneratedPassword
+	if adminPassword == "" {
+		adminPassword = "(the password you gave)"
+	}
+	fmt.Fprintf(env.Stdout, "  %-14s %-32s %s\n", domain.RoleAdmin, res.Admin.Email, adminPassword)
+	for _, role := range []string{domain.RoleSalesManager, domain.RoleSalesRep, domain.RoleFinance, domain.RoleService, domain.RoleAuditor} {
+		for _, u := range users {
+			if u.Role == role {
+				fmt.Fprintf(env.Stdout, "  %-14s %-32s %s\n", u.Role, u.Email, u.Password)
+			}
+		}
 	}
 }

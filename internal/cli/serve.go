@@ -90,7 +90,10 @@ is printed once).`)
 		defer stopPprof()
 	}
 	addr := ln.Addr().String()
-	fmt.Fprintf(env.Stdout, "Custos is serving https://%s\n", displayAddr(cfg.Addr, addr))
+	base := "https://" + displayAddr(cfg.Addr, addr)
+	fmt.Fprintf(env.Stdout, "Custos is serving %s\n", base)
+	fmt.Fprintf(env.Stdout, "  web UI: %s/login\n", base)
+	fmt.Fprintf(env.Stdout, "  API:    %s/api/v1/\n", base)
 	log.Info("serving", "addr", addr, "database", a.Store.Dialect().String())
 	if env.Ready != nil {
 		env.Ready(addr)

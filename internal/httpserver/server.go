@@ -202,7 +202,7 @@ func (s *Server) maintain(ctx context.Context) {
 func Middleware(h http.Handler, log *slog.Logger, maxBody func(*http.Request) int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ri := domain.RequestInfo{RequestID: requestID(r), SourceIP: sourceIP(r), UserAgent: clip(r.UserAgent(), 256)}
+		ri := domain.RequestInfo{RequestID: requestID(r), SourceIP: sourceIP(r), UserAgent: clip(strings.ToValidUTF8(r.UserAgent(), "\uFFFD"), 256)}
 		hd := w.Header()
 		hd.Set("X-Request-ID", ri.RequestID)
 		hd.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")

@@ -9,7 +9,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
+	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/httpserver"
 )
 
@@ -98,6 +100,25 @@ func TestMiddlewareHeadersLimitsAndLogs(t *testing.T) {
 	for _, leak := range []string{"13800138000", "zw@example.com", "phone="} {
 		if strings.Contains(out, leak) {
 			t.Errorf("log contains %q: %s", leak, out)
+		}
+	}
+}
+
+// A User-Agent reaches the services as UTF-8 of at most 256 bytes cut
+// between characters, whatever bytes the header held: it is stored with
+// sessions and audit events, and PostgreSQL refuses text that is not
+// UTF-8.
+func TestMiddlewareUserAgentIsUTF8(t *testing.T) {
+	var got string
+	h := httpserver.Middleware(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		got = domain.RequestInfoFrom(r.Context()).UserAgent
+	}), slog.New(slog.DiscardHandler), func(*http.Request) int64 { return 1024 })
+	for _, ua := range []string{"Mozilla/5.0 \xff\xfe\xc3", "Mozilla/5.0 " + strings.Repeat("浏览器", 100) + "\xff"} {
+		req := httptest.NewRequestWithContext(context.Background(), "GET", "/healthz", nil)
+		req.Header.Set("User-Agent", ua)
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		if !utf8.ValidString(got) || len(got) > 256 || !strings.HasPrefix(got, "Mozilla/5.0 ") {
+			t.Errorf("User-Agent %q reached the services as %q", ua, got)
 		}
 	}
 }

@@ -11,7 +11,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/policy"
@@ -207,39 +209,63 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*domain.Actor
 	return nil, errBadSession
 }
 
+// AuthenticateSession is Authenticate for a session token (a person's
+// browser) that also returns the signed-in user as read with the session
+// — what the web UI shows of them (name, language, time zone) — so a page
+// does not read the user a second time. Only session tokens are taken.
+func (s *Service) AuthenticateSession(ctx context.Context, token string) (*domain.Actor, *domain.User, error) {
+	id, secret, ok := parseToken(token, sessionTokenPrefix, domain.KindSession)
+	if !ok {
+		return nil, nil, errBadSession
+	}
+	a, su, err := s.session(ctx, id, secret)
+	if err != nil {
+		return nil, nil, err
+	}
+	u := su.User
+	return a, &u, nil
+}
+
 func (s *Service) authenticateSession(ctx context.Context, id domain.ID, secret string) (*domain.Actor, error) {
+	a, _, err := s.session(ctx, id, secret)
+	return a, err
+}
+
+// session authenticates session id with its secret, returning the actor
+// and the session as read.
+func (s *Service) session(ctx context.Context, id domain.ID, secret string) (*domain.Actor, *domain.SessionUser, error) {
 	su, err := s.sessions.GetSessionUser(ctx, id)
 	if errors.Is(err, domain.ErrNotFound) {
-		return nil, errBadSession
+		return nil, nil, errBadSession
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !secretMatches(secret, su.Session.SecretHash) {
-		return nil, errBadSession
+		return nil, nil, errBadSession
 	}
 	now := s.now()
 	se, u, role := &su.Session, &su.User, su.Role
 	if se.RevokedAt.IsZero() && !now.Before(se.ExpiresAt) {
 		s.endSession(ctx, se, "expired", now)
-		return nil, errBadSession
+		return nil, nil, errBadSession
 	}
 	if role == nil || u.Status != domain.UserActive || u.Kind == domain.UserService || !se.RevokedAt.IsZero() {
-		return nil, errBadSession
+		return nil, nil, errBadSession
 	}
 	if idleExpired(now, se.LastSeenAt, role.IdleTimeout, s.activity.precision) {
 		s.endSession(ctx, se, "idle timeout", now)
-		return nil, errBadSession
+		return nil, nil, errBadSession
 	}
 	if role.AbsoluteTimeout > 0 && now.Sub(se.CreatedAt) >= role.AbsoluteTimeout {
-		return nil, errBadSession
+		return nil, nil, errBadSession
 	}
 	s.activity.seen(ctx, se.ID, se.LastSeenAt, now)
 	return &domain.Actor{
 		UserID: u.ID, Email: u.Email, Role: role, TeamID: u.TeamID, Territories: su.Territories,
 		SessionID: se.ID, DeviceID: se.DeviceID, AuthTime: se.AuthAt, MFA: se.MFA,
 		Pending: pendingFor(u, role),
-	}, nil
+	}, su, nil
 }
 
 func (s *Service) authenticateToken(ctx context.Context, id domain.ID, secret string) (*domain.Actor, error) {
@@ -335,9 +361,17 @@ func (s *Service) record(ctx context.Context, ev *domain.AuditEvent) {
 	}
 }
 
+// truncate keeps at most n bytes of a client's text (a User-Agent) as
+// UTF-8: bytes that are not UTF-8 (a header may carry any) are replaced,
+// and the cut falls between characters. PostgreSQL refuses text that is
+// not UTF-8, which would fail the sign-in.
 func truncate(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }

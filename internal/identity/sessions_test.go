@@ -2,9 +2,11 @@ package identity_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/custoscrm/custos/internal/domain"
 	"github.com/custoscrm/custos/internal/identity"
@@ -219,6 +221,48 @@ func TestPerRoleSessionPolicy(t *testing.T) {
 				t.Fatal("rep session outlived its one hour lifetime")
 			}
 			waitTouch(t, a)
+		}
+	})
+}
+
+// TestSessionKeepsAUserAgentWhole: a long User-Agent in any script is
+// kept to its first 256 bytes cut between characters, and bytes that are
+// not UTF-8 are replaced, so it stays UTF-8 (PostgreSQL refuses text that
+// is not, which would fail the sign-in).
+func TestSessionKeepsAUserAgentWhole(t *testing.T) {
+	testkit.ForEachDialect(t, func(t *testing.T, d testkit.Dialect) {
+		a := testkit.NewApp(t, d, testkit.AppOptions{})
+		const email = "rep@x.example.com"
+		u := a.CreateUser(t, email, domain.RoleSalesRep, "")
+		bad := domain.WithRequestInfo(context.Background(), domain.RequestInfo{UserAgent: "Mozilla/5.0 \xff\xfe"})
+		if _, err := a.Identity.Login(bad, email, testkit.PasswordFor(email)); err != nil {
+			t.Fatalf("a User-Agent that is not UTF-8: %v", err)
+		}
+		ua := "Mozilla/5.0 " + strings.Repeat("浏览器", 100)
+		ctx := domain.WithRequestInfo(context.Background(), domain.RequestInfo{UserAgent: ua})
+		res, err := a.Identity.Login(ctx, email, testkit.PasswordFor(email))
+		if err != nil {
+			t.Fatal(err)
+		}
+		actor, err := a.Identity.Authenticate(context.Background(), res.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, err := a.Identity.ListSessions(domain.WithActor(context.Background(), actor), u.ID)
+		if err != nil || len(list) != 2 {
+			t.Fatalf("sessions: %v %v", list, err)
+		}
+		for _, s := range list {
+			if !utf8.ValidString(s.UserAgent) {
+				t.Errorf("a session keeps a User-Agent that is not UTF-8: %q", s.UserAgent)
+			}
+		}
+		got := list[0].UserAgent
+		if !strings.HasPrefix(got, "Mozilla/5.0 浏览器") {
+			got = list[1].UserAgent
+		}
+		if !utf8.ValidString(got) || len(got) > 256 || len(got) < 250 || !strings.HasPrefix(ua, got) {
+			t.Errorf("kept User-Agent (%d bytes, UTF-8 %v): %q", len(got), utf8.ValidString(got), got)
 		}
 	})
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 )
@@ -280,6 +282,29 @@ func (b *Browser) VirtualAuthenticator() {
 				Transport: webauthn.AuthenticatorTransportInternal, HasResidentKey: true, HasUserVerification: true,
 				IsUserVerified: true, AutomaticPresenceSimulation: true,
 			}})
+		return err
+	}))
+}
+
+// OnNewDocument runs the script js in every document the browser opens
+// from now on, before any script of the page (a trap a test installs to
+// see whether the page runs something it should not). It runs through
+// the DevTools protocol, so the page's Content-Security-Policy does not
+// apply to it.
+func (b *Browser) OnNewDocument(js string) {
+	b.t.Helper()
+	b.Do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: js})
+		return err
+	}))
+}
+
+// UserAgent makes the browser send ua as its User-Agent from the next
+// request on.
+func (b *Browser) UserAgent(ua string) {
+	b.t.Helper()
+	b.Do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: ua})
 		return err
 	}))
 }

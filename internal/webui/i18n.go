@@ -30,6 +30,61 @@ type catalog struct {
 	keys map[string]bool
 	en   *message.Printer
 	zh   *message.Printer
+	// plain holds, per language, the messages that take no argument,
+	// printed once: most of a page's text, looked up rather than printed.
+	plain map[string]map[string]string
+	// zones are the time zones of the settings list, loaded once (a
+	// zone otherwise is read from the system's database on every request).
+	zones map[string]*time.Location
+	// chrome is the layout's text and links per language (see withChrome).
+	chrome map[string]*chrome
+}
+
+// chrome is what the layout shows around every page in one language,
+// prepared once when the UI is built: its labels, the static files'
+// URLs and which language is current. Template actions cost reflection
+// each; the layout reads these as plain fields.
+type chrome struct {
+	Lang, AppName, Skip, NavLabel, SignOut, LangLabel, LangEN, LangZH string
+	CSS, JS, Icon, CSRFName                                           string
+	EN, ZH                                                            bool
+}
+
+// withChrome prepares the layout's chrome for both languages, with the
+// static files' URLs from a.
+func (c *catalog) withChrome(a *assets) error {
+	c.chrome = map[string]*chrome{}
+	for _, lang := range []string{langEN, langZH} {
+		t := func(key string) (string, error) {
+			s, ok := c.plain[lang][key]
+			if !ok {
+				return "", fmt.Errorf("the layout names message %q, which is not in the catalog", key)
+			}
+			return s, nil
+		}
+		ch := &chrome{Lang: lang, EN: lang == langEN, ZH: lang == langZH, CSRFName: csrfField}
+		for _, f := range []struct {
+			dst *string
+			key string
+		}{{&ch.AppName, "app.name"}, {&ch.Skip, "nav.skip"}, {&ch.NavLabel, "nav.label"}, {&ch.SignOut, "nav.sign_out"},
+			{&ch.LangLabel, "lang.label"}, {&ch.LangEN, "lang.en"}, {&ch.LangZH, "lang.zh"}} {
+			var err error
+			if *f.dst, err = t(f.key); err != nil {
+				return err
+			}
+		}
+		for _, f := range []struct {
+			dst  *string
+			name string
+		}{{&ch.CSS, "app.css"}, {&ch.JS, "app.js"}, {&ch.Icon, "icon.svg"}} {
+			var err error
+			if *f.dst, err = a.URL(f.name); err != nil {
+				return err
+			}
+		}
+		c.chrome[lang] = ch
+	}
+	return nil
 }
 
 func newCatalog() (*catalog, error) {
@@ -53,9 +108,25 @@ func newCatalog() (*catalog, error) {
 			return nil, err
 		}
 	}
-	return &catalog{cat: b, keys: keys,
-		en: message.NewPrinter(language.English, message.Catalog(b)),
-		zh: message.NewPrinter(language.SimplifiedChinese, message.Catalog(b))}, nil
+	c := &catalog{cat: b, keys: keys,
+		en:    message.NewPrinter(language.English, message.Catalog(b)),
+		zh:    message.NewPrinter(language.SimplifiedChinese, message.Catalog(b)),
+		plain: map[string]map[string]string{langEN: {}, langZH: {}},
+		zones: map[string]*time.Location{}}
+	for _, m := range allMessages() {
+		if !strings.Contains(m.en, "%") {
+			c.plain[langEN][m.key] = c.en.Sprintf(m.key)
+			c.plain[langZH][m.key] = c.zh.Sprintf(m.key)
+		}
+	}
+	for _, name := range zones {
+		z, err := time.LoadLocation(name)
+		if err != nil {
+			return nil, fmt.Errorf("time zone %s: %w", name, err)
+		}
+		c.zones[name] = z
+	}
+	return c, nil
 }
 
 // msg is one message: a key and its two translations (fmt verbs for
@@ -64,10 +135,11 @@ type msg struct{ key, en, zh string }
 
 // locale is how one request is spoken to: a language and a time zone.
 type locale struct {
-	Lang string // "en" or "zh-CN"
-	zone *time.Location
-	p    *message.Printer
-	cat  *catalog
+	Lang   string // "en" or "zh-CN"
+	Chrome *chrome
+	zone   *time.Location
+	p      *message.Printer
+	cat    *catalog
 }
 
 // localeFor picks the request's language and zone (see above).
@@ -84,13 +156,15 @@ func (c *catalog) localeFor(r *http.Request, u *domain.User) *locale {
 	if lang == "" {
 		lang = negotiate(r.Header.Get("Accept-Language"))
 	}
-	l := &locale{Lang: lang, cat: c, p: c.en, zone: time.UTC}
+	l := &locale{Lang: lang, Chrome: c.chrome[lang], cat: c, p: c.en, zone: time.UTC}
 	if lang == langZH {
 		l.p = c.zh
 		l.zone = shanghai
 	}
 	if u != nil && u.TimeZone != "" {
-		if z, err := time.LoadLocation(u.TimeZone); err == nil {
+		if z, ok := c.zones[u.TimeZone]; ok {
+			l.zone = z
+		} else if z, err := time.LoadLocation(u.TimeZone); err == nil {
 			l.zone = z
 		}
 	}
@@ -131,6 +205,11 @@ func negotiate(header string) string {
 // T translates key with args. A key without a message is a bug the
 // template check finds; at run time it shows the key.
 func (l *locale) T(key string, args ...any) string {
+	if len(args) == 0 {
+		if s, ok := l.cat.plain[l.Lang][key]; ok {
+			return s
+		}
+	}
 	if !l.cat.keys[key] {
 		return key
 	}

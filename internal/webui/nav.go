@@ -9,6 +9,7 @@ import (
 // navItem is one entry of the main navigation.
 type navItem struct {
 	Href, Key string
+	Label     string // Key translated (by newBase)
 	Current   bool
 }
 

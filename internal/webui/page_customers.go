@@ -109,6 +109,44 @@ type customerCardView struct {
 	base
 	C *domain.Customer
 	repCard
+	// Fields are the card's contact, identity, financial and business
+	// fields the caller may see and that hold a value, in order, labelled
+	// in the caller's language (built here rather than in the template:
+	// a page of template calls per field costs more than the rest of the
+	// page).
+	Fields []cardField
+}
+
+// cardField is one field of the customer card.
+type cardField struct {
+	Label, Value string
+	Masked       bool
+}
+
+// cardFields lists, in order, the field (as the service names it in
+// Masked and Hidden), its label and its value.
+func cardFields(c *domain.Customer) [8]struct{ field, label, value string } {
+	return [8]struct{ field, label, value string }{
+		{"phone", "customer.phone", c.Phone},
+		{"email", "customer.email", c.Email},
+		{"address.street", "customer.address", strings.Join(compact(c.Address.Province, c.Address.City, c.Address.District, c.Address.Street), " ")},
+		{"id_number", "customer.id_number", c.IDNumber},
+		{"tax_id", "customer.tax_id", c.TaxID},
+		{"bank_account", "customer.bank_account", c.BankAccount},
+		{"company", "customer.company", c.Company},
+		{"industry", "customer.industry", c.Industry},
+	}
+}
+
+func newCustomerCardView(b base, c *domain.Customer) *customerCardView {
+	v := &customerCardView{base: b, C: c}
+	for _, f := range cardFields(c) {
+		if f.value == "" || v.Hidden(f.field) {
+			continue
+		}
+		v.Fields = append(v.Fields, cardField{Label: b.T(f.label), Value: f.value, Masked: v.Masked(f.field)})
+	}
+	return v
 }
 
 // Masked reports whether field is shown masked to the caller.
@@ -153,7 +191,7 @@ func (u *UI) cardView(rq *request) (*customerCardView, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &customerCardView{base: u.newBase(rq, "customer.title"), C: c}
+	v := newCustomerCardView(u.newBase(rq, "customer.title"), c)
 	if err := u.loadRepCard(rq, v); err != nil {
 		return nil, err
 	}

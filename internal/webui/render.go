@@ -26,6 +26,7 @@ func (u *UI) parsePages() (map[string]*template.Template, error) {
 		"join":    strings.Join,
 		"dict":    dict,
 		"compact": compact,
+		"plain":   plain,
 	}
 	base, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/part_*.html")
 	if err != nil {
@@ -86,6 +87,9 @@ func (u *UI) newBase(rq *request, titleKey string) base {
 		Path: rq.r.URL.Path}
 	if rq.actor != nil && rq.actor.Pending == domain.PendingNone {
 		b.Nav = navFor(rq.actor, rq.r.URL.Path)
+		for i := range b.Nav {
+			b.Nav[i].Label = rq.loc.T(b.Nav[i].Key)
+		}
 	}
 	if n := rq.r.URL.Query().Get("done"); n != "" && u.i18n.keys["notice."+n] {
 		b.Notice = "notice." + n
@@ -199,6 +203,26 @@ func dict(kv ...any) (map[string]any, error) {
 		m[k] = kv[i+1]
 	}
 	return m, nil
+}
+
+// plain drops the bidirectional controls from text that anyone could
+// have written and no one needs them in (a browser's User-Agent): shown
+// as is, a right-to-left override makes "gpj.exe" read "exe.jpg".
+// Records refuse them when they are stored.
+func plain(s string) string {
+	if !strings.ContainsFunc(s, isBidiControl) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isBidiControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func isBidiControl(r rune) bool {
+	return (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0x200e || r == 0x200f || r == 0x061c
 }
 
 // compact drops empty strings.

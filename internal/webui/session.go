@@ -141,18 +141,18 @@ func (u *UI) signedIn(fn func(*request)) http.HandlerFunc {
 			u.toSignIn(w, r)
 			return
 		}
-		actor, err := u.identity.Authenticate(r.Context(), c.Value)
-		if err != nil || actor.SessionID == "" {
+		// The user comes with the session, read in the same lookup.
+		actor, user, err := u.identity.AuthenticateSession(r.Context(), c.Value)
+		if err != nil {
+			if domain.AsError(err).Code != domain.CodeUnauthenticated {
+				u.fail(w, r, nil, err)
+				return
+			}
 			clearCookie(w, sessionCookie)
 			u.toSignIn(w, r)
 			return
 		}
 		ctx := domain.WithActor(r.Context(), actor)
-		_, user, _, err := u.identity.Me(ctx)
-		if err != nil {
-			u.fail(w, r, nil, err)
-			return
-		}
 		rq := &request{w: w, r: r, ctx: ctx, actor: actor, user: user, loc: u.i18n.localeFor(r, user), csrf: csrfFor(c.Value)}
 		if r.Method == http.MethodPost && !u.checkForm(rq) {
 			return

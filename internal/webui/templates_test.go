@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/custoscrm/custos/internal/domain"
 )
 
 // No text is written in a template: every word a person reads comes from
@@ -76,6 +78,19 @@ func TestCatalogIsComplete(t *testing.T) {
 	for _, m := range allMessages() {
 		if strings.TrimSpace(m.en) == "" || strings.TrimSpace(m.zh) == "" {
 			t.Errorf("message %q is empty in a language", m.key)
+		}
+	}
+}
+
+// The customer card labels its fields from the catalog.
+func TestCardFieldLabelsAreMessages(t *testing.T) {
+	cat, err := newCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range cardFields(&domain.Customer{}) {
+		if !cat.keys[f.label] {
+			t.Errorf("field %s is labelled %q, which is not in the catalog", f.field, f.label)
 		}
 	}
 }

@@ -68,6 +68,9 @@ func New(d Deps, o Options) (*UI, error) {
 	if u.i18n, err = newCatalog(); err != nil {
 		return nil, fmt.Errorf("webui: messages: %w", err)
 	}
+	if err = u.i18n.withChrome(u.assets); err != nil {
+		return nil, fmt.Errorf("webui: layout: %w", err)
+	}
 	if u.pages, err = u.parsePages(); err != nil {
 		return nil, fmt.Errorf("webui: templates: %w", err)
 	}
@@ -80,9 +83,9 @@ type route struct {
 	handler http.HandlerFunc
 }
 
-// Register adds the UI's routes to mux.
-func (u *UI) Register(mux *http.ServeMux) {
-	for _, group := range [][]route{
+// routeGroups are the UI's routes, by page.
+func (u *UI) routeGroups() [][]route {
+	return [][]route{
 		u.assetRoutes(),
 		u.signInRoutes(),
 		u.todayRoutes(),
@@ -93,7 +96,12 @@ func (u *UI) Register(mux *http.ServeMux) {
 		u.settingsRoutes(),
 		u.securityRoutes(),
 		u.stepUpRoutes(),
-	} {
+	}
+}
+
+// Register adds the UI's routes to mux.
+func (u *UI) Register(mux *http.ServeMux) {
+	for _, group := range u.routeGroups() {
 		for _, rt := range group {
 			mux.Handle(rt.pattern, u.guard(rt.handler))
 		}
