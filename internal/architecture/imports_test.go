@@ -44,7 +44,7 @@ var mayImport = map[string][]string{
 	"store":      {"domain", "vault"},
 	"jsonapi":    {"audit", "csvimport", "domain", "identity", "inbox", "pool", "records"},
 	"httpserver": {"domain"},
-	"webui":      {"audit", "domain", "identity", "records"},
+	"webui":      {"audit", "domain", "identity", "keylifecycle", "records"},
 	// csvimport reads import files into the records service's rows: a
 	// file format the adapters that take files (cli, jsonapi) share.
 	"csvimport": {"domain", "records"},

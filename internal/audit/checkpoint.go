@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -28,6 +29,9 @@ type Checkpoint struct {
 	// Note is the signed note: the text above, a blank line and the
 	// signature lines.
 	Note []byte
+	// SignedAt is when this server stored the checkpoint (zero when not
+	// read from the database); it is not part of what was signed.
+	SignedAt time.Time
 }
 
 // MaxCheckpointBytes bounds a signed checkpoint; anything longer is

@@ -60,6 +60,7 @@ func (s *Service) latest(ctx context.Context) (*Checkpoint, error) {
 	if err != nil {
 		return nil, domain.Internal(fmt.Errorf("stored checkpoint of size %d: %w", sc.Size, err))
 	}
+	cp.SignedAt = sc.CreatedAt
 	return cp, nil
 }
 

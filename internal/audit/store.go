@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -36,6 +37,11 @@ type Store interface {
 	SetAuditShipCursor(ctx context.Context, sink string, seq int64) error
 
 	SearchAudit(ctx context.Context, f domain.AuditFilter) ([]*domain.AuditEvent, error)
+	// AuditCountsByHour counts entries per whole hour (UTC) in [since, until).
+	AuditCountsByHour(ctx context.Context, since, until time.Time) ([]domain.AuditHourCount, error)
+	// AuditCountsByActor counts allowed entries of actions per actor and
+	// action in [since, until), with the records they named.
+	AuditCountsByActor(ctx context.Context, actions []string, since, until time.Time) ([]domain.AuditActorCount, error)
 	AuditEventBySeq(ctx context.Context, seq int64) (*domain.AuditEvent, error)
 	// ReadAuditSnapshot runs fn over a consistent view of the whole log.
 	ReadAuditSnapshot(ctx context.Context, fn func(ctx context.Context, snap domain.AuditSnapshot) error) error

@@ -68,4 +68,5 @@ const (
 	ActionAuditProof      = "audit.proof"      // a proof was requested (recorded when denied)
 	ActionAuditSearch     = "audit.search"     // an auditor queried the log
 	ActionAuditExport     = "audit.export"     // an auditor exported a range
+	ActionAuditActivity   = "audit.activity"   // an auditor counted events per hour and reveals and exports per user
 )

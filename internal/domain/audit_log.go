@@ -78,6 +78,25 @@ type AuditFilter struct {
 	FromSeq   int64     // first sequence number considered
 	ToSeq     int64     // last sequence number considered; negative: no bound
 	Limit     int       // at most 1,000; zero: 100
+	// Newest returns the newest entries first (a page ends at ToSeq and
+	// the next page ends below its last entry).
+	Newest bool
+}
+
+// AuditHourCount is how many log entries fall in one hour (UTC).
+type AuditHourCount struct {
+	Hour   time.Time
+	Events int64
+}
+
+// AuditActorCount is what one actor did with one action in a time range:
+// how many events, and how many records they named (the target, or each
+// of the targets of an action over many records).
+type AuditActorCount struct {
+	ActorUser ID
+	Action    string
+	Events    int64
+	Records   int64
 }
 
 // AuditSnapshot is a consistent read-only view of the whole audit log,

@@ -17,6 +17,9 @@ type UserInput struct {
 	DisplayName string          `json:"display_name"`
 	TeamID      domain.ID       `json:"team_id"`
 	Kind        domain.UserKind `json:"kind"`
+	// MustChangePassword makes the password a temporary one: the user
+	// must choose their own at their first sign-in.
+	MustChangePassword bool `json:"must_change_password"`
 }
 
 // CreateUser creates a user or service account.
@@ -64,6 +67,9 @@ func (s *Service) createUser(ctx context.Context, in *UserInput) (*domain.User, 
 		if in.Password != "" {
 			return nil, domain.Invalid("password", "a service account has no password; it authenticates with API tokens")
 		}
+		if in.MustChangePassword {
+			return nil, domain.Invalid("must_change_password", "a service account has no password to change")
+		}
 	} else {
 		if err := CheckPassword("password", in.Password, email); err != nil {
 			return nil, err
@@ -72,11 +78,15 @@ func (s *Service) createUser(ctx context.Context, in *UserInput) (*domain.User, 
 			return nil, err
 		}
 		fields = append(fields, "password")
+		if in.MustChangePassword {
+			fields = append(fields, "must_change_password")
+		}
 	}
 	now := s.now().UTC()
 	u := &domain.User{
 		ID: domain.NewIDAt(domain.KindUser, now), Email: email, DisplayName: name, Role: in.Role, Kind: kind,
-		TeamID: in.TeamID, Status: domain.UserActive, PasswordHash: hash, CreatedAt: now, UpdatedAt: now,
+		TeamID: in.TeamID, Status: domain.UserActive, PasswordHash: hash, MustChangePassword: in.MustChangePassword,
+		CreatedAt: now, UpdatedAt: now,
 	}
 	ev := domain.NewAuditEvent(ctx, now, "user.create", "user", string(u.ID))
 	ev.Fields = fields

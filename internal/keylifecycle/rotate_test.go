@@ -242,11 +242,19 @@ func TestTwoRotationsAtOnce(t *testing.T) {
 	})
 }
 
-// TestRotationAuthorization checks only keys.manage may rotate or see
-// key status.
+// TestRotationAuthorization checks only keys.manage may rotate, and
+// only keys.manage or audit.read see key status.
 func TestRotationAuthorization(t *testing.T) {
 	a := testkit.NewApp(t, testkit.SQLite, testkit.AppOptions{Config: fastKeys})
 	a.CreateUser(t, "mgr@x.example.com", domain.RoleSalesManager, "")
+	a.CreateUser(t, "auditor@x.example.com", domain.RoleAuditor, "")
+	aud := a.ActAs(t, "auditor@x.example.com")
+	if _, err := a.Keys.Status(aud); err != nil {
+		t.Fatalf("status as auditor: %v", err)
+	}
+	if _, err := a.Keys.RotateMaster(aud, keylifecycle.RotateOptions{}); !errors.Is(err, domain.ErrForbidden) {
+		t.Fatalf("rotate as auditor: %v", err)
+	}
 	ctx := a.ActAs(t, "mgr@x.example.com")
 	if _, err := a.Keys.RotateMaster(ctx, keylifecycle.RotateOptions{}); !errors.Is(err, domain.ErrForbidden) {
 		t.Fatalf("rotate as sales manager: %v", err)

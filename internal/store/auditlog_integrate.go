@@ -429,8 +429,12 @@ func (s *AuditLog) SearchAudit(ctx context.Context, f domain.AuditFilter) ([]*do
 		limit = 100
 	}
 	args = append(args, limit)
+	order := "seq"
+	if f.Newest {
+		order = "seq DESC"
+	}
 	return s.scanAudit(ctx, `SELECT `+auditSelect+` FROM audit_events WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY seq LIMIT ?`, args...)
+		` ORDER BY `+order+` LIMIT ?`, args...)
 }
 
 // AuditEventBySeq returns the log entry at seq, or not found.

@@ -86,3 +86,14 @@ func (c *client) signIn(email, password string) *page {
 	}
 	return p
 }
+
+// regexpFind returns the first group of pattern in s, failing the test
+// when it is not there.
+func regexpFind(t *testing.T, s, pattern string) string {
+	t.Helper()
+	m := regexp.MustCompile(pattern).FindStringSubmatch(s)
+	if m == nil {
+		t.Fatalf("no match for %s", pattern)
+	}
+	return m[1]
+}

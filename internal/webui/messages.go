@@ -5,7 +5,8 @@ package webui
 // template); areas keep their messages in their own messages_*.go.
 func allMessages() []msg {
 	var out []msg
-	for _, area := range [][]msg{commonMessages, signInMessages, customerMessages, todayMessages, settingsMessages, securityMessages, repMessages} {
+	for _, area := range [][]msg{commonMessages, signInMessages, customerMessages, todayMessages, settingsMessages, securityMessages,
+		auditMessages, adminMessages, repMessages} {
 		out = append(out, area...)
 	}
 	return out

@@ -21,6 +21,8 @@ var navigation = []struct {
 }{
 	{"/today", "nav.today", domain.FnVisitsRead},
 	{"/customers", "nav.customers", domain.FnCustomersRead},
+	{"/audit", "nav.audit", domain.FnAuditRead},
+	{"/admin", "nav.admin", domain.FnUsersManage},
 	{"/settings", "nav.settings", ""},
 }
 

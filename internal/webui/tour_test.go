@@ -28,6 +28,8 @@ type tourWorld struct {
 	a         *testkit.TestApp
 	s         *testkit.Server
 	customers []*domain.Customer
+	users     map[string]*domain.User
+	service   *domain.User
 	// visits of customers[0]: planned, checked in, completed.
 	visits []*domain.Visit
 }
@@ -51,6 +53,20 @@ var tour = []stop{
 	{"sessions", domain.RoleSalesRep, at("/settings/sessions")},
 	{"step-up", domain.RoleSalesRep, at("/step-up?next=/settings/security")},
 	{"not-found", domain.RoleSalesRep, at("/customers/cus_00000000000000000000000000")},
+	{"audit", domain.RoleAuditor, at("/audit")},
+	{"audit-filtered", domain.RoleAuditor, at("/audit?outcome=maybe&from=yesterday")},
+	{"audit-integrity", domain.RoleAuditor, at("/audit/integrity")},
+	{"audit-activity", domain.RoleAuditor, at("/audit/activity")},
+	{"audit-activity-week", domain.RoleAuditor, at("/audit/activity?range=7d")},
+	{"audit-keys", domain.RoleAuditor, at("/audit/keys")},
+	{"admin-users", domain.RoleAdmin, at("/admin/users")},
+	{"admin-user-new", domain.RoleAdmin, at("/admin/users/new")},
+	{"admin-user", domain.RoleAdmin, func(w *tourWorld) string { return "/admin/users/" + string(w.users[domain.RoleSalesRep].ID) }},
+	{"admin-service-account", domain.RoleAdmin, func(w *tourWorld) string { return "/admin/users/" + string(w.service.ID) }},
+	{"admin-roles", domain.RoleAdmin, at("/admin/roles")},
+	{"admin-role-builtin", domain.RoleAdmin, at("/admin/roles/" + domain.RoleSalesRep)},
+	{"admin-role-custom", domain.RoleAdmin, at("/admin/roles/field_agent")},
+	{"admin-teams", domain.RoleAdmin, at("/admin/teams")},
 }
 
 func newTourWorld(t *testing.T) *tourWorld {
@@ -72,6 +88,8 @@ func newTourWorld(t *testing.T) *tourWorld {
 		w.customers = append(w.customers, c)
 	}
 	w.seedActivity(t)
+	w.users = users
+	seedAdminAndAudit(t, w)
 	w.s = testkit.Serve(t, a)
 	return w
 }
@@ -143,6 +161,7 @@ func TestTour(t *testing.T) {
 		t.Run(size.name, func(t *testing.T) {
 			b := testkit.NewBrowser(t, size.width, size.height)
 			b.Expect("status of 404 () (" + base + "/customers/cus_00000000000000000000000000)")
+			b.Expect("status of 400 () (" + base + "/audit?outcome=maybe&from=yesterday)")
 			signed := ""
 			for _, lang := range []string{"en", "zh-CN"} {
 				for _, st := range tour {

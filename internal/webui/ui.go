@@ -22,6 +22,7 @@ import (
 
 	"github.com/custoscrm/custos/internal/audit"
 	"github.com/custoscrm/custos/internal/identity"
+	"github.com/custoscrm/custos/internal/keylifecycle"
 	"github.com/custoscrm/custos/internal/records"
 )
 
@@ -30,6 +31,7 @@ type Deps struct {
 	Records  *records.Service
 	Identity *identity.Service
 	Audit    *audit.Service
+	Keys     *keylifecycle.Service
 }
 
 // Options tune the UI.
@@ -43,6 +45,7 @@ type UI struct {
 	records  *records.Service
 	identity *identity.Service
 	audit    *audit.Service
+	keys     *keylifecycle.Service
 	log      *slog.Logger
 	now      func() time.Time
 
@@ -60,7 +63,7 @@ func New(d Deps, o Options) (*UI, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	u := &UI{records: d.Records, identity: d.Identity, audit: d.Audit, log: o.Log, now: o.Now}
+	u := &UI{records: d.Records, identity: d.Identity, audit: d.Audit, keys: d.Keys, log: o.Log, now: o.Now}
 	var err error
 	if u.assets, err = loadAssets(); err != nil {
 		return nil, fmt.Errorf("webui: assets: %w", err)
@@ -96,6 +99,10 @@ func (u *UI) routeGroups() [][]route {
 		u.settingsRoutes(),
 		u.securityRoutes(),
 		u.stepUpRoutes(),
+		u.auditRoutes(),
+		u.adminUserRoutes(),
+		u.adminRoleRoutes(),
+		u.adminTeamRoutes(),
 	}
 }
 

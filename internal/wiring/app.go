@@ -208,7 +208,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	}
 	a.API = jsonapi.New(jsonapi.Services{Records: a.Records, Identity: a.Identity, Audit: a.AuditService,
 		Pool: a.Pool, Inbox: a.Inbox}, log, jsonapi.Options{MaxUploadBytes: cfg.MaxImportBytes})
-	if a.UI, err = webui.New(webui.Deps{Records: a.Records, Identity: a.Identity, Audit: a.AuditService},
+	if a.UI, err = webui.New(webui.Deps{Records: a.Records, Identity: a.Identity, Audit: a.AuditService, Keys: a.Keys},
 		webui.Options{Log: log, Now: opts.Now}); err != nil {
 		return nil, err
 	}

@@ -2,18 +2,17 @@ package wiring
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/custoscrm/custos/internal/config"
 	"github.com/custoscrm/custos/internal/domain"
+	"github.com/custoscrm/custos/internal/identity"
 	"github.com/custoscrm/custos/internal/tlscert"
 )
 
@@ -137,26 +136,5 @@ func Initialize(ctx context.Context, cfg config.Config, log *slog.Logger, o Init
 	return res, nil
 }
 
-// GeneratePassword returns a random 120-bit password in five groups of
-// five lower-case letters and digits, easy to type once and change.
-func GeneratePassword() string {
-	const alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
-	const limit = 256 - 256%len(alphabet) // reject bytes that would bias the draw
-	var sb strings.Builder
-	var buf [64]byte
-	n := 0
-	for n < 25 {
-		_, _ = rand.Read(buf[:])
-		for _, c := range buf {
-			if int(c) >= limit || n == 25 {
-				continue
-			}
-			if n > 0 && n%5 == 0 {
-				sb.WriteByte('-')
-			}
-			sb.WriteByte(alphabet[int(c)%len(alphabet)])
-			n++
-		}
-	}
-	return sb.String()
-}
+// GeneratePassword returns a random password (identity.GeneratePassword).
+func GeneratePassword() string { return identity.GeneratePassword() }
