@@ -6,7 +6,7 @@ package webui
 func allMessages() []msg {
 	var out []msg
 	for _, area := range [][]msg{commonMessages, signInMessages, customerMessages, todayMessages, settingsMessages, securityMessages,
-		auditMessages, adminMessages, managerMessages} {
+		auditMessages, adminMessages, managerMessages, repMessages} {
 		out = append(out, area...)
 	}
 	return out

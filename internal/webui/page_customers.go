@@ -99,7 +99,7 @@ func statusOf(c domain.Code) int {
 		return http.StatusTooManyRequests
 	case domain.CodeNotFound:
 		return http.StatusNotFound
-	case domain.CodeConflict:
+	case domain.CodeConflict, domain.CodePreconditionFailed:
 		return http.StatusConflict
 	}
 	return http.StatusInternalServerError
@@ -112,6 +112,7 @@ type customerCardView struct {
 	Reveal []revealForm
 	// Manage is the manager's part of the card (reassigning the owner).
 	Manage *cardManage
+	repCard
 	// Fields are the card's contact, identity, financial and business
 	// fields the caller may see and that hold a value, in order, labelled
 	// in the caller's language (built here rather than in the template:
@@ -175,23 +176,34 @@ func (v *customerCardView) Hidden(field string) bool {
 // customerCard is one customer as the caller may see it: masked per
 // role, an unmasked read audited by the service before it is shown.
 func (u *UI) customerCard(rq *request) {
-	id, err := domain.ParseID(domain.KindCustomer, "id", rq.r.PathValue("id"))
-	if err != nil {
-		u.failed(rq, domain.NotFound("customer"))
-		return
-	}
-	c, err := u.records.GetCustomer(rq.ctx, id)
+	v, err := u.cardView(rq)
 	if err != nil {
 		u.failed(rq, err)
 		return
 	}
-	u.render(rq, http.StatusOK, "customer", u.cardView(rq, c))
+	u.render(rq, http.StatusOK, "customer", v)
 }
 
-// cardView is the card's view of c with the forms the caller's role
-// may use.
-func (u *UI) cardView(rq *request, c *domain.Customer) *customerCardView {
+// cardView reads the customer of the request's path and builds its card.
+func (u *UI) cardView(rq *request) (*customerCardView, error) {
+	id, err := domain.ParseID(domain.KindCustomer, "id", rq.r.PathValue("id"))
+	if err != nil {
+		return nil, domain.NotFound("customer")
+	}
+	c, err := u.records.GetCustomer(rq.ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return u.cardViewOf(rq, c)
+}
+
+// cardViewOf is the card of c with what hangs off it, each as the caller
+// may see it, and the forms the caller's role may use.
+func (u *UI) cardViewOf(rq *request, c *domain.Customer) (*customerCardView, error) {
 	v := newCustomerCardView(u.newBase(rq, "customer.title"), c)
 	v.Reveal, v.Manage = revealForms(rq, c), u.cardManage(rq, c)
-	return v
+	if err := u.loadRepCard(rq, v); err != nil {
+		return nil, err
+	}
+	return v, nil
 }

@@ -84,7 +84,11 @@ func (u *UI) reassignRefused(rq *request, id domain.ID, err error) {
 		u.failed(rq, gerr)
 		return
 	}
-	v := u.cardView(rq, c)
+	v, verr := u.cardViewOf(rq, c)
+	if verr != nil {
+		u.failed(rq, verr)
+		return
+	}
 	if v.Manage == nil {
 		u.failed(rq, err)
 		return

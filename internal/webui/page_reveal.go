@@ -143,7 +143,11 @@ func (u *UI) revealRefused(rq *request, id domain.ID, field string, e *domain.Er
 		u.failed(rq, err)
 		return
 	}
-	v := u.cardView(rq, c)
+	v, err := u.cardViewOf(rq, c)
+	if err != nil {
+		u.failed(rq, err)
+		return
+	}
 	for i := range v.Reveal {
 		if v.Reveal[i].Field == field {
 			v.Reveal[i].Open, v.Reveal[i].Error = true, reasonError(rq.r.PostForm.Get("reason"))

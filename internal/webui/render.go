@@ -143,7 +143,7 @@ func (u *UI) failWith(w http.ResponseWriter, r *http.Request, loc *locale, err e
 		status, key = http.StatusForbidden, "error.forbidden"
 	case domain.CodeNotFound:
 		status, key = http.StatusNotFound, "error.not_found"
-	case domain.CodeConflict:
+	case domain.CodeConflict, domain.CodePreconditionFailed:
 		status, key = http.StatusConflict, "error.conflict"
 	case domain.CodeRateLimited:
 		status, key = http.StatusTooManyRequests, "error.rate_limited"

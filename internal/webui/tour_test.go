@@ -30,6 +30,8 @@ type tourWorld struct {
 	customers []*domain.Customer
 	users     map[string]*domain.User
 	service   *domain.User
+	// visits of customers[0]: planned, checked in, completed.
+	visits []*domain.Visit
 }
 
 // tour lists every page of the UI. Add a page here when you add one: it
@@ -41,6 +43,10 @@ var tour = []stop{
 	{"customers", domain.RoleSalesRep, at("/customers")},
 	{"customer", domain.RoleSalesRep, func(w *tourWorld) string { return "/customers/" + string(w.customers[0].ID) }},
 	{"customer-masked", domain.RoleService, func(w *tourWorld) string { return "/customers/" + string(w.customers[0].ID) }},
+	{"visit-finance", domain.RoleFinance, func(w *tourWorld) string { return "/visits/" + string(w.visits[2].ID) }},
+	{"visit", domain.RoleSalesRep, func(w *tourWorld) string { return "/visits/" + string(w.visits[0].ID) }},
+	{"visit-checked-in", domain.RoleSalesRep, func(w *tourWorld) string { return "/visits/" + string(w.visits[1].ID) }},
+	{"visit-completed", domain.RoleSalesRep, func(w *tourWorld) string { return "/visits/" + string(w.visits[2].ID) }},
 	{"settings", domain.RoleSalesRep, at("/settings")},
 	{"password", domain.RoleSalesRep, at("/settings/password")},
 	{"security", domain.RoleSalesRep, at("/settings/security")},
@@ -88,6 +94,7 @@ func newTourWorld(t *testing.T) *tourWorld {
 		}
 		w.customers = append(w.customers, c)
 	}
+	w.seedActivity(t)
 	w.users = users
 	seedAdminAndAudit(t, w)
 	seedManagerTour(t, w, users)
@@ -112,6 +119,44 @@ func seedManagerTour(t *testing.T, w *tourWorld, users map[string]*domain.User) 
 				t.Fatal(err)
 			}
 		}
+	}
+}
+
+// seedActivity gives the first customer what a rep's card and visit
+// pages show: visits in each state, a follow-up, a deal and a note.
+func (w *tourWorld) seedActivity(t *testing.T) {
+	t.Helper()
+	ctx, r, c := w.a.System(), w.a.Records, w.customers[0].ID
+	now := time.Now().UTC().Truncate(time.Hour)
+	lat, lng, acc := 31.2304, 121.4737, 12.0
+	for i := range 3 {
+		v, err := r.CreateVisit(ctx, &domain.VisitInput{CustomerID: c, PlannedAt: now.Add(time.Duration(i-2) * time.Hour).Format(time.RFC3339),
+			Notes: "带上夏季样品，找周经理。"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 {
+			if v, err = r.CheckIn(ctx, v.ID, &domain.LocationInput{Lat: &lat, Lng: &lng, Accuracy: &acc}, domain.Precondition{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i > 1 {
+			notes := "订了 40 箱酸奶，下周送货。"
+			if v, err = r.CheckOut(ctx, v.ID, &domain.CheckOutInput{Lat: &lat, Lng: &lng, Accuracy: &acc, Notes: &notes}, domain.Precondition{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.visits = append(w.visits, v)
+	}
+	amount := domain.AmountInput("12800.50")
+	if _, err := r.CreateDeal(ctx, &domain.DealInput{CustomerID: c, Title: "两台冷柜", Amount: &amount, Stage: domain.StageProposal}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.CreateTask(ctx, &domain.TaskInput{CustomerID: c, Title: "发送冷柜报价", DueAt: now.Add(48 * time.Hour).Format(time.RFC3339)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.CreateNote(ctx, &domain.NoteInput{CustomerID: c, Body: "周经理想要冷柜报价，周五前回复。"}); err != nil {
+		t.Fatal(err)
 	}
 }
 
