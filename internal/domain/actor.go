@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -62,8 +63,13 @@ type RequestInfo struct {
 
 type requestKey struct{}
 
-// WithRequestInfo returns a context carrying ri.
+// WithRequestInfo returns a context carrying ri. Its fields come from
+// the request's headers; bytes that are not UTF-8 are replaced, so that
+// what lands in sessions and audit events is text every database stores.
 func WithRequestInfo(ctx context.Context, ri RequestInfo) context.Context {
+	ri.RequestID = strings.ToValidUTF8(ri.RequestID, "\uFFFD")
+	ri.SourceIP = strings.ToValidUTF8(ri.SourceIP, "\uFFFD")
+	ri.UserAgent = strings.ToValidUTF8(ri.UserAgent, "\uFFFD")
 	return context.WithValue(ctx, requestKey{}, ri)
 }
 
