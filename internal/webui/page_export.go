@@ -1,13 +1,10 @@
 package webui
 
 import (
-	"encoding/csv"
+	"io"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
-	"github.com/custoscrm/custos/internal/audit"
 	"github.com/custoscrm/custos/internal/domain"
 )
 
@@ -41,31 +38,6 @@ func (u *UI) exportPage(rq *request) {
 	u.render(rq, http.StatusOK, "export", &exportView{base: u.newBase(rq, "export.title"), Statuses: exportStatuses})
 }
 
-// customerCSVColumns are the columns of a customer export, in order: the
-// same file the API's export writes.
-var customerCSVColumns = []string{"id", "kind", "name", "phone", "email", "province", "city", "district", "street",
-	"id_type", "id_number", "tax_id", "bank_account", "company", "industry", "tags", "status", "owner_id", "team_id",
-	"created_at", "updated_at", "masked", "erased", "unreadable"}
-
-// customerCSVRecord is c as an export row, every cell neutralized against
-// spreadsheet formula injection.
-func customerCSVRecord(c *domain.Customer) []string {
-	if c.Unreadable != "" {
-		row := make([]string, len(customerCSVColumns))
-		row[0], row[len(row)-1] = string(c.ID), string(c.Unreadable)
-		return row
-	}
-	row := []string{string(c.ID), string(c.Kind), c.Name, c.Phone, c.Email, c.Address.Province, c.Address.City,
-		c.Address.District, c.Address.Street, string(c.IDType), c.IDNumber, c.TaxID, c.BankAccount, c.Company,
-		c.Industry, strings.Join(c.Tags, " "), string(c.Status), string(c.OwnerID), string(c.TeamID),
-		c.CreatedAt.UTC().Format(time.RFC3339), c.UpdatedAt.UTC().Format(time.RFC3339), strings.Join(c.Masked, " "),
-		strconv.FormatBool(c.Erased), ""}
-	for i := range row {
-		row[i] = audit.NeutralizeCSVCell(row[i])
-	}
-	return row
-}
-
 // exportDownload streams the CSV file. Step-up first when the session's
 // proof is stale (the person comes back to the form and downloads
 // again); an error before the first row is a page, one midway breaks the
@@ -80,32 +52,15 @@ func (u *UI) exportDownload(rq *request) {
 		f.Status = st
 	}
 	w := rq.w
-	var cw *csv.Writer
-	begin := func() error {
+	rc := http.NewResponseController(w)
+	opened, err := u.records.ExportCustomersCSV(rq.ctx, f, func() io.Writer {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="custos-customers.csv"`)
 		w.WriteHeader(http.StatusOK)
-		cw = csv.NewWriter(w)
-		return cw.Write(customerCSVColumns)
-	}
-	rc := http.NewResponseController(w)
-	_, err := u.records.ExportCustomers(rq.ctx, f, func(page []*domain.Customer) error {
-		if cw == nil {
-			if err := begin(); err != nil {
-				return err
-			}
-		}
-		_ = rc.SetWriteDeadline(time.Now().Add(time.Minute))
-		for _, c := range page {
-			if err := cw.Write(customerCSVRecord(c)); err != nil {
-				return err
-			}
-		}
-		cw.Flush()
-		return cw.Error()
-	})
+		return w
+	}, func() { _ = rc.SetWriteDeadline(time.Now().Add(time.Minute)) })
 	if err != nil {
-		if cw != nil {
+		if opened {
 			u.log.Error("customer export failed midway", "request_id", domain.RequestInfoFrom(rq.ctx).RequestID, "err", err)
 			panic(http.ErrAbortHandler)
 		}
@@ -113,10 +68,5 @@ func (u *UI) exportDownload(rq *request) {
 			return
 		}
 		u.failed(rq, err)
-		return
 	}
-	if cw == nil {
-		_ = begin()
-	}
-	cw.Flush()
 }
