@@ -53,8 +53,14 @@ func (u *UI) coveragePage(rq *request) {
 	}
 	v := &coverageView{base: u.newBase(rq, "coverage.title"), WeeksN: weeks}
 	var ticks []string
-	for _, w := range cov.Weeks {
+	for i, w := range cov.Weeks {
 		v.Weeks = append(v.Weeks, shortDate(rq.loc, w))
+		// The axis names the month where it changes and the day
+		// alone otherwise, so eight weeks fit a phone's width.
+		if i > 0 && w.In(rq.loc.zone).Month() == cov.Weeks[i-1].In(rq.loc.zone).Month() {
+			ticks = append(ticks, w.In(rq.loc.zone).Format("2"))
+			continue
+		}
 		ticks = append(ticks, tickDate(rq.loc, w))
 	}
 	top := 1
@@ -123,7 +129,7 @@ func barChart(title string, labels []string, counts []int, top int) template.HTM
 		if i < len(labels) {
 			label = labels[i]
 		}
-		fmt.Fprintf(&b, `<text class="label" x="%d" y="%d" text-anchor="middle">%s</text>`, x+barW/2, base+textH-4,
+		fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d" text-anchor="middle">%s</text>`, x+barW/2, base+textH-4,
 			html.EscapeString(label))
 	}
 	b.WriteString(`</svg>`)
