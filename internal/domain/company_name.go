@@ -16,7 +16,9 @@ import (
 // nothing else is guessed: the key matches names written the same way,
 // not companies that might be the same. "" when nothing is left.
 func CompanyNameKey(name string) string {
-	s := norm.NFKC.String(name)
+	// Bytes that are not UTF-8 go first: NFKC passes an invalid
+	// sequence through with what follows it unnormalized.
+	s := norm.NFKC.String(strings.ToValidUTF8(name, ""))
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
