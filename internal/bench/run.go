@@ -19,6 +19,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	"github.com/custoscrm/custos/internal/demo"
 	"github.com/custoscrm/custos/internal/domain"
@@ -496,8 +497,13 @@ func searchName(in *domain.CustomerInput) string {
 			return in.Name
 		}
 	}
-	if w := strings.Fields(in.Name); len(w) > 1 {
-		return w[len(w)-1]
+	// The last word with a letter: a company's number ("Co. 12") would
+	// read as the end of a phone number.
+	w := strings.Fields(in.Name)
+	for i := len(w) - 1; i >= 0 && len(w) > 1; i-- {
+		if strings.IndexFunc(w[i], unicode.IsLetter) >= 0 {
+			return w[i]
+		}
 	}
 	return in.Name
 }
