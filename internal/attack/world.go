@@ -52,6 +52,7 @@ const (
 // World is everything the matrix needs on one server: teams, one actor
 // per built-in role, helper users, the seeded bundles and their markers.
 type World struct {
+	importMu sync.Mutex // one preparing import at a time (the server bounds running imports)
 	c        *Client
 	Password string
 	Admin0   string // the initial administrator's token (setup only)
