@@ -22,7 +22,7 @@ func importRecipes(m map[string]*Recipe, fn func(domain.Function, int) Rule) {
 		}}
 	m["GET /api/v1/imports/{id}"] = &Recipe{Rule: fn(domain.FnCustomersImport, http.StatusOK),
 		Build: func(ctx context.Context, w *World, _ Cell) (Request, error) {
-			id, err := w.importAsAdmin(ctx, false)
+			id, err := w.importAsAdmin(ctx, false) // the matrix's administrator: an import is its starter's
 			return Request{Path: "/api/v1/imports/" + id}, err
 		}}
 	m["GET /api/v1/imports/{id}/report"] = &Recipe{Rule: fn(domain.FnCustomersImport, http.StatusOK),
@@ -43,8 +43,9 @@ func importFile(w *World, refused bool) []byte {
 	return b
 }
 
-// importAsAdmin runs an import as the administrator to its end and
-// returns its id.
+// importAsAdmin runs an import as the matrix's administrator (whose
+// cells expect to read it: an import is its starter's alone) to its end
+// and returns its id.
 func (w *World) importAsAdmin(ctx context.Context, refused bool) (string, error) {
 	w.importMu.Lock()
 	defer w.importMu.Unlock()
@@ -53,7 +54,7 @@ func (w *World) importAsAdmin(ctx context.Context, refused bool) (string, error)
 	// The server bounds the imports running at once: other cells may be
 	// importing, so a 429 waits and tries again.
 	for wait := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
-		r, err = w.c.Send(ctx, "POST", w.Admin0, Request{Path: "/api/v1/imports/customers", Body: importFile(w, refused), ContentType: "text/csv"})
+		r, err = w.c.Send(ctx, "POST", w.Actors[domain.RoleAdmin].Token, Request{Path: "/api/v1/imports/customers", Body: importFile(w, refused), ContentType: "text/csv"})
 		if err != nil {
 			return "", err
 		}
@@ -77,7 +78,7 @@ func (w *World) importAsAdmin(ctx context.Context, refused bool) (string, error)
 			return "", errors.New("the import did not end")
 		}
 		time.Sleep(50 * time.Millisecond)
-		r, err := w.c.Do(ctx, "GET", "/api/v1/imports/"+imp.ID, w.Admin0, nil)
+		r, err := w.c.Do(ctx, "GET", "/api/v1/imports/"+imp.ID, w.Actors[domain.RoleAdmin].Token, nil)
 		if err != nil {
 			return "", err
 		}
